@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+import {Test} from "./Test.sol";
+import {BN254} from "../../src/libraries/BN254.sol";
+import {BN254G2} from "./BN254G2.sol";
+import {AttestationCenter} from "../../src/AttestationCenter.sol";
+import {LivelinessRegistry} from "../../src/LivelinessRegistry.sol";
+import {IAttestationCenter} from "../../src/interfaces/IAttestationCenter.sol";
+
+/// @dev Exposes internals of the AttestationCenter for tests and the gas benchmark.
+contract AttestationCenterHarness is AttestationCenter {
+    constructor(address owner_, uint32 maxTaskAge_, address avsLogic_)
+        AttestationCenter(owner_, maxTaskAge_, avsLogic_)
+    {}
+
+    /// @dev The BLS part of `submitTask` (aggregate-key lookup, non-signers, hash to G1, pairing), with its gas.
+    function verifyAttestationGas(bytes32 vh, Attestation calldata att)
+        external
+        view
+        returns (uint256 signedPower, uint256 totalPower, uint256 gasUsed)
+    {
+        uint256 g = gasleft();
+        (signedPower, totalPower) = _verifyAttestation(vh, att);
+        gasUsed = g - gasleft();
+    }
+
+    function meetsThreshold(bool isApproved, uint256 signedPower, uint256 totalPower) external pure returns (bool) {
+        return _meetsThreshold(isApproved, signedPower, totalPower);
+    }
+}
+
+/// @dev Deploys the contracts, makes operators with real keys, and builds certificates.
+abstract contract Fixture is Test {
+    uint256 internal constant SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
+    address internal constant GOV = address(0x60F);
+    uint32 internal constant MAX_TASK_AGE = 100;
+
+    AttestationCenterHarness internal ac;
+    LivelinessRegistry internal reg;
+
+    struct Op {
+        uint256 ecdsaKey;
+        address addr;
+        uint256 sk;
+        uint256[2] pkG1;
+        uint256[4] pkG2;
+        uint256 id;
+    }
+
+    /// @dev ops[i] has operator id i + 1 when every operator was added through `_addOperator`.
+    Op[] internal ops;
+    uint256 internal taskNonce;
+
+    function _deploy() internal {
+        ac = new AttestationCenterHarness(GOV, MAX_TASK_AGE, address(0));
+        reg = new LivelinessRegistry(address(ac), GOV);
+        vm.prank(GOV);
+        ac.setAvsLogic(address(reg));
+    }
+
+    // ------------------------------------------------------------------ keys and operators
+
+    function _keys(uint256 seed) internal view returns (Op memory o) {
+        o.ecdsaKey = uint256(keccak256(abi.encode("ecdsa", seed))) % (SECP256K1_N - 1) + 1;
+        o.addr = vm.addr(o.ecdsaKey);
+        o.sk = uint256(keccak256(abi.encode("bls", seed))) % (BN254.R - 1) + 1;
+        (o.pkG1[0], o.pkG1[1]) = BN254.mul(BN254.G1_X, BN254.G1_Y, o.sk);
+        o.pkG2 = BN254G2.mulGen(o.sk);
+    }
+
+    function _pop(address center, address operator, uint256 sk) internal view returns (uint256[2] memory pop) {
+        (uint256 hx, uint256 hy) = BN254.hashToG1(AttestationCenter(center).popMessage(operator));
+        (pop[0], pop[1]) = BN254.mul(hx, hy, sk);
+    }
+
+    /// @dev Registers a new operator made from `seed` and gives it `power`; returns its index in `ops`.
+    function _addOperator(uint256 seed, uint96 power) internal returns (uint256 index) {
+        Op memory o = _keys(seed);
+        uint256[2] memory pop = _pop(address(ac), o.addr, o.sk);
+        vm.prank(o.addr);
+        o.id = ac.registerOperator(o.pkG1, o.pkG2, pop);
+        if (power != 0) {
+            vm.prank(GOV);
+            ac.setVotingPower(o.id, power);
+        }
+        ops.push(o);
+        return ops.length - 1;
+    }
+
+    function _addOperators(uint256 n, uint96 power) internal {
+        for (uint256 i = 0; i < n; ++i) {
+            _addOperator(ops.length + 1000, power);
+        }
+    }
+
+    function _setPower(uint256 index, uint96 power) internal {
+        vm.prank(GOV);
+        ac.setVotingPower(ops[index].id, power);
+    }
+
+    function _registerEndpoint(uint256 index) internal {
+        vm.prank(ops[index].addr);
+        reg.register(string.concat("https://op", vm.toString(index), ".example.org:8545/health"));
+    }
+
+    // ------------------------------------------------------------------ tasks
+
+    function _data(uint256 epochBlock, address[] memory unhealthy, address[] memory missed)
+        internal
+        view
+        returns (bytes memory)
+    {
+        return abi.encode(epochBlock, blockhash(epochBlock), unhealthy, missed);
+    }
+
+    function _task(bytes memory data, address performer) internal returns (IAttestationCenter.TaskInfo memory t) {
+        t.proofOfTask =
+            string.concat("bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52z", vm.toString(++taskNonce));
+        t.data = data;
+        t.taskPerformer = performer;
+        t.taskDefinitionId = 1;
+    }
+
+    /// @dev A well-formed approved-or-rejected task for `epochBlock` performed by ops[performer].
+    function _epochTask(uint256 epochBlock, address[] memory unhealthy, address[] memory missed, uint256 performer)
+        internal
+        returns (IAttestationCenter.TaskInfo memory)
+    {
+        return _task(_data(epochBlock, unhealthy, missed), ops[performer].addr);
+    }
+
+    function _taskHash(IAttestationCenter.TaskInfo memory t) internal pure returns (bytes32) {
+        return keccak256(abi.encode(t.proofOfTask, t.data, t.taskPerformer, t.taskDefinitionId));
+    }
+
+    function _voteHash(IAttestationCenter.TaskInfo memory t, bool approve) internal view returns (bytes32) {
+        return keccak256(
+            abi.encode(t.proofOfTask, t.data, t.taskPerformer, t.taskDefinitionId, address(ac), block.chainid, approve)
+        );
+    }
+
+    function _ethSigned(bytes32 digest) internal pure returns (bytes32) {
+        return keccak256(abi.encodePacked("\x19Ethereum Signed Message:\n32", digest));
+    }
+
+    function _taskDigest(bytes32 th) internal view returns (bytes32) {
+        return keccak256(abi.encode("liveliness/task/v1", block.chainid, address(ac), th));
+    }
+
+    function _perfSig(IAttestationCenter.TaskInfo memory t, uint256 key) internal view returns (bytes memory) {
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, _ethSigned(_taskDigest(_taskHash(t))));
+        return abi.encodePacked(r, s, v);
+    }
+
+    // ------------------------------------------------------------------ certificates
+
+    function _contains(uint256[] memory xs, uint256 x) internal pure returns (bool) {
+        for (uint256 i = 0; i < xs.length; ++i) {
+            if (xs[i] == x) return true;
+        }
+        return false;
+    }
+
+    /// @dev A certificate over `t`/`approve` at `ref`, signed by every operator active at `ref` except
+    ///      `nonSignerIds` (operator ids, ascending). The signers' G2 key is the sum of their pkG2.
+    function _certify(IAttestationCenter.TaskInfo memory t, bool approve, uint32 ref, uint256[] memory nonSignerIds)
+        internal
+        view
+        returns (IAttestationCenter.Attestation memory att)
+    {
+        uint256 skSum;
+        for (uint256 i = 0; i < ops.length; ++i) {
+            if (!ac.isActiveAt(ops[i].id, ref) || _contains(nonSignerIds, ops[i].id)) continue;
+            skSum = addmod(skSum, ops[i].sk, BN254.R);
+            att.apkG2 = BN254G2.add(att.apkG2, ops[i].pkG2);
+        }
+        _finish(att, t, approve, ref, nonSignerIds, skSum);
+    }
+
+    /// @dev As `_certify`, but the signers' G2 key is computed as (Σ sk)·g2 (faster for many signers).
+    function _certifyFast(IAttestationCenter.TaskInfo memory t, bool approve, uint32 ref, uint256[] memory nonSignerIds)
+        internal
+        view
+        returns (IAttestationCenter.Attestation memory att)
+    {
+        uint256 skSum;
+        uint256 k = 0;
+        for (uint256 i = 0; i < ops.length; ++i) {
+            if (k < nonSignerIds.length && nonSignerIds[k] == ops[i].id) {
+                ++k;
+                continue;
+            }
+            skSum = addmod(skSum, ops[i].sk, BN254.R);
+        }
+        att.apkG2 = BN254G2.mulGen(skSum);
+        _finish(att, t, approve, ref, nonSignerIds, skSum);
+    }
+
+    function _finish(
+        IAttestationCenter.Attestation memory att,
+        IAttestationCenter.TaskInfo memory t,
+        bool approve,
+        uint32 ref,
+        uint256[] memory nonSignerIds,
+        uint256 skSum
+    ) internal view {
+        (uint256 hx, uint256 hy) = BN254.hashToG1(_voteHash(t, approve));
+        (att.sigma[0], att.sigma[1]) = BN254.mul(hx, hy, skSum);
+        att.referenceBlock = ref;
+        att.apkHint = ac.apkHintAt(ref);
+        uint256 performerId = ac.operatorsIdsByAddress(t.taskPerformer);
+        if (performerId != 0 && ac.operatorHistoryLength(performerId) != 0) {
+            att.performerHint = ac.operatorHintAt(performerId, ref);
+        }
+        att.nonSignerIds = nonSignerIds;
+        att.nonSignerHints = new uint32[](nonSignerIds.length);
+        for (uint256 i = 0; i < nonSignerIds.length; ++i) {
+            att.nonSignerHints[i] = ac.operatorHintAt(nonSignerIds[i], ref);
+        }
+    }
+
+    function _submit(
+        IAttestationCenter.TaskInfo memory t,
+        bool approve,
+        uint256 performerKey,
+        IAttestationCenter.Attestation memory att
+    ) internal {
+        ac.submitTask(t, approve, _perfSig(t, performerKey), att);
+    }
+
+    /// @dev Builds, signs (all active operators sign) and submits an approved task for `epochBlock` performed
+    ///      by ops[performer], at the current block.
+    function _submitEpoch(uint256 epochBlock, address[] memory unhealthy, address[] memory missed, uint256 performer)
+        internal
+        returns (IAttestationCenter.TaskInfo memory t)
+    {
+        t = _epochTask(epochBlock, unhealthy, missed, performer);
+        IAttestationCenter.Attestation memory att = _certify(t, true, uint32(epochBlock), new uint256[](0));
+        _submit(t, true, ops[performer].ecdsaKey, att);
+    }
+
+    function _none() internal pure returns (uint256[] memory) {
+        return new uint256[](0);
+    }
+
+    function _addrs(address a) internal pure returns (address[] memory xs) {
+        xs = new address[](1);
+        xs[0] = a;
+    }
+
+    function _noAddrs() internal pure returns (address[] memory) {
+        return new address[](0);
+    }
+
+    function _sorted(address[] memory xs) internal pure returns (address[] memory) {
+        for (uint256 i = 1; i < xs.length; ++i) {
+            for (uint256 j = i; j > 0 && xs[j - 1] > xs[j]; --j) {
+                (xs[j - 1], xs[j]) = (xs[j], xs[j - 1]);
+            }
+        }
+        return xs;
+    }
+}
