@@ -1,0 +1,5 @@
+//! Integration tests of `liveliness-bls`.
+
+mod encodings;
+mod rogue_key;
+mod vectors;
