@@ -1,0 +1,840 @@
+//! [`Store`]: the operations, each one redb transaction.
+
+use std::{borrow::Borrow, fmt, path::Path, sync::Arc};
+
+use alloy_primitives::{Address, B256};
+use redb::{
+    Database, Key, Range, ReadTransaction, ReadableDatabase, ReadableTable, Table, TableDefinition,
+    Value, WriteTransaction,
+};
+
+use crate::{
+    error::{Error, Result},
+    records::{
+        Blob, CertificateRecord, DisputeRecord, DroppedEpoch, EpochRecord, HealthRecord, OwnVote,
+        OwnVoteRecord, PutOutcome, Record, StoredSubmission, Submission, SubmissionClaim,
+        SubmissionOutcome, TaskRecord, VoteRecord,
+    },
+    tables::{
+        CERTIFICATES, DISPUTES, DOCUMENTS, EPOCHS, HEALTH, HEALTH_BY_EPOCH, META, OWN_VOTES,
+        OWN_VOTE_BY_TASK, RUN_KEY, SCHEMA, SCHEMA_VERSION, SCHEMA_VERSION_KEY, SUBMISSIONS, TASKS,
+        TASKS_BY_ROUND, VOTES,
+    },
+};
+
+const HASH_MIN: [u8; 32] = [0; 32];
+const HASH_MAX: [u8; 32] = [0xff; 32];
+const ADDRESS_MIN: [u8; 20] = [0; 20];
+const ADDRESS_MAX: [u8; 20] = [0xff; 20];
+
+/// The node's embedded store. Cheap to clone; clones share one database.
+///
+/// Every method runs one redb transaction and blocks on disk I/O (a write
+/// waits for the commit to reach the disk), so async code calls it from a
+/// blocking task. Writes are serialized by redb; reads see the last commit.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Database,
+    /// This run's number: how many times the file has been opened.
+    run: u64,
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Store")
+            .field("run", &self.inner.run)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether a write transaction changed anything worth committing.
+enum Tx<T> {
+    Commit(T),
+    Abort(T),
+}
+
+impl Store {
+    /// Opens the database at `path`, creating the file and its tables if
+    /// needed, and starts a new run (see [`Store::begin_submission`]).
+    ///
+    /// Fails if another `Store` (in this or another process) has the file
+    /// open, or if the file was written with another schema version.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let db = Database::create(path.as_ref())?;
+        let txn = db.begin_write()?;
+        let run = {
+            let mut schema = txn.open_table(SCHEMA)?;
+            let found = schema.get(SCHEMA_VERSION_KEY)?.map(|v| v.value());
+            match found {
+                None => {
+                    schema.insert(SCHEMA_VERSION_KEY, SCHEMA_VERSION)?;
+                }
+                Some(SCHEMA_VERSION) => {}
+                Some(found) => {
+                    return Err(Error::SchemaMismatch {
+                        found,
+                        expected: SCHEMA_VERSION,
+                    })
+                }
+            }
+            let previous = schema.get(RUN_KEY)?.map_or(0, |v| v.value());
+            let run = previous.saturating_add(1);
+            schema.insert(RUN_KEY, run)?;
+            run
+        };
+        txn.open_table(EPOCHS)?;
+        txn.open_table(DOCUMENTS)?;
+        txn.open_table(TASKS)?;
+        txn.open_table(TASKS_BY_ROUND)?;
+        txn.open_table(OWN_VOTES)?;
+        txn.open_table(OWN_VOTE_BY_TASK)?;
+        txn.open_table(VOTES)?;
+        txn.open_table(DISPUTES)?;
+        txn.open_table(CERTIFICATES)?;
+        txn.open_table(SUBMISSIONS)?;
+        txn.open_table(HEALTH)?;
+        txn.open_table(HEALTH_BY_EPOCH)?;
+        txn.open_table(META)?;
+        txn.commit()?;
+        Ok(Self {
+            inner: Arc::new(Inner { db, run }),
+        })
+    }
+
+    /// This run's number: 1 for the first open of the file, then one more
+    /// for every reopen.
+    pub fn run(&self) -> u64 {
+        self.inner.run
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&ReadTransaction) -> Result<T>) -> Result<T> {
+        let txn = self.inner.db.begin_read()?;
+        f(&txn)
+    }
+
+    /// Runs `f` in one write transaction. An error from `f` drops the
+    /// transaction, so none of its writes happen.
+    fn write<T>(&self, f: impl FnOnce(&WriteTransaction) -> Result<Tx<T>>) -> Result<T> {
+        let txn = self.inner.db.begin_write()?;
+        match f(&txn)? {
+            Tx::Commit(out) => {
+                txn.commit()?;
+                Ok(out)
+            }
+            Tx::Abort(out) => {
+                txn.abort()?;
+                Ok(out)
+            }
+        }
+    }
+
+    // ---- epochs ---------------------------------------------------------
+
+    /// Stores the epoch at `epoch_block`, replacing its bytes if it is
+    /// already stored for the same `block_hash`.
+    ///
+    /// Refuses ([`Error::EpochHashMismatch`]) an epoch stored for another
+    /// block hash: after a reorg, [`Store::drop_epoch`] it first so that
+    /// nothing derived from the old block survives.
+    pub fn put_epoch(&self, epoch_block: u64, block_hash: B256, bytes: &[u8]) -> Result<()> {
+        let value = EpochRecord {
+            epoch_block,
+            block_hash,
+            bytes: bytes.to_vec(),
+        }
+        .encode()?;
+        self.write(|txn| {
+            let mut epochs = txn.open_table(EPOCHS)?;
+            if let Some(stored) = load::<_, EpochRecord, _>(&epochs, epoch_block)? {
+                if stored.block_hash != block_hash {
+                    return Err(Error::EpochHashMismatch {
+                        epoch_block,
+                        stored: stored.block_hash,
+                        given: block_hash,
+                    });
+                }
+            }
+            epochs.insert(epoch_block, value.as_slice())?;
+            Ok(Tx::Commit(()))
+        })
+    }
+
+    /// The epoch at `epoch_block`.
+    pub fn epoch(&self, epoch_block: u64) -> Result<Option<EpochRecord>> {
+        self.read(|txn| load(&txn.open_table(EPOCHS)?, epoch_block))
+    }
+
+    /// Up to `limit` epochs, the highest epoch block first.
+    pub fn latest_epochs(&self, limit: usize) -> Result<Vec<EpochRecord>> {
+        self.read(|txn| {
+            let epochs = txn.open_table(EPOCHS)?;
+            epochs
+                .range::<u64>(..)?
+                .rev()
+                .take(limit)
+                .map(|entry| EpochRecord::decode(entry?.1.value()))
+                .collect()
+        })
+    }
+
+    /// Removes, in one transaction, the epoch at `epoch_block` and
+    /// everything keyed by it: its tasks with their votes, disputes and
+    /// submissions, the node's own votes in it, its certificate and its
+    /// health observations. Used when the epoch block is reorged away, so
+    /// that the node may act on the new block at the same height.
+    ///
+    /// Documents (content-addressed) and votes or disputes for tasks the
+    /// store never saw are kept.
+    pub fn drop_epoch(&self, epoch_block: u64) -> Result<DroppedEpoch> {
+        self.write(|txn| {
+            let mut dropped = DroppedEpoch {
+                epoch: txn.open_table(EPOCHS)?.remove(epoch_block)?.is_some(),
+                certificate: txn.open_table(CERTIFICATES)?.remove(epoch_block)?.is_some(),
+                ..DroppedEpoch::default()
+            };
+
+            let mut index = txn.open_table(TASKS_BY_ROUND)?;
+            let mut tasks = txn.open_table(TASKS)?;
+            let mut votes = txn.open_table(VOTES)?;
+            let mut disputes = txn.open_table(DISPUTES)?;
+            let mut submissions = txn.open_table(SUBMISSIONS)?;
+            let task_keys = keys(
+                index.range((epoch_block, 0, HASH_MIN)..=(epoch_block, u32::MAX, HASH_MAX))?,
+                |key| key,
+            )?;
+            for key in task_keys {
+                let (_, _, hash) = key;
+                index.remove(key)?;
+                dropped.tasks = dropped.tasks.saturating_add(removed(tasks.remove(hash)?));
+                dropped.votes = dropped
+                    .votes
+                    .saturating_add(remove_by_operator(&mut votes, hash)?);
+                dropped.disputes = dropped
+                    .disputes
+                    .saturating_add(remove_by_operator(&mut disputes, hash)?);
+                dropped.submissions = dropped
+                    .submissions
+                    .saturating_add(removed(submissions.remove(hash)?));
+            }
+
+            let mut own_votes = txn.open_table(OWN_VOTES)?;
+            let mut own_vote_by_task = txn.open_table(OWN_VOTE_BY_TASK)?;
+            let own_keys = keys(
+                own_votes.range((epoch_block, 0)..=(epoch_block, u32::MAX))?,
+                |key| key,
+            )?;
+            for key in own_keys {
+                if let Some(value) = own_votes.remove(key)? {
+                    let vote = OwnVoteRecord::decode(value.value())?;
+                    own_vote_by_task.remove(vote.task_hash.0)?;
+                    dropped.own_votes = dropped.own_votes.saturating_add(1);
+                }
+            }
+
+            let mut health = txn.open_table(HEALTH)?;
+            let mut health_by_epoch = txn.open_table(HEALTH_BY_EPOCH)?;
+            let health_keys = keys(
+                health_by_epoch.range((epoch_block, ADDRESS_MIN)..=(epoch_block, ADDRESS_MAX))?,
+                |key| key,
+            )?;
+            for key in health_keys {
+                let (_, operator) = key;
+                health_by_epoch.remove(key)?;
+                dropped.health = dropped
+                    .health
+                    .saturating_add(removed(health.remove((operator, epoch_block))?));
+            }
+            Ok(Tx::Commit(dropped))
+        })
+    }
+
+    // ---- documents ------------------------------------------------------
+
+    /// Stores a document under its CID. Storing the same content again is a
+    /// no-op ([`PutOutcome::AlreadyKnown`]); other content under a stored CID
+    /// is refused ([`Error::DocumentConflict`]). The CID is not checked
+    /// against the content: the caller derives it.
+    pub fn put_document(&self, cid: &str, bytes: &[u8]) -> Result<PutOutcome> {
+        let value = Blob(bytes.to_vec()).encode()?;
+        self.write(|txn| {
+            let mut documents = txn.open_table(DOCUMENTS)?;
+            if let Some(Blob(stored)) = load::<_, Blob, _>(&documents, cid)? {
+                if stored == bytes {
+                    return Ok(Tx::Abort(PutOutcome::AlreadyKnown));
+                }
+                return Err(Error::DocumentConflict {
+                    cid: cid.to_owned(),
+                });
+            }
+            documents.insert(cid, value.as_slice())?;
+            Ok(Tx::Commit(PutOutcome::Inserted))
+        })
+    }
+
+    /// The document stored under `cid`.
+    pub fn document(&self, cid: &str) -> Result<Option<Vec<u8>>> {
+        self.read(|txn| Ok(load::<_, Blob, _>(&txn.open_table(DOCUMENTS)?, cid)?.map(|b| b.0)))
+    }
+
+    // ---- tasks ----------------------------------------------------------
+
+    /// Stores a task unless one with the same hash is stored.
+    pub fn put_task(
+        &self,
+        task_hash: B256,
+        epoch_block: u64,
+        round: u32,
+        performer: Address,
+        bytes: &[u8],
+    ) -> Result<PutOutcome> {
+        let value = TaskRecord {
+            task_hash,
+            epoch_block,
+            round,
+            performer,
+            bytes: bytes.to_vec(),
+        }
+        .encode()?;
+        self.write(|txn| {
+            let mut tasks = txn.open_table(TASKS)?;
+            if !insert_new(&mut tasks, task_hash.0, &value)? {
+                return Ok(Tx::Abort(PutOutcome::AlreadyKnown));
+            }
+            txn.open_table(TASKS_BY_ROUND)?
+                .insert((epoch_block, round, task_hash.0), ())?;
+            Ok(Tx::Commit(PutOutcome::Inserted))
+        })
+    }
+
+    /// The task with this hash.
+    pub fn task(&self, task_hash: B256) -> Result<Option<TaskRecord>> {
+        self.read(|txn| load(&txn.open_table(TASKS)?, task_hash.0))
+    }
+
+    /// The tasks of one `(epoch, round)`, by task hash.
+    pub fn tasks_for_round(&self, epoch_block: u64, round: u32) -> Result<Vec<TaskRecord>> {
+        self.tasks_in(
+            (epoch_block, round, HASH_MIN),
+            (epoch_block, round, HASH_MAX),
+            usize::MAX,
+            false,
+        )
+    }
+
+    /// The tasks of one epoch, by round then task hash.
+    pub fn tasks_for_epoch(&self, epoch_block: u64) -> Result<Vec<TaskRecord>> {
+        self.tasks_in(
+            (epoch_block, 0, HASH_MIN),
+            (epoch_block, u32::MAX, HASH_MAX),
+            usize::MAX,
+            false,
+        )
+    }
+
+    /// Up to `limit` tasks, the latest `(epoch, round)` first.
+    pub fn recent_tasks(&self, limit: usize) -> Result<Vec<TaskRecord>> {
+        self.tasks_in(
+            (0, 0, HASH_MIN),
+            (u64::MAX, u32::MAX, HASH_MAX),
+            limit,
+            true,
+        )
+    }
+
+    fn tasks_in(
+        &self,
+        from: (u64, u32, [u8; 32]),
+        to: (u64, u32, [u8; 32]),
+        limit: usize,
+        newest_first: bool,
+    ) -> Result<Vec<TaskRecord>> {
+        self.read(|txn| {
+            let index = txn.open_table(TASKS_BY_ROUND)?;
+            let tasks = txn.open_table(TASKS)?;
+            let range = index.range(from..=to)?;
+            let entries: Box<dyn Iterator<Item = _>> = if newest_first {
+                Box::new(range.rev())
+            } else {
+                Box::new(range)
+            };
+            entries
+                .take(limit)
+                .map(|entry| {
+                    let (_, _, hash) = entry?.0.value();
+                    load::<_, TaskRecord, _>(&tasks, hash)?.ok_or(Error::DanglingIndex {
+                        index: "tasks_by_round",
+                        record: TaskRecord::NAME,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    // ---- own votes ------------------------------------------------------
+
+    /// Records the node's own vote, atomically enforcing that the node votes
+    /// at most once per task and for at most one task per
+    /// `(epoch_block, round)`.
+    ///
+    /// Returns [`OwnVote::Recorded`] if the vote was stored, or
+    /// [`OwnVote::AlreadyVoted`] with the vote stored earlier (for this task
+    /// or this round) and stores nothing. Sign the vote before calling, and
+    /// gossip only what this returns.
+    pub fn record_own_vote(
+        &self,
+        epoch_block: u64,
+        round: u32,
+        task_hash: B256,
+        bytes: &[u8],
+    ) -> Result<OwnVote> {
+        let value = OwnVoteRecord {
+            epoch_block,
+            round,
+            task_hash,
+            bytes: bytes.to_vec(),
+        }
+        .encode()?;
+        self.write(|txn| {
+            let mut own_votes = txn.open_table(OWN_VOTES)?;
+            let mut by_task = txn.open_table(OWN_VOTE_BY_TASK)?;
+            if let Some(slot) = by_task.get(task_hash.0)?.map(|v| v.value()) {
+                let previous =
+                    load::<_, OwnVoteRecord, _>(&own_votes, slot)?.ok_or(Error::DanglingIndex {
+                        index: "own_vote_by_task",
+                        record: OwnVoteRecord::NAME,
+                    })?;
+                return Ok(Tx::Abort(OwnVote::AlreadyVoted(previous)));
+            }
+            if let Some(previous) = load::<_, OwnVoteRecord, _>(&own_votes, (epoch_block, round))? {
+                return Ok(Tx::Abort(OwnVote::AlreadyVoted(previous)));
+            }
+            own_votes.insert((epoch_block, round), value.as_slice())?;
+            by_task.insert(task_hash.0, (epoch_block, round))?;
+            Ok(Tx::Commit(OwnVote::Recorded))
+        })
+    }
+
+    /// The node's own vote in `(epoch_block, round)`.
+    pub fn own_vote(&self, epoch_block: u64, round: u32) -> Result<Option<OwnVoteRecord>> {
+        self.read(|txn| load(&txn.open_table(OWN_VOTES)?, (epoch_block, round)))
+    }
+
+    /// The node's own vote for a task.
+    pub fn own_vote_for_task(&self, task_hash: B256) -> Result<Option<OwnVoteRecord>> {
+        self.read(|txn| {
+            let Some(slot) = txn
+                .open_table(OWN_VOTE_BY_TASK)?
+                .get(task_hash.0)?
+                .map(|v| v.value())
+            else {
+                return Ok(None);
+            };
+            load::<_, OwnVoteRecord, _>(&txn.open_table(OWN_VOTES)?, slot)?
+                .ok_or(Error::DanglingIndex {
+                    index: "own_vote_by_task",
+                    record: OwnVoteRecord::NAME,
+                })
+                .map(Some)
+        })
+    }
+
+    // ---- votes and disputes received -------------------------------------
+
+    /// Stores a received vote unless one from the same operator for the same
+    /// task is stored ([`PutOutcome::AlreadyKnown`]: a duplicate).
+    pub fn put_vote(&self, task_hash: B256, operator_id: u64, bytes: &[u8]) -> Result<PutOutcome> {
+        let value = VoteRecord {
+            task_hash,
+            operator_id,
+            bytes: bytes.to_vec(),
+        }
+        .encode()?;
+        self.put_by_operator(VOTES, task_hash, operator_id, &value)
+    }
+
+    /// Whether a vote from this operator for this task is stored: the cheap
+    /// duplicate check to make before any cryptography.
+    pub fn has_vote(&self, task_hash: B256, operator_id: u64) -> Result<bool> {
+        self.read(|txn| {
+            Ok(txn
+                .open_table(VOTES)?
+                .get((task_hash.0, operator_id))?
+                .is_some())
+        })
+    }
+
+    /// The votes received for a task, by operator id.
+    pub fn votes(&self, task_hash: B256) -> Result<Vec<VoteRecord>> {
+        self.read(|txn| {
+            let votes = txn.open_table(VOTES)?;
+            by_operator(&votes, task_hash)?
+                .map(|entry| VoteRecord::decode(entry?.1.value()))
+                .collect()
+        })
+    }
+
+    /// How many votes were received for a task.
+    pub fn vote_count(&self, task_hash: B256) -> Result<u64> {
+        self.read(|txn| {
+            let votes = txn.open_table(VOTES)?;
+            by_operator(&votes, task_hash)?.try_fold(0u64, |n, entry| {
+                entry?;
+                Ok(n.saturating_add(1))
+            })
+        })
+    }
+
+    /// Stores a received dispute unless one from the same operator for the
+    /// same task is stored ([`PutOutcome::AlreadyKnown`]: a duplicate).
+    pub fn put_dispute(
+        &self,
+        task_hash: B256,
+        operator_id: u64,
+        bytes: &[u8],
+    ) -> Result<PutOutcome> {
+        let value = DisputeRecord {
+            task_hash,
+            operator_id,
+            bytes: bytes.to_vec(),
+        }
+        .encode()?;
+        self.put_by_operator(DISPUTES, task_hash, operator_id, &value)
+    }
+
+    /// The disputes received for a task, by operator id.
+    pub fn disputes(&self, task_hash: B256) -> Result<Vec<DisputeRecord>> {
+        self.read(|txn| {
+            let disputes = txn.open_table(DISPUTES)?;
+            by_operator(&disputes, task_hash)?
+                .map(|entry| DisputeRecord::decode(entry?.1.value()))
+                .collect()
+        })
+    }
+
+    fn put_by_operator(
+        &self,
+        table: ByOperator,
+        task_hash: B256,
+        operator_id: u64,
+        value: &[u8],
+    ) -> Result<PutOutcome> {
+        self.write(|txn| {
+            let mut table = txn.open_table(table)?;
+            Ok(
+                if insert_new(&mut table, (task_hash.0, operator_id), value)? {
+                    Tx::Commit(PutOutcome::Inserted)
+                } else {
+                    Tx::Abort(PutOutcome::AlreadyKnown)
+                },
+            )
+        })
+    }
+
+    // ---- certificates ---------------------------------------------------
+
+    /// Stores the certificate of an epoch. The first one stored is kept; a
+    /// later one returns [`PutOutcome::AlreadyKnown`].
+    pub fn put_certificate(
+        &self,
+        epoch_block: u64,
+        task_hash: B256,
+        bytes: &[u8],
+    ) -> Result<PutOutcome> {
+        let value = CertificateRecord {
+            epoch_block,
+            task_hash,
+            bytes: bytes.to_vec(),
+        }
+        .encode()?;
+        self.write(|txn| {
+            let mut certificates = txn.open_table(CERTIFICATES)?;
+            Ok(if insert_new(&mut certificates, epoch_block, &value)? {
+                Tx::Commit(PutOutcome::Inserted)
+            } else {
+                Tx::Abort(PutOutcome::AlreadyKnown)
+            })
+        })
+    }
+
+    /// The certificate of an epoch.
+    pub fn certificate_for_epoch(&self, epoch_block: u64) -> Result<Option<CertificateRecord>> {
+        self.read(|txn| load(&txn.open_table(CERTIFICATES)?, epoch_block))
+    }
+
+    // ---- submissions ----------------------------------------------------
+
+    /// Claims the on-chain submission of a task, atomically: of any number
+    /// of concurrent callers, one gets [`SubmissionClaim::Begun`].
+    ///
+    /// A claim made in an earlier run (the node restarted mid-submission)
+    /// passes to the first caller of this run as
+    /// [`SubmissionClaim::Resumed`] with the transaction recorded so far;
+    /// that caller must find out what became of it before sending another.
+    /// Other callers get [`SubmissionClaim::InProgress`] or
+    /// [`SubmissionClaim::Done`], and must not submit.
+    ///
+    /// The claim holder records its transaction hash with
+    /// [`Store::set_submission_tx`] *before* broadcasting it, and ends with
+    /// [`Store::finish_submission`], or [`Store::release_submission`] if it
+    /// sent nothing.
+    pub fn begin_submission(&self, task_hash: B256) -> Result<SubmissionClaim> {
+        let run = self.inner.run;
+        self.write(|txn| {
+            let mut submissions = txn.open_table(SUBMISSIONS)?;
+            let (claim, new) = match load::<_, StoredSubmission, _>(&submissions, task_hash.0)? {
+                None => (
+                    SubmissionClaim::Begun,
+                    Some(StoredSubmission::InProgress { run, tx_hash: None }),
+                ),
+                Some(StoredSubmission::InProgress {
+                    run: claimed_in,
+                    tx_hash,
+                }) if claimed_in == run => (SubmissionClaim::InProgress { tx_hash }, None),
+                Some(StoredSubmission::InProgress { tx_hash, .. }) => (
+                    SubmissionClaim::Resumed { tx_hash },
+                    Some(StoredSubmission::InProgress { run, tx_hash }),
+                ),
+                Some(StoredSubmission::Done(outcome)) => (SubmissionClaim::Done(outcome), None),
+            };
+            match new {
+                Some(record) => {
+                    submissions.insert(task_hash.0, record.encode()?.as_slice())?;
+                    Ok(Tx::Commit(claim))
+                }
+                None => Ok(Tx::Abort(claim)),
+            }
+        })
+    }
+
+    /// Records (or replaces, for a re-priced transaction) the transaction
+    /// hash of a submission in progress.
+    pub fn set_submission_tx(&self, task_hash: B256, tx_hash: B256) -> Result<()> {
+        self.write(|txn| {
+            let mut submissions = txn.open_table(SUBMISSIONS)?;
+            match load::<_, StoredSubmission, _>(&submissions, task_hash.0)? {
+                None => Err(Error::NoSubmissionInProgress { task_hash }),
+                Some(StoredSubmission::Done(_)) => Err(Error::SubmissionFinished { task_hash }),
+                Some(StoredSubmission::InProgress { run, .. }) => {
+                    let record = StoredSubmission::InProgress {
+                        run,
+                        tx_hash: Some(tx_hash),
+                    };
+                    submissions.insert(task_hash.0, record.encode()?.as_slice())?;
+                    Ok(Tx::Commit(()))
+                }
+            }
+        })
+    }
+
+    /// Records the final outcome of a submission (claimed or not: a node
+    /// that sees another's submission land may record it directly). Only
+    /// final outcomes belong here: to retry after a revert, keep the claim
+    /// and record the new transaction with [`Store::set_submission_tx`].
+    ///
+    /// Finishing again with the same outcome is a no-op; with another, an
+    /// [`Error::SubmissionFinished`].
+    pub fn finish_submission(&self, task_hash: B256, outcome: SubmissionOutcome) -> Result<()> {
+        self.write(|txn| {
+            let mut submissions = txn.open_table(SUBMISSIONS)?;
+            match load::<_, StoredSubmission, _>(&submissions, task_hash.0)? {
+                Some(StoredSubmission::Done(stored)) if stored == outcome => Ok(Tx::Abort(())),
+                Some(StoredSubmission::Done(_)) => Err(Error::SubmissionFinished { task_hash }),
+                None | Some(StoredSubmission::InProgress { .. }) => {
+                    let record = StoredSubmission::Done(outcome);
+                    submissions.insert(task_hash.0, record.encode()?.as_slice())?;
+                    Ok(Tx::Commit(()))
+                }
+            }
+        })
+    }
+
+    /// Gives up a submission in progress (nothing was sent), so that a later
+    /// [`Store::begin_submission`] may claim it. Returns whether there was
+    /// one; refuses a finished submission.
+    pub fn release_submission(&self, task_hash: B256) -> Result<bool> {
+        self.write(|txn| {
+            let mut submissions = txn.open_table(SUBMISSIONS)?;
+            match load::<_, StoredSubmission, _>(&submissions, task_hash.0)? {
+                None => Ok(Tx::Abort(false)),
+                Some(StoredSubmission::Done(_)) => Err(Error::SubmissionFinished { task_hash }),
+                Some(StoredSubmission::InProgress { .. }) => {
+                    submissions.remove(task_hash.0)?;
+                    Ok(Tx::Commit(true))
+                }
+            }
+        })
+    }
+
+    /// The state of a task's submission.
+    pub fn submission(&self, task_hash: B256) -> Result<Option<Submission>> {
+        let run = self.inner.run;
+        let stored = self.read(|txn| load(&txn.open_table(SUBMISSIONS)?, task_hash.0))?;
+        Ok(stored.map(|stored| match stored {
+            StoredSubmission::InProgress {
+                run: claimed_in,
+                tx_hash,
+            } => Submission::InProgress {
+                tx_hash,
+                before_restart: claimed_in != run,
+            },
+            StoredSubmission::Done(outcome) => Submission::Done(outcome),
+        }))
+    }
+
+    // ---- health ---------------------------------------------------------
+
+    /// Records one health observation, replacing an earlier one for the same
+    /// operator and epoch.
+    pub fn put_health(
+        &self,
+        epoch_block: u64,
+        operator: Address,
+        healthy: bool,
+        reason: Option<&str>,
+    ) -> Result<()> {
+        let value = HealthRecord {
+            epoch_block,
+            operator,
+            healthy,
+            reason: reason.map(str::to_owned),
+        }
+        .encode()?;
+        let operator = operator.into_array();
+        self.write(|txn| {
+            txn.open_table(HEALTH)?
+                .insert((operator, epoch_block), value.as_slice())?;
+            txn.open_table(HEALTH_BY_EPOCH)?
+                .insert((epoch_block, operator), ())?;
+            Ok(Tx::Commit(()))
+        })
+    }
+
+    /// Up to `limit` health observations of an operator, the latest epoch
+    /// first.
+    pub fn health_history(&self, operator: Address, limit: usize) -> Result<Vec<HealthRecord>> {
+        let operator = operator.into_array();
+        self.read(|txn| {
+            txn.open_table(HEALTH)?
+                .range((operator, 0)..=(operator, u64::MAX))?
+                .rev()
+                .take(limit)
+                .map(|entry| HealthRecord::decode(entry?.1.value()))
+                .collect()
+        })
+    }
+
+    /// The health observations of one epoch, by operator address.
+    pub fn health_for_epoch(&self, epoch_block: u64) -> Result<Vec<HealthRecord>> {
+        self.read(|txn| {
+            let index = txn.open_table(HEALTH_BY_EPOCH)?;
+            let health = txn.open_table(HEALTH)?;
+            index
+                .range((epoch_block, ADDRESS_MIN)..=(epoch_block, ADDRESS_MAX))?
+                .map(|entry| {
+                    let (_, operator) = entry?.0.value();
+                    load::<_, HealthRecord, _>(&health, (operator, epoch_block))?.ok_or(
+                        Error::DanglingIndex {
+                            index: "health_by_epoch",
+                            record: HealthRecord::NAME,
+                        },
+                    )
+                })
+                .collect()
+        })
+    }
+
+    // ---- meta -----------------------------------------------------------
+
+    /// Sets a small value of the node's own (e.g. the last processed block).
+    pub fn set_meta(&self, key: &str, bytes: &[u8]) -> Result<()> {
+        let value = Blob(bytes.to_vec()).encode()?;
+        self.write(|txn| {
+            txn.open_table(META)?.insert(key, value.as_slice())?;
+            Ok(Tx::Commit(()))
+        })
+    }
+
+    /// The value set under `key`.
+    pub fn meta(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        self.read(|txn| Ok(load::<_, Blob, _>(&txn.open_table(META)?, key)?.map(|b| b.0)))
+    }
+}
+
+/// A table keyed by `(task_hash, operator_id)`: [`VOTES`] or [`DISPUTES`].
+type ByOperator = TableDefinition<'static, OperatorKey, &'static [u8]>;
+
+/// `(task_hash, operator_id)`.
+type OperatorKey = ([u8; 32], u64);
+
+/// Loads and decodes the record under `key`.
+fn load<'k, K, R, T>(table: &T, key: impl Borrow<K::SelfType<'k>>) -> Result<Option<R>>
+where
+    K: Key + 'static,
+    R: Record,
+    T: ReadableTable<K, &'static [u8]>,
+{
+    match table.get(key)? {
+        Some(value) => R::decode(value.value()).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Inserts `value` under `key` unless the key is taken; returns whether it
+/// inserted.
+fn insert_new<'k, K>(
+    table: &mut Table<'_, K, &'static [u8]>,
+    key: impl Borrow<K::SelfType<'k>>,
+    value: &[u8],
+) -> Result<bool>
+where
+    K: Key + 'static,
+{
+    let key = key.borrow();
+    if table.get(key)?.is_some() {
+        return Ok(false);
+    }
+    table.insert(key, value)?;
+    Ok(true)
+}
+
+/// The entries of a `(task_hash, operator_id)` table for one task.
+fn by_operator<T>(table: &T, task_hash: B256) -> Result<Range<'_, OperatorKey, &'static [u8]>>
+where
+    T: ReadableTable<OperatorKey, &'static [u8]>,
+{
+    Ok(table.range((task_hash.0, 0)..=(task_hash.0, u64::MAX))?)
+}
+
+/// Removes every entry of one task from a `(task_hash, operator_id)` table.
+fn remove_by_operator(
+    table: &mut Table<'_, OperatorKey, &'static [u8]>,
+    task_hash: [u8; 32],
+) -> Result<u64> {
+    let keys = keys(
+        table.range((task_hash, 0)..=(task_hash, u64::MAX))?,
+        |key| key,
+    )?;
+    let mut count = 0u64;
+    for key in keys {
+        count = count.saturating_add(removed(table.remove(key)?));
+    }
+    Ok(count)
+}
+
+/// The keys of a range, collected (as owned keys) so that the table can be
+/// changed.
+fn keys<K, V, T>(range: Range<'_, K, V>, owned: impl Fn(K::SelfType<'_>) -> T) -> Result<Vec<T>>
+where
+    K: Key + 'static,
+    V: Value + 'static,
+{
+    range.map(|entry| Ok(owned(entry?.0.value()))).collect()
+}
+
+fn removed<G>(guard: Option<G>) -> u64 {
+    u64::from(guard.is_some())
+}

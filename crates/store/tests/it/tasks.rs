@@ -1,0 +1,84 @@
+use liveliness_store::{Error, PutOutcome, TaskRecord};
+
+use crate::{addr, hash, Fixture};
+
+#[test]
+fn documents_are_idempotent_and_refuse_other_content() -> eyre::Result<()> {
+    let f = Fixture::new();
+    assert_eq!(f.store.document("bafk")?, None);
+    assert_eq!(f.store.put_document("bafk", b"{}")?, PutOutcome::Inserted);
+    assert_eq!(
+        f.store.put_document("bafk", b"{}")?,
+        PutOutcome::AlreadyKnown
+    );
+    let err = f.store.put_document("bafk", b"[]").unwrap_err();
+    assert!(matches!(err, Error::DocumentConflict { ref cid } if cid == "bafk"));
+    assert_eq!(f.store.document("bafk")?.as_deref(), Some(&b"{}"[..]));
+    assert_eq!(f.store.put_document("empty", b"")?, PutOutcome::Inserted);
+    assert_eq!(f.store.document("empty")?, Some(vec![]));
+    Ok(())
+}
+
+#[test]
+fn put_task_and_queries() -> eyre::Result<()> {
+    let f = Fixture::new();
+    assert_eq!(f.store.task(hash(1))?, None);
+    assert_eq!(
+        f.store.put_task(hash(1), 10, 0, addr(1), b"a")?,
+        PutOutcome::Inserted
+    );
+    assert_eq!(
+        f.store.put_task(hash(1), 10, 0, addr(1), b"other")?,
+        PutOutcome::AlreadyKnown
+    );
+    f.store.put_task(hash(3), 10, 1, addr(2), b"b")?;
+    f.store.put_task(hash(2), 10, 1, addr(3), b"c")?;
+    f.store.put_task(hash(4), 20, 0, addr(4), b"d")?;
+    f.store.put_task(hash(5), 5, 7, addr(5), b"e")?;
+
+    assert_eq!(
+        f.store.task(hash(1))?,
+        Some(TaskRecord {
+            task_hash: hash(1),
+            epoch_block: 10,
+            round: 0,
+            performer: addr(1),
+            bytes: b"a".to_vec(),
+        })
+    );
+    let hashes =
+        |tasks: Vec<TaskRecord>| tasks.into_iter().map(|t| t.task_hash).collect::<Vec<_>>();
+    assert_eq!(hashes(f.store.tasks_for_round(10, 1)?), [hash(2), hash(3)]);
+    assert!(f.store.tasks_for_round(10, 2)?.is_empty());
+    assert_eq!(
+        hashes(f.store.tasks_for_epoch(10)?),
+        [hash(1), hash(2), hash(3)]
+    );
+    assert!(f.store.tasks_for_epoch(11)?.is_empty());
+    assert_eq!(
+        hashes(f.store.recent_tasks(3)?),
+        [hash(4), hash(3), hash(2)]
+    );
+    assert_eq!(f.store.recent_tasks(100)?.len(), 5);
+    Ok(())
+}
+
+#[test]
+fn certificates_keep_the_first() -> eyre::Result<()> {
+    let f = Fixture::new();
+    assert_eq!(f.store.certificate_for_epoch(10)?, None);
+    assert_eq!(
+        f.store.put_certificate(10, hash(1), b"c1")?,
+        PutOutcome::Inserted
+    );
+    assert_eq!(
+        f.store.put_certificate(10, hash(2), b"c2")?,
+        PutOutcome::AlreadyKnown
+    );
+    let c = f.store.certificate_for_epoch(10)?.expect("stored");
+    assert_eq!(
+        (c.epoch_block, c.task_hash, c.bytes),
+        (10, hash(1), b"c1".to_vec())
+    );
+    Ok(())
+}
