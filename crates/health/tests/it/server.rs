@@ -1,0 +1,262 @@
+//! The health server's JSON-RPC surface, range, waiting, cache and limits.
+
+use crate::{healthcheck, key, post, spawn_server};
+use alloy_primitives::B256;
+use liveliness_health::{
+    codes, test_utils::MemoryBlockSource, HealthServer, RateLimit, ServerConfig, LOOKBACK_BLOCKS,
+};
+use liveliness_primitives::HealthProof;
+use serde_json::{json, Value};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+const HEAD: u64 = 1000;
+
+async fn server(config: ServerConfig) -> (String, Arc<MemoryBlockSource>) {
+    let source = Arc::new(MemoryBlockSource::with_head(HEAD));
+    let (url, _) = spawn_server(Arc::clone(&source), key(1), config).await;
+    (url, source)
+}
+
+fn error_code(answer: &Value) -> i64 {
+    answer["error"]["code"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no error in {answer}"))
+}
+
+fn proof_of(answer: &Value) -> HealthProof {
+    serde_json::from_value(answer["result"].clone()).unwrap_or_else(|e| panic!("{e}: {answer}"))
+}
+
+#[tokio::test]
+async fn answers_in_range_and_refuses_outside() {
+    let (url, _) = server(ServerConfig::default()).await;
+    for block in [HEAD - LOOKBACK_BLOCKS, HEAD - 1, HEAD] {
+        let (status, answer) = post(&url, healthcheck(block)).await;
+        assert_eq!(status, 200);
+        assert_eq!(answer["jsonrpc"], "2.0");
+        assert_eq!(answer["id"], 1);
+        let proof = proof_of(&answer);
+        assert_eq!(proof.block_number, block);
+        assert_eq!(proof.block_hash, MemoryBlockSource::default_hash(block));
+        proof
+            .verify(
+                key(1).address(),
+                block,
+                MemoryBlockSource::default_hash(block),
+            )
+            .unwrap();
+    }
+    for block in [0, HEAD - LOOKBACK_BLOCKS - 1, HEAD + 2, u64::MAX] {
+        let (status, answer) = post(&url, healthcheck(block)).await;
+        assert_eq!(status, 200);
+        assert_eq!(error_code(&answer), codes::BLOCK_OUT_OF_RANGE, "{block}");
+        assert!(answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("out of range"));
+    }
+}
+
+#[tokio::test]
+async fn waits_for_the_next_block() {
+    let (url, source) = server(ServerConfig::default()).await;
+    let advancing = Arc::clone(&source);
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        advancing.advance();
+    });
+    let started = Instant::now();
+    let (_, answer) = post(&url, healthcheck(HEAD + 1)).await;
+    let elapsed = started.elapsed();
+    assert_eq!(proof_of(&answer).block_number, HEAD + 1);
+    assert!(elapsed >= Duration::from_millis(300), "{elapsed:?}");
+    assert!(elapsed < Duration::from_millis(1000), "{elapsed:?}");
+}
+
+#[tokio::test]
+async fn gives_up_after_one_second() {
+    let (url, _) = server(ServerConfig::default()).await;
+    let started = Instant::now();
+    let (_, answer) = post(&url, healthcheck(HEAD + 1)).await;
+    let elapsed = started.elapsed();
+    assert_eq!(error_code(&answer), codes::BLOCK_UNAVAILABLE);
+    assert!(
+        elapsed >= Duration::from_millis(1000) && elapsed < Duration::from_millis(1600),
+        "{elapsed:?}"
+    );
+}
+
+#[tokio::test]
+async fn caches_proofs_and_follows_reorgs_near_the_head() {
+    let source = Arc::new(MemoryBlockSource::with_head(HEAD));
+    let config = ServerConfig {
+        reorg_depth: 6,
+        ..ServerConfig::default()
+    };
+    let (url, _) = spawn_server(Arc::clone(&source), key(1), config).await;
+
+    // Deep block: the second answer comes from the cache, no chain read.
+    let (_, first) = post(&url, healthcheck(HEAD - 100)).await;
+    let reads = source.hash_reads();
+    let (_, second) = post(&url, healthcheck(HEAD - 100)).await;
+    assert_eq!(source.hash_reads(), reads);
+    assert_eq!(first["result"], second["result"]);
+
+    // Near the head: the hash is read again, and a reorg gives a new proof.
+    let (_, before) = post(&url, healthcheck(HEAD)).await;
+    let reorged = B256::repeat_byte(0xab);
+    source.set_hash(HEAD, reorged);
+    let (_, after) = post(&url, healthcheck(HEAD)).await;
+    assert_eq!(
+        proof_of(&before).block_hash,
+        MemoryBlockSource::default_hash(HEAD)
+    );
+    let proof = proof_of(&after);
+    assert_eq!(proof.block_hash, reorged);
+    proof.verify(key(1).address(), HEAD, reorged).unwrap();
+}
+
+#[tokio::test]
+async fn rate_limits_per_client() {
+    let limit = RateLimit {
+        per_second: 0.5,
+        burst: 3,
+        max_clients: 16,
+    };
+    let (url, _) = server(ServerConfig {
+        rate_limit: Some(limit),
+        ..ServerConfig::default()
+    })
+    .await;
+    for _ in 0..3 {
+        assert_eq!(post(&url, healthcheck(HEAD)).await.0, 200);
+    }
+    let response = reqwest::Client::new()
+        .post(&url)
+        .body(healthcheck(HEAD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 429);
+    assert_eq!(response.headers()["retry-after"], "1");
+    // Invalid requests count too.
+    assert_eq!(post(&url, "{").await.0, 429);
+    // The liveness probe is not limited.
+    let probe = reqwest::get(format!("{url}/health")).await.unwrap();
+    assert_eq!(probe.status().as_u16(), 200);
+    assert_eq!(probe.text().await.unwrap(), "ok");
+}
+
+#[tokio::test]
+async fn malformed_json_rpc_gets_proper_errors() {
+    let (url, _) = server(ServerConfig::default()).await;
+    let cases: [(&str, i64, Value); 9] = [
+        ("{not json", codes::PARSE_ERROR, Value::Null),
+        ("", codes::PARSE_ERROR, Value::Null),
+        (
+            r#"[{"jsonrpc":"2.0","id":1,"method":"healthcheck","params":[1000]}]"#,
+            codes::INVALID_REQUEST,
+            Value::Null,
+        ),
+        (r#""healthcheck""#, codes::INVALID_REQUEST, Value::Null),
+        (
+            r#"{"id":4,"method":"healthcheck","params":[1000]}"#,
+            codes::INVALID_REQUEST,
+            json!(4),
+        ),
+        (
+            r#"{"jsonrpc":"2.0","id":"x","method":"eth_blockNumber","params":[]}"#,
+            codes::METHOD_NOT_FOUND,
+            json!("x"),
+        ),
+        (
+            r#"{"jsonrpc":"2.0","id":5,"method":"healthcheck","params":["0x3e8"]}"#,
+            codes::INVALID_PARAMS,
+            json!(5),
+        ),
+        (
+            r#"{"jsonrpc":"2.0","id":6,"method":"healthcheck","params":1000}"#,
+            codes::INVALID_PARAMS,
+            json!(6),
+        ),
+        (
+            r#"{"jsonrpc":"2.0","id":7,"method":"healthcheck","params":[1000,1]}"#,
+            codes::INVALID_PARAMS,
+            json!(7),
+        ),
+    ];
+    for (body, code, id) in cases {
+        let (status, answer) = post(&url, body).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(error_code(&answer), code, "{body}");
+        assert_eq!(answer["id"], id, "{body}");
+        assert_eq!(answer["jsonrpc"], "2.0");
+    }
+
+    // The request id is echoed, whatever its type.
+    let (_, answer) = post(
+        &url,
+        r#"{"jsonrpc":"2.0","id":"abc","method":"healthcheck","params":[1000]}"#,
+    )
+    .await;
+    assert_eq!(answer["id"], "abc");
+    assert_eq!(proof_of(&answer).block_number, 1000);
+
+    // A notification gets no body.
+    let response = reqwest::Client::new()
+        .post(&url)
+        .body(r#"{"jsonrpc":"2.0","method":"healthcheck","params":[1000]}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 204);
+
+    // Bodies past 4 KiB are refused before parsing.
+    let padded = format!("{}{}", healthcheck(HEAD), " ".repeat(4096));
+    assert_eq!(post(&url, padded).await.0, 413);
+
+    // Only POST at `/`.
+    assert_eq!(reqwest::get(&url).await.unwrap().status().as_u16(), 405);
+}
+
+#[tokio::test]
+async fn chain_source_failure_is_an_internal_error() {
+    let (url, source) = server(ServerConfig::default()).await;
+    source.set_failing(true);
+    let (status, answer) = post(&url, healthcheck(HEAD)).await;
+    assert_eq!(status, 200);
+    assert_eq!(error_code(&answer), codes::INTERNAL_ERROR);
+    source.set_failing(false);
+    assert_eq!(
+        proof_of(&post(&url, healthcheck(HEAD)).await.1).block_number,
+        HEAD
+    );
+}
+
+#[test]
+fn refuses_unworkable_config() {
+    let source = Arc::new(MemoryBlockSource::with_head(1));
+    let bad = [
+        ServerConfig {
+            max_body_bytes: 0,
+            ..ServerConfig::default()
+        },
+        ServerConfig {
+            poll_interval: Duration::ZERO,
+            ..ServerConfig::default()
+        },
+        ServerConfig {
+            rate_limit: Some(RateLimit {
+                per_second: 0.0,
+                ..RateLimit::default()
+            }),
+            ..ServerConfig::default()
+        },
+    ];
+    for config in bad {
+        assert!(HealthServer::new(Arc::clone(&source), key(1), config).is_err());
+    }
+}
