@@ -1,0 +1,45 @@
+//! Errors of chain access.
+
+use alloy::primitives::{Address, B256};
+
+/// What can go wrong talking to the contracts.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A call or transaction reverted with one of the AttestationCenter's or
+    /// the registry's custom errors; `name` is the error's Solidity name.
+    #[error("contract reverted with {name}")]
+    Reverted {
+        /// The Solidity name of the custom error, e.g. `TaskAlreadySubmitted`.
+        name: String,
+        /// The raw revert data.
+        data: alloy::primitives::Bytes,
+    },
+    /// A contract call failed for another reason (transport, decoding, a
+    /// revert without recognisable data).
+    #[error("contract call failed: {0}")]
+    Contract(#[from] alloy::contract::Error),
+    /// Waiting for a transaction failed.
+    #[error("waiting for transaction failed: {0}")]
+    Pending(#[from] alloy::providers::PendingTransactionError),
+    /// An RPC request failed.
+    #[error("rpc request failed: {0}")]
+    Rpc(#[from] alloy::transports::TransportError),
+    /// A transaction was mined but reverted.
+    #[error("transaction {0} reverted")]
+    TxReverted(B256),
+    /// A deployment produced no contract address.
+    #[error("deployment of {0} produced no contract address")]
+    NoContractAddress(&'static str),
+    /// The task was already submitted; nothing was sent.
+    #[error("task {0} is already submitted")]
+    AlreadySubmitted(B256),
+    /// An address is not an operator of the AttestationCenter.
+    #[error("{0} is not an operator of the AttestationCenter")]
+    NotAnOperator(Address),
+    /// A BLS value read from the chain or given by a caller is invalid.
+    #[error("invalid BLS value: {0}")]
+    Bls(#[from] liveliness_bls::Error),
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
