@@ -7,10 +7,12 @@ use alloy::primitives::{Address, B256};
 pub enum Error {
     /// A call or transaction reverted with one of the AttestationCenter's or
     /// the registry's custom errors; `name` is the error's Solidity name.
-    #[error("contract reverted with {name}")]
+    #[error("contract reverted: {detail}")]
     Reverted {
         /// The Solidity name of the custom error, e.g. `TaskAlreadySubmitted`.
         name: String,
+        /// The error with its arguments, for logs.
+        detail: String,
         /// The raw revert data.
         data: alloy::primitives::Bytes,
     },
@@ -36,6 +38,18 @@ pub enum Error {
     /// An address is not an operator of the AttestationCenter.
     #[error("{0} is not an operator of the AttestationCenter")]
     NotAnOperator(Address),
+    /// A transaction was mined without the event it must emit.
+    #[error("transaction emitted no {0} event")]
+    MissingEvent(&'static str),
+    /// The provider lists no account to send from.
+    #[error("the provider has no account to send from")]
+    NoAccount,
+    /// A value read from the chain does not fit the type the node uses.
+    #[error("value out of range: {0}")]
+    OutOfRange(String),
+    /// The certificate is malformed (e.g. non-signer ids not ascending).
+    #[error("invalid certificate: {0}")]
+    InvalidCertificate(String),
     /// A BLS value read from the chain or given by a caller is invalid.
     #[error("invalid BLS value: {0}")]
     Bls(#[from] liveliness_bls::Error),
@@ -43,3 +57,13 @@ pub enum Error {
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// The custom error's name when this is a decoded revert.
+    pub fn revert_name(&self) -> Option<&str> {
+        match self {
+            Self::Reverted { name, .. } => Some(name),
+            _ => None,
+        }
+    }
+}

@@ -1,1 +1,22 @@
-//! placeholder
+//! Chain access for Liveliness: alloy bindings of the contracts (generated
+//! from committed artifacts), deployment, operator registration, building and
+//! submitting a task's BLS certificate, and revert decoding.
+//!
+//! Every function takes an alloy [`Provider`](alloy::providers::Provider);
+//! transactions go out from the provider's wallet.
+
+mod error;
+mod operators;
+mod submit;
+
+pub mod bindings;
+pub mod revert;
+#[cfg(feature = "test-utils")]
+pub mod test_utils;
+
+pub use error::{Error, Result};
+pub use operators::{
+    active_operators, deploy, deploy_from, register_operator, set_voting_powers, ActiveOperator,
+    DeployConfig, Deployment,
+};
+pub use submit::{attestation, submit_task, task_info, Certificate, Submission};

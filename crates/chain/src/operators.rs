@@ -1,0 +1,231 @@
+//! Deployment, governance and operator registration.
+
+use crate::{
+    bindings::{AttestationCenter, LivelinessRegistry},
+    error::{Error, Result},
+    revert,
+};
+use alloy::{
+    primitives::{Address, B256, U256},
+    providers::Provider,
+    rpc::types::TransactionReceipt,
+};
+use liveliness_bls::{pop_sign, KeyPair, PublicKeyG1};
+use liveliness_primitives::pop_message;
+
+/// Registry parameters (PROTOCOL.md §3); `None` keeps the contract's default.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeployConfig {
+    /// Governance owner of both contracts. When it is not the deploying
+    /// account, ownership is offered to it (two-step: it must accept).
+    pub owner: Option<Address>,
+    /// How many blocks old a certificate's reference block may be.
+    pub max_task_age: u32,
+    /// Penalty factor `C`.
+    pub c: Option<u64>,
+    /// Blocks per epoch.
+    pub epoch_length: Option<u32>,
+    /// Operators checked per epoch.
+    pub sample_size: Option<u32>,
+    /// Blocks a performer round lasts before the next performer takes over.
+    pub performer_timeout_blocks: Option<u32>,
+    /// Blocks after the epoch block during which a task may be certified.
+    pub task_validity_blocks: Option<u32>,
+    /// Blocks a node waits before acting on a block.
+    pub confirmation_depth: Option<u32>,
+    /// Health-check timeout in milliseconds.
+    pub health_timeout_ms: Option<u32>,
+}
+
+impl DeployConfig {
+    /// Defaults with `max_task_age` blocks of certificate validity.
+    pub fn new(max_task_age: u32) -> Self {
+        Self {
+            max_task_age,
+            ..Self::default()
+        }
+    }
+}
+
+/// Where the contracts are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Deployment {
+    /// Chain id of the network deployed to.
+    pub chain_id: u64,
+    /// The AttestationCenter.
+    pub attestation_center: Address,
+    /// The LivelinessRegistry (the AttestationCenter's AVS logic).
+    pub registry: Address,
+    /// Block of the registry's deployment (where event scans can start).
+    pub deployed_at_block: u64,
+}
+
+/// An operator active in the AttestationCenter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActiveOperator {
+    /// Operator id (from 1).
+    pub id: u64,
+    /// Operator address.
+    pub address: Address,
+    /// Voting power.
+    pub voting_power: U256,
+    /// BLS public key in G1.
+    pub pk_g1: PublicKeyG1,
+}
+
+async fn confirm(
+    pending: alloy::providers::PendingTransactionBuilder<alloy::network::Ethereum>,
+) -> Result<TransactionReceipt> {
+    let receipt = pending.get_receipt().await?;
+    if receipt.status() {
+        Ok(receipt)
+    } else {
+        Err(Error::TxReverted(receipt.transaction_hash))
+    }
+}
+
+/// Sends a contract call after simulating it (so a revert comes back named).
+macro_rules! send {
+    ($call:expr) => {{
+        let call = $call;
+        call.call().await.map_err(revert::map)?;
+        confirm(call.send().await.map_err(revert::map)?).await?
+    }};
+}
+
+/// Deploys the AttestationCenter and the registry from the provider's
+/// account, wires the registry in as AVS logic, applies `config`'s parameters
+/// and offers ownership to `config.owner` when it is another account.
+pub async fn deploy<P: Provider>(provider: &P, config: &DeployConfig) -> Result<Deployment> {
+    let deployer = provider
+        .get_accounts()
+        .await?
+        .first()
+        .copied()
+        .ok_or(Error::NoAccount)?;
+    deploy_from(provider, deployer, config).await
+}
+
+/// [`deploy`] with the deploying account given (for providers whose wallet
+/// the node does not list through `eth_accounts`).
+pub async fn deploy_from<P: Provider>(
+    provider: &P,
+    deployer: Address,
+    config: &DeployConfig,
+) -> Result<Deployment> {
+    let chain_id = provider.get_chain_id().await?;
+    let ac = AttestationCenter::deploy(provider, deployer, config.max_task_age, Address::ZERO)
+        .await
+        .map_err(revert::map)?;
+    let registry = LivelinessRegistry::deploy(provider, *ac.address(), deployer)
+        .await
+        .map_err(revert::map)?;
+    let deployed_at_block = provider.get_block_number().await?;
+    send!(ac.setAvsLogic(*registry.address()));
+
+    let set = |v: Option<u64>| v.map(U256::from);
+    if let Some(v) = set(config.c) {
+        send!(registry.setC(v));
+    }
+    if let Some(v) = set(config.epoch_length.map(u64::from)) {
+        send!(registry.setEpochLength(v));
+    }
+    if let Some(v) = set(config.sample_size.map(u64::from)) {
+        send!(registry.setSampleSize(v));
+    }
+    if let Some(v) = set(config.performer_timeout_blocks.map(u64::from)) {
+        send!(registry.setPerformerTimeoutBlocks(v));
+    }
+    if let Some(v) = set(config.task_validity_blocks.map(u64::from)) {
+        send!(registry.setTaskValidityBlocks(v));
+    }
+    if let Some(v) = set(config.confirmation_depth.map(u64::from)) {
+        send!(registry.setConfirmationDepth(v));
+    }
+    if let Some(v) = set(config.health_timeout_ms.map(u64::from)) {
+        send!(registry.setHealthTimeoutMs(v));
+    }
+    if let Some(owner) = config.owner.filter(|o| *o != deployer) {
+        send!(ac.transferOwnership(owner));
+        send!(registry.transferOwnership(owner));
+    }
+    Ok(Deployment {
+        chain_id,
+        attestation_center: *ac.address(),
+        registry: *registry.address(),
+        deployed_at_block,
+    })
+}
+
+/// Registers `operator` (the provider's sending account) in the
+/// AttestationCenter with `keys` and a proof of possession; returns its id.
+pub async fn register_operator<P: Provider>(
+    provider: &P,
+    attestation_center: Address,
+    operator: Address,
+    keys: &KeyPair,
+) -> Result<u64> {
+    let chain_id = provider.get_chain_id().await?;
+    let ac = AttestationCenter::new(attestation_center, provider);
+    let pop = pop_sign(
+        keys.sk(),
+        &pop_message(operator, attestation_center, chain_id),
+    );
+    let call = ac
+        .registerOperator(keys.pk_g1().to_abi(), keys.pk_g2().to_abi(), pop.to_abi())
+        .from(operator);
+    call.call().await.map_err(revert::map)?;
+    let receipt = confirm(call.send().await.map_err(revert::map)?).await?;
+    // The id comes from the event: a simulation's return value is only right
+    // when no other registration lands first.
+    let event = receipt
+        .decoded_log::<AttestationCenter::OperatorRegistered>()
+        .ok_or(Error::MissingEvent("OperatorRegistered"))?;
+    let id = event.data.operatorId;
+    u64::try_from(id).map_err(|_| Error::OutOfRange(format!("operator id {id}")))
+}
+
+/// Governance: sets the voting power of each operator id.
+pub async fn set_voting_powers<P: Provider>(
+    provider: &P,
+    attestation_center: Address,
+    ids: &[u64],
+    powers: &[u128],
+) -> Result<B256> {
+    let ac = AttestationCenter::new(attestation_center, provider);
+    let ids = ids.iter().map(|&i| U256::from(i)).collect();
+    let powers = powers
+        .iter()
+        .map(|&p| {
+            alloy::primitives::Uint::<96, 2>::try_from(p)
+                .map_err(|_| Error::OutOfRange(format!("voting power {p} exceeds uint96")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let receipt = send!(ac.setVotingPowers(ids, powers));
+    Ok(receipt.transaction_hash)
+}
+
+/// The operators active now, in id order.
+pub async fn active_operators<P: Provider>(
+    provider: &P,
+    attestation_center: Address,
+) -> Result<Vec<ActiveOperator>> {
+    let ac = AttestationCenter::new(attestation_center, provider);
+    let details = ac
+        .getActiveOperatorsDetails()
+        .call()
+        .await
+        .map_err(revert::map)?;
+    details
+        .into_iter()
+        .map(|d| {
+            Ok(ActiveOperator {
+                id: u64::try_from(d.operatorId)
+                    .map_err(|_| Error::OutOfRange(format!("operator id {}", d.operatorId)))?,
+                address: d.operator,
+                voting_power: d.votingPower,
+                pk_g1: PublicKeyG1::from_abi(d.pkG1)?,
+            })
+        })
+        .collect()
+}

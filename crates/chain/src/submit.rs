@@ -1,0 +1,152 @@
+//! A task's certificate and its submission.
+
+use crate::{
+    bindings::{AttestationCenter, IAttestationCenter},
+    error::{Error, Result},
+    revert,
+};
+use alloy::{
+    primitives::{Address, Bytes, B256, U256},
+    providers::Provider,
+};
+use futures::future::try_join_all;
+use liveliness_bls::{PublicKeyG2, Signature};
+use liveliness_primitives::TaskInfo;
+
+/// Everything an aggregator holds once a threshold is met: the task, the
+/// verdict, the performer's signature and the aggregated BLS signature with
+/// the ids of the active operators that did not sign.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Certificate {
+    /// The task.
+    pub task: TaskInfo,
+    /// Approve (`true`) or reject certificate.
+    pub is_approved: bool,
+    /// The performer's 65-byte `personal_sign` over the task signing digest.
+    pub performer_signature: Bytes,
+    /// Block at which voting power is counted (the epoch block).
+    pub reference_block: u64,
+    /// Sum of the signers' BLS signatures over `H(voteHash)`.
+    pub sigma: Signature,
+    /// Sum of the signers' G2 public keys.
+    pub apk_g2: PublicKeyG2,
+    /// Ids of operators active at the reference block that did not sign,
+    /// strictly ascending.
+    pub non_signer_ids: Vec<u64>,
+}
+
+/// A mined submission.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Submission {
+    /// The task hash.
+    pub task_hash: B256,
+    /// Transaction hash.
+    pub tx_hash: B256,
+    /// Block the transaction was mined in.
+    pub block_number: Option<u64>,
+    /// Gas used by the transaction (intrinsic cost included).
+    pub gas_used: u64,
+}
+
+fn to_u32(block: u64) -> Result<u32> {
+    u32::try_from(block).map_err(|_| Error::OutOfRange(format!("block {block} exceeds uint32")))
+}
+
+/// The contract's `TaskInfo` for a task.
+pub fn task_info(task: &TaskInfo) -> IAttestationCenter::TaskInfo {
+    IAttestationCenter::TaskInfo {
+        proofOfTask: task.proof_of_task.clone(),
+        data: task.data.clone(),
+        taskPerformer: task.task_performer,
+        taskDefinitionId: task.task_definition_id,
+    }
+}
+
+/// Builds the `Attestation` argument of `submitTask`, reading the history
+/// hints (index of the aggregate-key entry and of each operator's
+/// voting-power entry in force at the reference block) from the contract.
+pub async fn attestation<P: Provider>(
+    provider: &P,
+    attestation_center: Address,
+    cert: &Certificate,
+) -> Result<IAttestationCenter::Attestation> {
+    if cert.non_signer_ids.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(Error::InvalidCertificate(
+            "non-signer ids are not strictly ascending".into(),
+        ));
+    }
+    let ac = AttestationCenter::new(attestation_center, provider);
+    let reference = to_u32(cert.reference_block)?;
+    let performer_id = ac
+        .operatorsIdsByAddress(cert.task.task_performer)
+        .call()
+        .await
+        .map_err(revert::map)?;
+    if performer_id.is_zero() {
+        return Err(Error::NotAnOperator(cert.task.task_performer));
+    }
+    let apk_hint = ac.apkHintAt(reference).call().await.map_err(revert::map)?;
+    let performer_hint = ac
+        .operatorHintAt(performer_id, reference)
+        .call()
+        .await
+        .map_err(revert::map)?;
+    let non_signer_hints = try_join_all(cert.non_signer_ids.iter().map(|&id| {
+        let ac = &ac;
+        async move {
+            ac.operatorHintAt(U256::from(id), reference)
+                .call()
+                .await
+                .map_err(revert::map)
+        }
+    }))
+    .await?;
+    Ok(IAttestationCenter::Attestation {
+        referenceBlock: reference,
+        sigma: cert.sigma.to_abi(),
+        apkG2: cert.apk_g2.to_abi(),
+        apkHint: apk_hint,
+        performerHint: performer_hint,
+        nonSignerIds: cert.non_signer_ids.iter().map(|&i| U256::from(i)).collect(),
+        nonSignerHints: non_signer_hints,
+    })
+}
+
+/// Submits a certificate: returns [`Error::AlreadySubmitted`] without
+/// sending when `submitted(taskHash)` is already true, simulates the call (a
+/// revert comes back as [`Error::Reverted`] with the custom error's name),
+/// then sends it and waits for the receipt.
+pub async fn submit_task<P: Provider>(
+    provider: &P,
+    attestation_center: Address,
+    cert: &Certificate,
+) -> Result<Submission> {
+    let task_hash = cert.task.task_hash();
+    let ac = AttestationCenter::new(attestation_center, provider);
+    if ac.submitted(task_hash).call().await.map_err(revert::map)? {
+        return Err(Error::AlreadySubmitted(task_hash));
+    }
+    let att = attestation(provider, attestation_center, cert).await?;
+    let call = ac.submitTask(
+        task_info(&cert.task),
+        cert.is_approved,
+        cert.performer_signature.clone(),
+        att,
+    );
+    call.call().await.map_err(revert::map)?;
+    let receipt = call
+        .send()
+        .await
+        .map_err(revert::map)?
+        .get_receipt()
+        .await?;
+    if !receipt.status() {
+        return Err(Error::TxReverted(receipt.transaction_hash));
+    }
+    Ok(Submission {
+        task_hash,
+        tx_hash: receipt.transaction_hash,
+        block_number: receipt.block_number,
+        gas_used: receipt.gas_used,
+    })
+}

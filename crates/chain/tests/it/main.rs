@@ -1,0 +1,5 @@
+//! Cross-boundary tests: Rust builds keys, proofs of possession, tasks, votes
+//! and certificates; the real contracts on a real anvil judge them.
+
+mod net;
+mod submit;
