@@ -1,0 +1,222 @@
+//! Node configuration: a TOML file, overridable by environment variables and
+//! command-line flags (the binary applies those on top of [`NodeConfig`]).
+
+use alloy_primitives::Address;
+use serde::{Deserialize, Serialize};
+use std::{net::SocketAddr, path::PathBuf};
+
+/// Everything a node needs to run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeConfig {
+    /// JSON-RPC URLs of the chain; the first that answers is used, the others
+    /// are tried in turn on faults.
+    pub rpc_urls: Vec<String>,
+    /// The AttestationCenter.
+    pub attestation_center: Address,
+    /// The LivelinessRegistry.
+    pub registry: Address,
+    /// Directory of the node's store.
+    pub data_dir: PathBuf,
+    /// Encrypted ECDSA keystore (operator address; signs proofs, tasks, txs).
+    pub ecdsa_keystore: PathBuf,
+    /// Encrypted BLS keystore (signs votes).
+    pub bls_keystore: PathBuf,
+    /// File holding the keystore password; when absent the password comes
+    /// from `LIVELINESS_KEYSTORE_PASSWORD`.
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
+    /// Where the health endpoint listens.
+    #[serde(default = "defaults::health_listen")]
+    pub health_listen: SocketAddr,
+    /// Where `/metrics` and the read API listen.
+    #[serde(default = "defaults::api_listen")]
+    pub api_listen: SocketAddr,
+    /// libp2p listen multiaddr.
+    #[serde(default = "defaults::p2p_listen")]
+    pub p2p_listen: String,
+    /// libp2p bootstrap peers (multiaddrs).
+    #[serde(default)]
+    pub bootstrap: Vec<String>,
+    /// Allow health checks of loopback addresses (devnet only).
+    #[serde(default)]
+    pub allow_loopback: bool,
+    /// Allow health checks of private, link-local and CGNAT addresses.
+    #[serde(default)]
+    pub allow_private: bool,
+    /// How often the chain head is polled, in milliseconds.
+    #[serde(default = "defaults::poll_interval_ms")]
+    pub poll_interval_ms: u64,
+    /// Submit certificates of tasks that penalize nobody (costs gas; scores
+    /// grow without them).
+    #[serde(default)]
+    pub submit_empty_tasks: bool,
+    /// Blocks between two aggregators' submission slots.
+    #[serde(default = "defaults::aggregator_slot_blocks")]
+    pub aggregator_slot_blocks: u64,
+    /// The task definition id of liveness tasks.
+    #[serde(default = "defaults::task_definition_id")]
+    pub task_definition_id: u16,
+}
+
+mod defaults {
+    use std::net::SocketAddr;
+
+    pub(super) fn health_listen() -> SocketAddr {
+        SocketAddr::from(([0, 0, 0, 0], 8600))
+    }
+    pub(super) fn api_listen() -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], 9600))
+    }
+    pub(super) fn p2p_listen() -> String {
+        "/ip4/0.0.0.0/tcp/9700".to_owned()
+    }
+    pub(super) const fn poll_interval_ms() -> u64 {
+        500
+    }
+    pub(super) const fn aggregator_slot_blocks() -> u64 {
+        2
+    }
+    pub(super) const fn task_definition_id() -> u16 {
+        1
+    }
+}
+
+/// What can be wrong with a configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The TOML is malformed or has unknown or missing keys.
+    #[error("invalid config {path}: {source}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: toml::de::Error,
+    },
+    /// A value is out of range.
+    #[error("invalid config: {0}")]
+    Invalid(String),
+}
+
+impl NodeConfig {
+    /// Reads and validates a TOML file.
+    pub fn from_file(path: impl Into<PathBuf>) -> Result<Self, ConfigError> {
+        let path = path.into();
+        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let config: Self =
+            toml::from_str(&text).map_err(|source| ConfigError::Parse { path, source })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The TOML text of this configuration.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("a NodeConfig always serializes")
+    }
+
+    /// Checks the values that serde cannot.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.rpc_urls.is_empty() {
+            return Err(ConfigError::Invalid("rpc_urls is empty".into()));
+        }
+        for url in &self.rpc_urls {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(ConfigError::Invalid(format!(
+                    "rpc url {url:?} is not http(s)"
+                )));
+            }
+        }
+        if self.poll_interval_ms == 0 || self.poll_interval_ms > 60_000 {
+            return Err(ConfigError::Invalid(format!(
+                "poll_interval_ms {} is not in 1..=60000",
+                self.poll_interval_ms
+            )));
+        }
+        if self.aggregator_slot_blocks == 0 {
+            return Err(ConfigError::Invalid("aggregator_slot_blocks is 0".into()));
+        }
+        if self.p2p_listen.parse::<liveliness_p2p::Multiaddr>().is_err() {
+            return Err(ConfigError::Invalid(format!(
+                "p2p_listen {:?} is not a multiaddr",
+                self.p2p_listen
+            )));
+        }
+        for peer in &self.bootstrap {
+            if peer.parse::<liveliness_p2p::Multiaddr>().is_err() {
+                return Err(ConfigError::Invalid(format!(
+                    "bootstrap peer {peer:?} is not a multiaddr"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The keystore password: the password file's first line, else
+    /// `LIVELINESS_KEYSTORE_PASSWORD`.
+    pub fn password(&self) -> Result<String, ConfigError> {
+        if let Some(path) = &self.password_file {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            return Ok(text.lines().next().unwrap_or_default().to_owned());
+        }
+        std::env::var("LIVELINESS_KEYSTORE_PASSWORD").map_err(|_| {
+            ConfigError::Invalid(
+                "no password_file and LIVELINESS_KEYSTORE_PASSWORD is not set".into(),
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+rpc_urls = ["http://127.0.0.1:8545"]
+attestation_center = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+registry = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"
+data_dir = "data"
+ecdsa_keystore = "keys/ecdsa.json"
+bls_keystore = "keys/bls.json"
+"#;
+
+    fn parse(text: &str) -> Result<NodeConfig, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("node.toml");
+        std::fs::write(&path, text).unwrap();
+        NodeConfig::from_file(path)
+    }
+
+    #[test]
+    fn minimal_file_gets_defaults_and_round_trips() {
+        let c = parse(MINIMAL).unwrap();
+        assert_eq!(c.health_listen.port(), 8600);
+        assert!(!c.allow_loopback);
+        assert_eq!(parse(&c.to_toml()).unwrap(), c);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_clear_errors() {
+        let e = parse(&format!("{MINIMAL}\nfoo = 1\n")).unwrap_err();
+        assert!(e.to_string().contains("unknown field `foo`"), "{e}");
+        let e = parse(&MINIMAL.replace("http://127", "ftp://127")).unwrap_err();
+        assert!(e.to_string().contains("is not http(s)"), "{e}");
+        let e = parse(&format!("{MINIMAL}\np2p_listen = \"nonsense\"\n")).unwrap_err();
+        assert!(e.to_string().contains("not a multiaddr"), "{e}");
+        let e = parse(&MINIMAL.replace("registry = ", "x = ")).unwrap_err();
+        assert!(e.to_string().contains("registry"), "{e}");
+    }
+}

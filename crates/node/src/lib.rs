@@ -1,0 +1,6 @@
+//! The Liveliness node.
+
+pub mod config;
+pub mod wire;
+
+pub use config::{ConfigError, NodeConfig};

@@ -1,0 +1,1 @@
+//! Wire formats (written by helper).
