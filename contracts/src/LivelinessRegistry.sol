@@ -51,7 +51,8 @@ contract LivelinessRegistry is ILivelinessRegistry, IAvsLogic, Owned2Step {
     // =============================================================================================
 
     /// @notice Registers the caller, an operator of the AttestationCenter active now, with its health endpoint.
-    ///         Starts a fresh score (penalty points 0); the lifetime penalty count is kept.
+    ///         Starts a fresh score (penalty points 0); the lifetime penalty count is kept. `endpoint` must be
+    ///         a plain `http://` URL (`https://` is refused with `EndpointBadScheme`; see `_validateEndpoint`).
     function register(string calldata endpoint) external {
         IAttestationCenter ac = IAttestationCenter(attestationCenter);
         if (ac.operatorsIdsByAddress(msg.sender) == 0) revert NotAnOperator(msg.sender);
@@ -326,15 +327,15 @@ contract LivelinessRegistry is ILivelinessRegistry, IAvsLogic, Owned2Step {
         emit OperatorPenalized(op, epochBlock, points, performerFault);
     }
 
-    /// @dev `http://` or `https://` (lower case), a host character right after the scheme, at most
-    ///      `MAX_ENDPOINT_LENGTH` bytes, printable ASCII only (no byte ≤ 0x20 or ≥ 0x7f), no "at" sign (userinfo).
+    /// @dev Plain `http://` only (lower case; `https://` and every other scheme are refused, because the
+    ///      nodes' health checker speaks plain HTTP only and health proofs are signed, so TLS adds nothing to
+    ///      their integrity), a host character right after the scheme, at most `MAX_ENDPOINT_LENGTH` bytes,
+    ///      printable ASCII only (no byte ≤ 0x20 or ≥ 0x7f), no "at" sign (userinfo).
     function _validateEndpoint(bytes calldata b) internal pure {
         uint256 len = b.length;
         if (len > MAX_ENDPOINT_LENGTH) revert EndpointTooLong(len, MAX_ENDPOINT_LENGTH);
-        uint256 start;
-        if (len >= 7 && bytes7(b[0:7]) == "http://") start = 7;
-        else if (len >= 8 && bytes8(b[0:8]) == "https://") start = 8;
-        else revert EndpointBadScheme();
+        uint256 start = 7;
+        if (len < start || bytes7(b[0:7]) != "http://") revert EndpointBadScheme();
         if (len == start) revert EndpointMissingHost();
         bytes1 first = b[start];
         if (first == "/" || first == "?" || first == "#" || first == ":") revert EndpointMissingHost();

@@ -57,7 +57,7 @@ contract LivelinessRegistryTest is Test {
 
     function _reg(address op) internal {
         vm.prank(op);
-        reg.register("https://node.example.org:8545/health");
+        reg.register("http://node.example.org:8545/health");
     }
 
     function _task(bytes memory data) internal view returns (IAttestationCenter.TaskInfo memory t) {
@@ -255,34 +255,42 @@ contract LivelinessRegistryTest is Test {
     function test_Register_Reverts() public {
         vm.prank(address(0xF00));
         vm.expectRevert(abi.encodeWithSelector(ILivelinessRegistry.NotAnOperator.selector, address(0xF00)));
-        reg.register("https://a.b");
+        reg.register("http://a.b");
         mac.setOperator(alice, false);
         vm.prank(alice);
         vm.expectRevert(abi.encodeWithSelector(ILivelinessRegistry.OperatorNotActive.selector, alice));
-        reg.register("https://a.b");
+        reg.register("http://a.b");
         mac.setOperator(alice, true);
         _reg(alice);
         vm.prank(alice);
         vm.expectRevert(abi.encodeWithSelector(ILivelinessRegistry.AlreadyRegistered.selector, alice));
-        reg.register("https://a.b");
+        reg.register("http://a.b");
         vm.prank(bob);
         vm.expectRevert(ILivelinessRegistry.EndpointBadScheme.selector);
         reg.register("ftp://a.b");
+        vm.prank(bob);
+        vm.expectRevert(ILivelinessRegistry.EndpointBadScheme.selector);
+        reg.register("https://a.b"); // the health checker speaks plain http only
+        vm.assertFalse(reg.isRegistered(bob));
     }
 
     function test_ChangeEndpoint() public {
         vm.prank(alice);
         vm.expectRevert(abi.encodeWithSelector(ILivelinessRegistry.NotRegistered.selector, alice));
-        reg.changeEndpoint("https://a.b");
+        reg.changeEndpoint("http://a.b");
         _reg(alice);
         vm.expectEmit(address(reg));
-        emit ILivelinessRegistry.EndpointChanged(alice, "https://new.example:9000/h");
+        emit ILivelinessRegistry.EndpointChanged(alice, "http://new.example:9000/h");
         vm.prank(alice);
+        reg.changeEndpoint("http://new.example:9000/h");
+        vm.assertEq(reg.endpointOf(alice), "http://new.example:9000/h");
+        vm.prank(alice);
+        vm.expectRevert(abi.encodeWithSelector(ILivelinessRegistry.EndpointHasUserinfo.selector, 8));
+        reg.changeEndpoint("http://u@evil");
+        vm.prank(alice);
+        vm.expectRevert(ILivelinessRegistry.EndpointBadScheme.selector);
         reg.changeEndpoint("https://new.example:9000/h");
-        vm.assertEq(reg.endpointOf(alice), "https://new.example:9000/h");
-        vm.prank(alice);
-        vm.expectRevert(abi.encodeWithSelector(ILivelinessRegistry.EndpointHasUserinfo.selector, 9));
-        reg.changeEndpoint("https://u@evil");
+        vm.assertEq(reg.endpointOf(alice), "http://new.example:9000/h"); // unchanged
         // still registered at the same block, score unaffected
         (ILivelinessRegistry.Registration memory r,) = reg.registrations(alice);
         vm.assertEq(r.registeredAtBlock, 1000);
@@ -343,12 +351,11 @@ contract LivelinessRegistryTest is Test {
 
     function test_Endpoint_Valid() public view {
         reg.checkEndpoint("http://a");
-        reg.checkEndpoint("https://a");
         reg.checkEndpoint("http://127.0.0.1:8545");
-        reg.checkEndpoint("https://node-1.example.org:443/health?x=1#frag");
+        reg.checkEndpoint("http://node-1.example.org:443/health?x=1#frag");
         reg.checkEndpoint("http://[::1]:8080/");
-        bytes memory max = bytes.concat("https://", new bytes(248));
-        for (uint256 i = 8; i < max.length; ++i) {
+        bytes memory max = bytes.concat("http://", new bytes(249));
+        for (uint256 i = 7; i < max.length; ++i) {
             max[i] = "a";
         }
         vm.assertEq(max.length, 256);
@@ -356,8 +363,8 @@ contract LivelinessRegistryTest is Test {
     }
 
     function test_Endpoint_TooLong() public {
-        bytes memory long = bytes.concat("https://", new bytes(249));
-        for (uint256 i = 8; i < long.length; ++i) {
+        bytes memory long = bytes.concat("http://", new bytes(250));
+        for (uint256 i = 7; i < long.length; ++i) {
             long[i] = "a";
         }
         vm.expectRevert(abi.encodeWithSelector(ILivelinessRegistry.EndpointTooLong.selector, 257, 256));
@@ -365,15 +372,68 @@ contract LivelinessRegistryTest is Test {
     }
 
     function test_Endpoint_BadScheme() public {
-        string[7] memory bad = ["", "ftp://a", "HTTP://a", "http:/a", "https:a", "httpx://a", "ws://a"];
+        // Plain lower-case `http://` only: `https://` is refused like any other scheme.
+        string[15] memory bad = [
+            "",
+            "h",
+            "http:/",
+            "ftp://a",
+            "HTTP://a",
+            "Http://a",
+            "http:/a",
+            "https:a",
+            "httpx://a",
+            "ws://a",
+            "https://a",
+            "https://",
+            "https://:8080",
+            "HTTPS://a",
+            " http://a"
+        ];
         for (uint256 i = 0; i < bad.length; ++i) {
             vm.expectRevert(ILivelinessRegistry.EndpointBadScheme.selector);
             reg.checkEndpoint(bad[i]);
         }
     }
 
+    /// @dev Any input of acceptable length that does not start with exactly `http://` is refused for its scheme.
+    function testFuzz_Endpoint_NotHttpIsBadScheme(bytes memory raw) public {
+        if (raw.length > 256) {
+            assembly {
+                mstore(raw, 256)
+            }
+        }
+        bytes memory http = "http://";
+        bool isHttp = raw.length >= 7;
+        for (uint256 i = 0; isHttp && i < 7; ++i) {
+            isHttp = raw[i] == http[i];
+        }
+        vm.assume(!isHttp);
+        vm.expectRevert(ILivelinessRegistry.EndpointBadScheme.selector);
+        reg.checkEndpoint(string(raw));
+    }
+
+    /// @dev The same host and path is accepted after `http://` and refused after `https://`.
+    function testFuzz_Endpoint_HttpAcceptedHttpsRefused(bytes memory rest) public {
+        if (rest.length > 248) {
+            assembly {
+                mstore(rest, 248) // "https://" + 248 bytes is the longest acceptable length
+            }
+        }
+        if (rest.length == 0) rest = "a";
+        for (uint256 i = 0; i < rest.length; ++i) {
+            bytes1 c = bytes1(uint8(rest[i]) % 94 + 0x21); // printable ASCII, no space
+            if (c == "@") c = "a";
+            rest[i] = c;
+        }
+        if (rest[0] == "/" || rest[0] == "?" || rest[0] == "#" || rest[0] == ":") rest[0] = "a";
+        reg.checkEndpoint(string(bytes.concat("http://", rest)));
+        vm.expectRevert(ILivelinessRegistry.EndpointBadScheme.selector);
+        reg.checkEndpoint(string(bytes.concat("https://", rest)));
+    }
+
     function test_Endpoint_MissingHost() public {
-        string[6] memory bad = ["http://", "https://", "http:///path", "https://:8080", "http://?q", "http://#f"];
+        string[5] memory bad = ["http://", "http:///path", "http://:8080", "http://?q", "http://#f"];
         for (uint256 i = 0; i < bad.length; ++i) {
             vm.expectRevert(ILivelinessRegistry.EndpointMissingHost.selector);
             reg.checkEndpoint(bad[i]);
@@ -383,8 +443,8 @@ contract LivelinessRegistryTest is Test {
     function test_Endpoint_Userinfo() public {
         vm.expectRevert(abi.encodeWithSelector(ILivelinessRegistry.EndpointHasUserinfo.selector, 8));
         reg.checkEndpoint("http://u@host");
-        vm.expectRevert(abi.encodeWithSelector(ILivelinessRegistry.EndpointHasUserinfo.selector, 18));
-        reg.checkEndpoint("https://good.host/@evil");
+        vm.expectRevert(abi.encodeWithSelector(ILivelinessRegistry.EndpointHasUserinfo.selector, 17));
+        reg.checkEndpoint("http://good.host/@evil");
     }
 
     function test_Endpoint_InvalidCharacters() public {
@@ -392,14 +452,14 @@ contract LivelinessRegistryTest is Test {
         reg.checkEndpoint("http://a b");
         vm.expectRevert(abi.encodeWithSelector(ILivelinessRegistry.EndpointInvalidCharacter.selector, 7, bytes1(0x0a)));
         reg.checkEndpoint("http://\nhost");
-        vm.expectRevert(abi.encodeWithSelector(ILivelinessRegistry.EndpointInvalidCharacter.selector, 9, bytes1(0x00)));
-        reg.checkEndpoint(string(bytes.concat("https://a", hex"00")));
-        vm.expectRevert(abi.encodeWithSelector(ILivelinessRegistry.EndpointInvalidCharacter.selector, 9, bytes1(0x7f)));
-        reg.checkEndpoint(string(bytes.concat("https://a", hex"7f")));
-        vm.expectRevert(abi.encodeWithSelector(ILivelinessRegistry.EndpointInvalidCharacter.selector, 9, bytes1(0xc3)));
-        reg.checkEndpoint(unicode"https://aé");
-        vm.expectRevert(abi.encodeWithSelector(ILivelinessRegistry.EndpointInvalidCharacter.selector, 8, bytes1(0x09)));
-        reg.checkEndpoint("https://\thost");
+        vm.expectRevert(abi.encodeWithSelector(ILivelinessRegistry.EndpointInvalidCharacter.selector, 8, bytes1(0x00)));
+        reg.checkEndpoint(string(bytes.concat("http://a", hex"00")));
+        vm.expectRevert(abi.encodeWithSelector(ILivelinessRegistry.EndpointInvalidCharacter.selector, 8, bytes1(0x7f)));
+        reg.checkEndpoint(string(bytes.concat("http://a", hex"7f")));
+        vm.expectRevert(abi.encodeWithSelector(ILivelinessRegistry.EndpointInvalidCharacter.selector, 8, bytes1(0xc3)));
+        reg.checkEndpoint(unicode"http://aé");
+        vm.expectRevert(abi.encodeWithSelector(ILivelinessRegistry.EndpointInvalidCharacter.selector, 7, bytes1(0x09)));
+        reg.checkEndpoint("http://\thost");
     }
 
     // =============================================================================================
@@ -660,7 +720,7 @@ contract LivelinessRegistryTest is Test {
         vm.assertEq(e.length, 4);
         vm.assertEq(a[0], alice);
         vm.assertEq(a[3], dave);
-        vm.assertEq(e[2], "https://node.example.org:8545/health");
+        vm.assertEq(e[2], "http://node.example.org:8545/health");
         (a,) = reg.getRegisteredOperators(1, 2);
         vm.assertEq(a.length, 2);
         vm.assertEq(a[0], bob);
@@ -767,13 +827,13 @@ contract LivelinessRegistryIntegrationTest is Fixture {
         vm.assertEq(reg.registeredOperatorsCount(), 3);
         vm.prank(ops[3].addr);
         vm.expectRevert(abi.encodeWithSelector(ILivelinessRegistry.OperatorNotActive.selector, ops[3].addr));
-        reg.register("https://back.example");
+        reg.register("http://back.example");
         uint256 stranger = _addOperator(555, 0);
         vm.prank(address(0xF00));
         vm.expectRevert(abi.encodeWithSelector(ILivelinessRegistry.NotAnOperator.selector, address(0xF00)));
-        reg.register("https://x.example");
+        reg.register("http://x.example");
         vm.prank(ops[stranger].addr);
         vm.expectRevert(abi.encodeWithSelector(ILivelinessRegistry.OperatorNotActive.selector, ops[stranger].addr));
-        reg.register("https://x.example");
+        reg.register("http://x.example");
     }
 }

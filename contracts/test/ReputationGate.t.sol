@@ -20,7 +20,7 @@ contract ReputationGateTest is Test {
         gate = new ReputationGate(address(reg), 500, 2);
         mac.setOperator(alice, true);
         vm.prank(alice);
-        reg.register("https://alice.example");
+        reg.register("http://alice.example");
     }
 
     function _penalize(uint256 epochBlock) internal {

@@ -101,7 +101,7 @@ abstract contract Fixture is Test {
 
     function _registerEndpoint(uint256 index) internal {
         vm.prank(ops[index].addr);
-        reg.register(string.concat("https://op", vm.toString(index), ".example.org:8545/health"));
+        reg.register(string.concat("http://op", vm.toString(index), ".example.org:8545/health"));
     }
 
     // ------------------------------------------------------------------ tasks

@@ -189,9 +189,11 @@ impl Checker {
     /// Resolves, connects, asks and reads; the proof is not verified yet.
     async fn fetch(&self, endpoint: &str, block: u64) -> Result<HealthProof, FailureReason> {
         let url = Url::parse(endpoint).map_err(|_| refused(endpoint, "unparsable URL"))?;
+        // Plain http only, the one scheme the registry accepts (its
+        // `_validateEndpoint` refuses `https://`); anything else is refused.
         match url.scheme() {
             "http" => {}
-            "https" => return Err(refused(endpoint, "https is not supported yet")),
+            "https" => return Err(refused(endpoint, "https is not supported (endpoints are plain http)")),
             _ => return Err(refused(endpoint, "scheme is not http")),
         }
         if !url.username().is_empty() || url.password().is_some() {
