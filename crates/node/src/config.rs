@@ -57,6 +57,33 @@ pub struct NodeConfig {
     /// The task definition id of liveness tasks.
     #[serde(default = "defaults::task_definition_id")]
     pub task_definition_id: u16,
+    /// Deliberate misbehaviour, for end-to-end tests and devnet demos only.
+    /// Never set this on a real network: the node then lies as told.
+    #[serde(default, skip_serializing_if = "Misbehaviour::is_honest")]
+    pub misbehaviour: Misbehaviour,
+}
+
+/// What a deliberately faulty performer does (tests and demos only).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Misbehaviour {
+    /// Operators this node, as performer, calls unhealthy whatever it sees.
+    #[serde(default)]
+    pub call_unhealthy: Vec<Address>,
+    /// As performer, leave the last sampled operator out of the document.
+    #[serde(default)]
+    pub wrong_sample: bool,
+    /// As performer, call every unhealthy operator healthy with a proof
+    /// signed by this node's own key.
+    #[serde(default)]
+    pub forge_proofs: bool,
+}
+
+impl Misbehaviour {
+    /// No misbehaviour configured.
+    pub fn is_honest(&self) -> bool {
+        self == &Self::default()
+    }
 }
 
 mod defaults {
@@ -146,7 +173,11 @@ impl NodeConfig {
         if self.aggregator_slot_blocks == 0 {
             return Err(ConfigError::Invalid("aggregator_slot_blocks is 0".into()));
         }
-        if self.p2p_listen.parse::<liveliness_p2p::Multiaddr>().is_err() {
+        if self
+            .p2p_listen
+            .parse::<liveliness_p2p::Multiaddr>()
+            .is_err()
+        {
             return Err(ConfigError::Invalid(format!(
                 "p2p_listen {:?} is not a multiaddr",
                 self.p2p_listen

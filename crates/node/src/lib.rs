@@ -1,6 +1,14 @@
-//! The Liveliness node.
+//! The Liveliness node (PROTOCOL.md §2, §4–§8): follows the chain, serves its
+//! health endpoint, performs in its rounds, attests, aggregates and submits,
+//! gossiping over libp2p and keeping everything in an embedded store.
 
+pub mod api;
 pub mod config;
+pub mod epoch;
+mod node;
+pub mod reader;
+mod run;
 pub mod wire;
 
 pub use config::{ConfigError, NodeConfig};
+pub use run::{run, run_until};

@@ -1,0 +1,185 @@
+//! `/metrics` (Prometheus) and the JSON read API: status, operators with
+//! scores, recent tasks, documents by CID.
+
+use crate::reader::Reader;
+use alloy::primitives::{Address, B256, U256};
+use axum::{
+    extract::{Path, State},
+    http::{header, StatusCode},
+    response::{IntoResponse, Response},
+    routing::get,
+    Json, Router,
+};
+use liveliness_chain::bindings::{AttestationCenter, LivelinessRegistry};
+use liveliness_store::Store;
+use metrics_exporter_prometheus::PrometheusHandle;
+use serde::Serialize;
+use std::sync::{Arc, RwLock};
+
+/// What the node is doing, for `/api/status`.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Status {
+    /// The node's operator address.
+    pub operator: Address,
+    /// Last head seen.
+    pub head: u64,
+    /// Epochs held in memory.
+    pub epochs: Vec<EpochStatus>,
+}
+
+/// One epoch in [`Status`].
+#[derive(Clone, Debug, Serialize)]
+pub struct EpochStatus {
+    /// Epoch block.
+    pub epoch_block: u64,
+    /// Epoch number.
+    pub epoch: u64,
+    /// Round 0's performer.
+    pub performer: Option<Address>,
+    /// Sampled operators.
+    pub sample: Vec<Address>,
+    /// Tasks seen.
+    pub tasks: usize,
+    /// The certified task, if any.
+    pub certified: Option<B256>,
+}
+
+#[derive(Clone)]
+pub(crate) struct ApiState {
+    pub(crate) store: Arc<Store>,
+    pub(crate) reader: Arc<Reader>,
+    pub(crate) status: Arc<RwLock<Status>>,
+    pub(crate) metrics: PrometheusHandle,
+}
+
+pub(crate) fn router(state: ApiState) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .route("/api/status", get(status))
+        .route("/api/operators", get(operators))
+        .route("/api/tasks", get(tasks))
+        .route("/api/documents/{cid}", get(document))
+        .with_state(state)
+}
+
+async fn metrics(State(s): State<ApiState>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        s.metrics.render(),
+    )
+        .into_response()
+}
+
+async fn status(State(s): State<ApiState>) -> Json<Status> {
+    Json(s.status.read().expect("not poisoned").clone())
+}
+
+#[derive(Serialize)]
+struct OperatorRow {
+    operator: Address,
+    operator_id: String,
+    voting_power: String,
+    endpoint: String,
+    penalties: String,
+    score: String,
+}
+
+fn internal(e: impl std::fmt::Display) -> Response {
+    (
+        StatusCode::BAD_GATEWAY,
+        Json(serde_json::json!({ "error": e.to_string() })),
+    )
+        .into_response()
+}
+
+async fn operators(State(s): State<ApiState>) -> Response {
+    let p = s.reader.provider().clone();
+    let registry = LivelinessRegistry::new(s.reader.registry, &p);
+    let ac = AttestationCenter::new(s.reader.attestation_center, &p);
+    let count = match registry.registeredOperatorsCount().call().await {
+        Ok(c) => c,
+        Err(e) => return internal(e),
+    };
+    let list = match registry
+        .getRegisteredOperators(U256::ZERO, count.min(U256::from(1000)))
+        .call()
+        .await
+    {
+        Ok(l) => l,
+        Err(e) => return internal(e),
+    };
+    let mut rows = Vec::with_capacity(list.operators.len());
+    for (op, endpoint) in list.operators.into_iter().zip(list.endpoints) {
+        let id = ac
+            .operatorsIdsByAddress(op)
+            .call()
+            .await
+            .unwrap_or_default();
+        let power = if id.is_zero() {
+            U256::ZERO
+        } else {
+            ac.getOperator(id)
+                .call()
+                .await
+                .map(|o| U256::from(o.votingPower))
+                .unwrap_or_default()
+        };
+        let penalties = registry.penalties(op).call().await.unwrap_or_default();
+        let score = registry
+            .getLivelinessScore(op)
+            .call()
+            .await
+            .unwrap_or_default();
+        rows.push(OperatorRow {
+            operator: op,
+            operator_id: id.to_string(),
+            voting_power: power.to_string(),
+            endpoint,
+            penalties: penalties.to_string(),
+            score: score.to_string(),
+        });
+    }
+    Json(rows).into_response()
+}
+
+#[derive(Serialize)]
+struct TaskRow {
+    task_hash: B256,
+    epoch_block: u64,
+    round: u32,
+    performer: Address,
+    proof_of_task: Option<String>,
+}
+
+async fn tasks(State(s): State<ApiState>) -> Response {
+    match s.store.recent_tasks(100) {
+        Ok(tasks) => Json(
+            tasks
+                .into_iter()
+                .map(|t| TaskRow {
+                    proof_of_task: match crate::wire::Message::decode(&t.bytes) {
+                        Ok(crate::wire::Message::Task(m)) => m.document.cid().ok(),
+                        _ => None,
+                    },
+                    task_hash: t.task_hash,
+                    epoch_block: t.epoch_block,
+                    round: t.round,
+                    performer: t.performer,
+                })
+                .collect::<Vec<_>>(),
+        )
+        .into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+async fn document(State(s): State<ApiState>, Path(cid): Path<String>) -> Response {
+    if cid.len() > 128 || !cid.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return (StatusCode::BAD_REQUEST, "malformed CID").into_response();
+    }
+    match s.store.document(&cid) {
+        Ok(Some(bytes)) => ([(header::CONTENT_TYPE, "application/json")], bytes).into_response(),
+        Ok(None) => (StatusCode::NOT_FOUND, "unknown document").into_response(),
+        Err(e) => internal(e),
+    }
+}

@@ -1,0 +1,318 @@
+//! One epoch as every node sees it: everything read from the chain at the
+//! epoch block `B`, the sample and performer order derived from it, and the
+//! attester's judgement of a task against it. Pure: no I/O here.
+
+use crate::wire::TaskMsg;
+use alloy_primitives::{Address, B256};
+use liveliness_bls::PublicKeyG2;
+use liveliness_primitives::{
+    epoch_number, epoch_seed, is_epoch_block, performer_order, round_at, round_performer,
+    round_start, sample, Check, OperatorRef, TaskInfo,
+};
+use std::collections::BTreeMap;
+
+/// The registry parameters in force at `B`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Params {
+    /// Penalty factor.
+    pub c: u64,
+    /// Blocks per epoch.
+    pub epoch_length: u64,
+    /// Operators checked per epoch.
+    pub sample_size: u64,
+    /// Blocks per performer round.
+    pub performer_timeout_blocks: u64,
+    /// Blocks after `B` during which a task may be certified.
+    pub task_validity_blocks: u64,
+    /// Depth before a node acts on a block.
+    pub confirmation_depth: u64,
+    /// Health-check timeout.
+    pub health_timeout_ms: u64,
+}
+
+/// An operator active in the AttestationCenter at `B`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OperatorInfo {
+    /// Operator id.
+    pub id: u64,
+    /// Operator address.
+    pub address: Address,
+    /// Voting power at `B`.
+    pub power: u128,
+    /// BLS key in G2 (aggregated into `apkG2`).
+    pub pk_g2: PublicKeyG2,
+    /// Endpoint registered in the registry at `B`, if any.
+    pub endpoint: Option<String>,
+}
+
+/// A sampled operator.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sampled {
+    /// Operator id.
+    pub id: u64,
+    /// Operator address.
+    pub address: Address,
+    /// Its endpoint at `B`.
+    pub endpoint: String,
+}
+
+/// Everything derived from the chain at `B`.
+#[derive(Clone, Debug)]
+pub struct EpochView {
+    /// Chain id.
+    pub chain_id: u64,
+    /// AttestationCenter.
+    pub attestation_center: Address,
+    /// The epoch block `B`.
+    pub block: u64,
+    /// `blockhash(B)`.
+    pub hash: B256,
+    /// `B / epochLength`.
+    pub number: u64,
+    /// Parameters at `B`.
+    pub params: Params,
+    /// Active operators at `B`, by id.
+    pub operators: BTreeMap<u64, OperatorInfo>,
+    /// Their total voting power.
+    pub total_power: u128,
+    /// The sample, ascending by id.
+    pub sample: Vec<Sampled>,
+    /// The performer order (operator ids).
+    pub order: Vec<u64>,
+}
+
+/// A provable fault of a task: attesters vote to reject it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Fault {
+    /// The document is for another chain or AttestationCenter.
+    #[error("document is for chain {chain_id} / {attestation_center}")]
+    WrongDeployment {
+        /// Its chain id.
+        chain_id: u64,
+        /// Its AttestationCenter.
+        attestation_center: Address,
+    },
+    /// The epoch block hash is not the chain's.
+    #[error("epoch block hash {0} is not the canonical one")]
+    WrongHash(B256),
+    /// The signer is not the performer due for the round.
+    #[error("performer {performer} is not the one due for round {round}")]
+    WrongPerformer {
+        /// Named performer.
+        performer: Address,
+        /// The round.
+        round: u64,
+    },
+    /// The performer signature does not verify.
+    #[error("performer signature invalid: {0}")]
+    BadSignature(String),
+    /// The sample is not the epoch's.
+    #[error("the sample is not the epoch's: {0}")]
+    WrongSample(String),
+    /// A "healthy" entry's proof is invalid.
+    #[error("invalid health proof: {0}")]
+    BadProof(String),
+    /// A named missed performer was not due in an earlier round.
+    #[error("{0} was not the performer of an earlier round")]
+    NotAMissedPerformer(Address),
+    /// The task cannot be built from the document.
+    #[error("malformed document: {0}")]
+    Malformed(String),
+}
+
+/// Why a task gets no vote at all (not provable, or not yet decidable).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Skip {
+    /// The round has not opened yet at the current head.
+    #[error("round {round} opens at block {opens}")]
+    RoundNotOpen {
+        /// The round.
+        round: u64,
+        /// Its first block.
+        opens: u64,
+    },
+    /// Past `taskValidityBlocks`.
+    #[error("epoch {0} expired")]
+    Expired(u64),
+}
+
+impl EpochView {
+    /// Builds the view; `operators` are those active at `B` (any order).
+    ///
+    /// # Errors
+    /// When `block` is no epoch block under `params`, or the selection
+    /// arithmetic fails.
+    pub fn new(
+        chain_id: u64,
+        attestation_center: Address,
+        block: u64,
+        hash: B256,
+        params: Params,
+        operators: Vec<OperatorInfo>,
+    ) -> Result<Self, liveliness_primitives::Error> {
+        let number = epoch_number(block, params.epoch_length)?;
+        if !is_epoch_block(block, params.epoch_length) {
+            return Err(liveliness_primitives::Error::Overflow("not an epoch block"));
+        }
+        let operators: BTreeMap<u64, OperatorInfo> =
+            operators.into_iter().map(|o| (o.id, o)).collect();
+        let total_power = operators.values().map(|o| o.power).sum();
+        let seed = epoch_seed(chain_id, attestation_center, hash);
+        let candidates: Vec<OperatorRef> = operators
+            .values()
+            .filter(|o| o.endpoint.is_some())
+            .map(|o| OperatorRef {
+                id: o.id,
+                address: o.address,
+            })
+            .collect();
+        let chosen = sample(&candidates, params.sample_size, number, seed)?;
+        let sample = chosen
+            .into_iter()
+            .map(|r| Sampled {
+                id: r.id,
+                address: r.address,
+                endpoint: operators[&r.id].endpoint.clone().unwrap_or_default(),
+            })
+            .collect();
+        let ids: Vec<u64> = operators.keys().copied().collect();
+        let order = performer_order(&ids, seed)?;
+        Ok(Self {
+            chain_id,
+            attestation_center,
+            block,
+            hash,
+            number,
+            params,
+            operators,
+            total_power,
+            sample,
+            order,
+        })
+    }
+
+    /// The id of an active operator.
+    pub fn id_of(&self, address: Address) -> Option<u64> {
+        self.operators
+            .values()
+            .find(|o| o.address == address)
+            .map(|o| o.id)
+    }
+
+    /// The performer of `round`.
+    pub fn performer(&self, round: u64) -> Option<&OperatorInfo> {
+        round_performer(&self.order, round).and_then(|id| self.operators.get(&id))
+    }
+
+    /// The round open at `head` (0 before the first timeout).
+    pub fn round_at(&self, head: u64) -> u64 {
+        round_at(
+            head.max(self.block),
+            self.block,
+            self.params.performer_timeout_blocks,
+        )
+        .unwrap_or(0)
+    }
+
+    /// First block of `round`.
+    pub fn round_start(&self, round: u64) -> u64 {
+        round_start(self.block, round, self.params.performer_timeout_blocks).unwrap_or(u64::MAX)
+    }
+
+    /// Last block at which a certificate for this epoch may still be built.
+    pub fn expires_at(&self) -> u64 {
+        self.block.saturating_add(self.params.task_validity_blocks)
+    }
+
+    /// Whether a set of signers with `power` meets the approve threshold
+    /// (`3·signed > 2·total`).
+    pub fn approves(&self, power: u128) -> bool {
+        power.saturating_mul(3) > self.total_power.saturating_mul(2)
+    }
+
+    /// Whether `power` meets the reject threshold (`3·signed > total`).
+    pub fn rejects(&self, power: u128) -> bool {
+        power.saturating_mul(3) > self.total_power
+    }
+
+    /// The attester's judgement of a task (PROTOCOL.md §6): `Ok(task)` when
+    /// nothing provable is wrong with it, `Err(Ok(fault))` for a provable
+    /// fault (vote reject), `Err(Err(skip))` when it gets no vote.
+    pub fn judge(&self, msg: &TaskMsg, head: u64) -> Result<TaskInfo, Result<Fault, Skip>> {
+        let doc = &msg.document;
+        if head > self.expires_at() {
+            return Err(Err(Skip::Expired(self.block)));
+        }
+        let opens = self.round_start(doc.round);
+        if head < opens {
+            return Err(Err(Skip::RoundNotOpen {
+                round: doc.round,
+                opens,
+            }));
+        }
+        if doc.chain_id != self.chain_id || doc.attestation_center != self.attestation_center {
+            return Err(Ok(Fault::WrongDeployment {
+                chain_id: doc.chain_id,
+                attestation_center: doc.attestation_center,
+            }));
+        }
+        if doc.epoch_block_hash != self.hash {
+            return Err(Ok(Fault::WrongHash(doc.epoch_block_hash)));
+        }
+        let due = self.performer(doc.round).map(|o| o.address);
+        if due != Some(doc.performer) {
+            return Err(Ok(Fault::WrongPerformer {
+                performer: doc.performer,
+                round: doc.round,
+            }));
+        }
+        let task = msg
+            .task_info()
+            .map_err(|e| Ok(Fault::Malformed(e.to_string())))?;
+        task.verify_performer_signature(
+            &msg.performer_signature,
+            self.chain_id,
+            self.attestation_center,
+        )
+        .map_err(|e| Ok(Fault::BadSignature(e.to_string())))?;
+        if doc.sample.len() != self.sample.len() {
+            return Err(Ok(Fault::WrongSample(format!(
+                "{} entries, expected {}",
+                doc.sample.len(),
+                self.sample.len()
+            ))));
+        }
+        for (entry, want) in doc.sample.iter().zip(&self.sample) {
+            if entry.operator_id != want.id
+                || entry.operator != want.address
+                || entry.endpoint != want.endpoint
+            {
+                return Err(Ok(Fault::WrongSample(format!(
+                    "entry for operator {} ({}) where {} ({}) is due",
+                    entry.operator_id, entry.operator, want.id, want.address
+                ))));
+            }
+        }
+        doc.verify_health_proofs(self.hash)
+            .map_err(|e| Ok(Fault::BadProof(e.to_string())))?;
+        for missed in &doc.missed_performers {
+            let earlier = (0..doc.round).any(|r| {
+                self.performer(r).map(|o| o.address) == Some(*missed) && Some(*missed) != due
+            });
+            if !earlier {
+                return Err(Ok(Fault::NotAMissedPerformer(*missed)));
+            }
+        }
+        Ok(task)
+    }
+
+    /// The unhealthy entries of a document: `(id, address, endpoint)`.
+    pub fn unhealthy_entries(msg: &TaskMsg) -> Vec<(u64, Address, String)> {
+        msg.document
+            .sample
+            .iter()
+            .filter(|e| matches!(e.check, Check::Unhealthy(_)))
+            .map(|e| (e.operator_id, e.operator, e.endpoint.clone()))
+            .collect()
+    }
+}

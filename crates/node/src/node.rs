@@ -1,0 +1,1163 @@
+//! The node's event loop: follows the chain, performs, attests, aggregates
+//! and submits. One task owns all epoch state; slow work (health checks,
+//! submissions) runs in spawned tasks that report back through a channel.
+
+use crate::{
+    api::Status,
+    epoch::{EpochView, Fault, Skip},
+    reader::Reader,
+    wire::{DisputeEntry, DisputeMsg, DisputeReason, Message, TaskMsg, VoteMsg},
+    NodeConfig,
+};
+use alloy::{
+    primitives::{Address, Bytes, B256},
+    signers::{local::PrivateKeySigner, SignerSync},
+};
+use liveliness_bls::{KeyPair, PublicKeyG2, Signature};
+use liveliness_chain::{submit_task, Certificate};
+use liveliness_health::{CheckRequest, Checker};
+use liveliness_p2p::{Inbound, P2pHandle, Topic, Verdict};
+use liveliness_primitives::{Check, Document, SampleEntry, TaskInfo};
+use liveliness_store::{
+    OwnVote, PutOutcome, Store, SubmissionClaim, SubmissionOutcome, SubmissionStatus,
+};
+use std::{
+    collections::{BTreeMap, BTreeSet, HashMap},
+    sync::{Arc, RwLock},
+    time::Instant,
+};
+use tokio::sync::mpsc;
+use tracing::{debug, info, warn};
+
+/// Most messages buffered for epochs or tasks this node does not know yet.
+const MAX_BUFFERED: usize = 4096;
+/// Epochs older than this many epoch lengths behind the head are forgotten
+/// in memory (they stay in the store).
+const KEEP_EPOCHS: u64 = 3;
+
+/// Results of spawned work.
+#[derive(Debug)]
+pub(crate) enum Event {
+    /// A round this node performed is ready to publish.
+    Performed { epoch: u64, msg: Box<TaskMsg> },
+    /// Performing failed (logged); the round may be retried.
+    PerformFailed { epoch: u64, round: u64 },
+    /// The attester's own checks of a task's unhealthy entries finished.
+    Judged {
+        epoch: u64,
+        task_hash: B256,
+        disputes: Vec<DisputeEntry>,
+    },
+    /// A submission ended (either way).
+    Submitted {
+        epoch: u64,
+        task_hash: B256,
+        done: bool,
+    },
+}
+
+struct TaskState {
+    msg: TaskMsg,
+    info: TaskInfo,
+    votes: BTreeMap<u64, (bool, Signature)>,
+    approve_power: u128,
+    reject_power: u128,
+    disputed: BTreeSet<u64>,
+    /// The certificate and the head at which it was formed.
+    certificate: Option<(Certificate, u64)>,
+    submitting: bool,
+    submitted: bool,
+}
+
+struct EpochState {
+    view: Arc<EpochView>,
+    tasks: HashMap<B256, TaskState>,
+    performing: BTreeSet<u64>,
+    /// First task seen per round, with the head when it was seen.
+    seen: BTreeMap<u64, (B256, u64)>,
+    certified: Option<B256>,
+    loaded_at: Instant,
+    summarized: bool,
+}
+
+/// The node.
+pub(crate) struct Node {
+    pub(crate) config: NodeConfig,
+    pub(crate) chain_id: u64,
+    pub(crate) signer: PrivateKeySigner,
+    pub(crate) bls: KeyPair,
+    pub(crate) reader: Arc<Reader>,
+    pub(crate) store: Arc<Store>,
+    pub(crate) p2p: P2pHandle,
+    pub(crate) checker: Checker,
+    pub(crate) events: mpsc::Sender<Event>,
+    pub(crate) status: Arc<RwLock<Status>>,
+    epochs: BTreeMap<u64, EpochState>,
+    buffered: Vec<(Message, Address)>,
+    head: u64,
+}
+
+impl Node {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        config: NodeConfig,
+        chain_id: u64,
+        signer: PrivateKeySigner,
+        bls: KeyPair,
+        reader: Arc<Reader>,
+        store: Arc<Store>,
+        p2p: P2pHandle,
+        events: mpsc::Sender<Event>,
+        status: Arc<RwLock<Status>>,
+    ) -> Self {
+        let checker = Checker::new(liveliness_health::CheckerConfig {
+            allow_loopback: config.allow_loopback,
+            allow_private: config.allow_private,
+            ..Default::default()
+        });
+        Self {
+            config,
+            chain_id,
+            signer,
+            bls,
+            reader,
+            store,
+            p2p,
+            checker,
+            events,
+            status,
+            epochs: BTreeMap::new(),
+            buffered: Vec::new(),
+            head: 0,
+        }
+    }
+
+    fn me(&self) -> Address {
+        self.signer.address()
+    }
+
+    // ---- chain following ------------------------------------------------
+
+    /// One poll of the chain head.
+    pub(crate) async fn tick(&mut self) -> eyre::Result<()> {
+        let head = self.reader.head().await?;
+        let new_head = head != self.head;
+        self.head = head;
+        if new_head {
+            metrics::gauge!("liveliness_head_block").set(head as f64);
+            self.check_reorgs().await?;
+            self.follow_epochs().await?;
+            self.replay_buffered().await;
+        }
+        let keys: Vec<u64> = self.epochs.keys().copied().collect();
+        for b in keys {
+            self.maybe_perform(b);
+            self.maybe_submit(b);
+            self.maybe_summarize(b);
+        }
+        let horizon = self
+            .epochs
+            .values()
+            .last()
+            .map(|e| e.view.params.epoch_length * KEEP_EPOCHS)
+            .unwrap_or(0);
+        self.epochs
+            .retain(|b, _| b.saturating_add(horizon).saturating_add(horizon) >= head);
+        self.publish_status();
+        Ok(())
+    }
+
+    /// Loads the newest confirmed epoch (and the one before, after a
+    /// restart) if not loaded yet.
+    async fn follow_epochs(&mut self) -> eyre::Result<()> {
+        let head = self.head;
+        let latest = self.reader.params(head).await?;
+        let confirmed = head.saturating_sub(latest.confirmation_depth);
+        let epoch_length = latest.epoch_length.max(1);
+        let b = confirmed - confirmed % epoch_length;
+        if b == 0 || self.epochs.contains_key(&b) {
+            return Ok(());
+        }
+        if head > b.saturating_add(latest.task_validity_blocks) {
+            return Ok(());
+        }
+        self.load_epoch(b).await
+    }
+
+    async fn load_epoch(&mut self, b: u64) -> eyre::Result<()> {
+        let Some(hash) = self.reader.block_hash(b).await? else {
+            return Ok(());
+        };
+        let params = self.reader.params(b).await?;
+        let operators = self.reader.operators(b).await?;
+        let view = EpochView::new(
+            self.chain_id,
+            self.reader.attestation_center,
+            b,
+            hash,
+            params,
+            operators,
+        )
+        .map_err(|e| eyre::eyre!("epoch {b}: {e}"))?;
+        let record = serde_json::to_vec(&params)?;
+        self.store.put_epoch(b, hash, &record)?;
+        let performer = view
+            .performer(0)
+            .map(|o| format!("#{} {}", o.id, o.address))
+            .unwrap_or_else(|| "none".into());
+        let sample: Vec<String> = view.sample.iter().map(|s| format!("#{}", s.id)).collect();
+        info!(
+            epoch = view.number,
+            block = b,
+            operators = view.operators.len(),
+            performer,
+            sample = %sample.join(","),
+            "epoch started"
+        );
+        metrics::gauge!("liveliness_epoch_block").set(b as f64);
+        // Gossip is accepted from the operators active in the epochs held.
+        let mut active: std::collections::HashSet<Address> =
+            view.operators.values().map(|o| o.address).collect();
+        for e in self.epochs.values() {
+            active.extend(e.view.operators.values().map(|o| o.address));
+        }
+        if let Err(e) = self.p2p.set_active_operators(active).await {
+            warn!(error = %e, "cannot update the p2p active set");
+        }
+        let view = Arc::new(view);
+        self.epochs.insert(
+            b,
+            EpochState {
+                view,
+                tasks: HashMap::new(),
+                performing: BTreeSet::new(),
+                seen: BTreeMap::new(),
+                certified: None,
+                loaded_at: Instant::now(),
+                summarized: false,
+            },
+        );
+        self.restore_epoch(b).await;
+        Ok(())
+    }
+
+    /// After a restart: tasks and votes stored for the epoch are replayed so
+    /// that tallies, certificates and submissions pick up where they were.
+    async fn restore_epoch(&mut self, b: u64) {
+        let tasks = match self.store.tasks_for_epoch(b) {
+            Ok(t) => t,
+            Err(e) => {
+                warn!(epoch_block = b, error = %e, "cannot read stored tasks");
+                return;
+            }
+        };
+        if tasks.is_empty() {
+            return;
+        }
+        info!(
+            epoch_block = b,
+            tasks = tasks.len(),
+            "restoring stored tasks and votes"
+        );
+        for t in tasks {
+            if let Ok(Message::Task(msg)) = Message::decode(&t.bytes) {
+                let performer = msg.document.performer;
+                self.on_task(msg, performer, None).await;
+            }
+            for v in self.store.votes(t.task_hash).unwrap_or_default() {
+                if let Ok(Message::Vote(vote)) = Message::decode(&v.bytes) {
+                    let from = self
+                        .epochs
+                        .get(&b)
+                        .and_then(|e| e.view.operators.get(&vote.operator_id))
+                        .map(|o| o.address)
+                        .unwrap_or_default();
+                    self.on_vote(vote, from, true);
+                }
+            }
+        }
+    }
+
+    /// Drops epochs whose block was reorged away.
+    async fn check_reorgs(&mut self) -> eyre::Result<()> {
+        let recent: Vec<(u64, B256)> = self
+            .epochs
+            .iter()
+            .filter(|(b, e)| self.head <= e.view.expires_at() && **b > 0)
+            .map(|(b, e)| (*b, e.view.hash))
+            .collect();
+        for (b, hash) in recent {
+            let now = self.reader.block_hash(b).await?;
+            if now != Some(hash) {
+                warn!(epoch_block = b, old = %hash, new = ?now, "epoch block reorged away; dropping the epoch");
+                metrics::counter!("liveliness_epochs_reorged_total").increment(1);
+                self.epochs.remove(&b);
+                self.store.drop_epoch(b)?;
+            }
+        }
+        Ok(())
+    }
+
+    // ---- performer ------------------------------------------------------
+
+    fn maybe_perform(&mut self, b: u64) {
+        let head = self.head;
+        let me = self.me();
+        let Some(epoch) = self.epochs.get_mut(&b) else {
+            return;
+        };
+        if epoch.certified.is_some() || head > epoch.view.expires_at() {
+            return;
+        }
+        let round = epoch.view.round_at(head);
+        if epoch.view.performer(round).map(|o| o.address) != Some(me)
+            || epoch.performing.contains(&round)
+        {
+            return;
+        }
+        // Already performed before a restart?
+        if self
+            .store
+            .tasks_for_round(b, u32::try_from(round).unwrap_or(u32::MAX))
+            .map(|t| t.iter().any(|t| t.performer == me))
+            .unwrap_or(false)
+        {
+            epoch.performing.insert(round);
+            return;
+        }
+        epoch.performing.insert(round);
+        // Performers of earlier rounds whose task this node never saw.
+        let round_opened = epoch.view.round_start(round);
+        let mut missed: Vec<Address> = (0..round)
+            .filter(|r| epoch.seen.get(r).is_none_or(|(_, at)| *at >= round_opened))
+            .filter_map(|r| epoch.view.performer(r).map(|o| o.address))
+            .filter(|a| *a != me)
+            .collect();
+        missed.sort_unstable();
+        missed.dedup();
+        let view = Arc::clone(&epoch.view);
+        let checker = self.checker.clone();
+        let signer = self.signer.clone();
+        let events = self.events.clone();
+        let def_id = self.config.task_definition_id;
+        let misbehaviour = self.config.misbehaviour.clone();
+        info!(
+            epoch = view.number,
+            round,
+            sample = view.sample.len(),
+            "performing: checking the sample"
+        );
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let requests: Vec<CheckRequest> = view
+                .sample
+                .iter()
+                .map(|s| CheckRequest {
+                    endpoint: s.endpoint.clone(),
+                    operator: s.address,
+                    epoch_block: view.block,
+                    canonical_hash: view.hash,
+                })
+                .collect();
+            let checker = Checker::new(liveliness_health::CheckerConfig {
+                health_timeout_ms: view.params.health_timeout_ms,
+                ..checker.config().clone()
+            });
+            let outcomes = checker.check_many(requests, view.sample.len().max(1)).await;
+            metrics::histogram!("liveliness_perform_seconds")
+                .record(started.elapsed().as_secs_f64());
+            let sample: Vec<SampleEntry> = view
+                .sample
+                .iter()
+                .zip(outcomes)
+                .map(|(s, check)| {
+                    let label = match &check {
+                        Check::Healthy(_) => "healthy",
+                        Check::Unhealthy(_) => "unhealthy",
+                    };
+                    metrics::counter!("liveliness_checks_total", "outcome" => label).increment(1);
+                    SampleEntry {
+                        operator: s.address,
+                        operator_id: s.id,
+                        endpoint: s.endpoint.clone(),
+                        check,
+                    }
+                })
+                .collect();
+            let sample = misbehave(&misbehaviour, &signer, &view, sample);
+            let document = Document {
+                chain_id: view.chain_id,
+                attestation_center: view.attestation_center,
+                epoch_block: view.block,
+                epoch_block_hash: view.hash,
+                round,
+                performer: signer.address(),
+                sample,
+                missed_performers: missed,
+            };
+            let built = (|| {
+                let task = document.task_info(def_id).map_err(|e| e.to_string())?;
+                let digest = task.task_signing_digest(view.chain_id, view.attestation_center);
+                let sig = signer
+                    .sign_message_sync(digest.as_slice())
+                    .map_err(|e| e.to_string())?;
+                TaskMsg::new(def_id, sig.as_bytes(), document).map_err(|e| e.to_string())
+            })();
+            let event = match built {
+                Ok(msg) => Event::Performed {
+                    epoch: view.block,
+                    msg: Box::new(msg),
+                },
+                Err(e) => {
+                    warn!(epoch = view.number, round, error = %e, "performing failed");
+                    Event::PerformFailed {
+                        epoch: view.block,
+                        round,
+                    }
+                }
+            };
+            let _ = events.send(event).await;
+        });
+    }
+
+    // ---- events from spawned work -----------------------------------------
+
+    pub(crate) async fn on_event(&mut self, event: Event) {
+        match event {
+            Event::Performed { epoch, msg } => {
+                let unhealthy = EpochView::unhealthy_entries(&msg);
+                info!(
+                    epoch_block = epoch,
+                    round = msg.document.round,
+                    unhealthy = unhealthy.len(),
+                    missed = msg.document.missed_performers.len(),
+                    "task performed; gossiping it"
+                );
+                metrics::counter!("liveliness_tasks_performed_total").increment(1);
+                let bytes = Message::Task((*msg).clone()).encode();
+                if let Err(e) = self.p2p.publish(Topic::Tasks, bytes).await {
+                    debug!(error = %e, "publishing the task failed (no peers yet?)");
+                }
+                let me = self.me();
+                self.on_task(*msg, me, None).await;
+            }
+            Event::PerformFailed { epoch, round } => {
+                if let Some(e) = self.epochs.get_mut(&epoch) {
+                    e.performing.remove(&round);
+                }
+            }
+            Event::Judged {
+                epoch,
+                task_hash,
+                disputes,
+            } => self.on_judged(epoch, task_hash, disputes).await,
+            Event::Submitted {
+                epoch,
+                task_hash,
+                done,
+            } => {
+                if let Some(t) = self
+                    .epochs
+                    .get_mut(&epoch)
+                    .and_then(|e| e.tasks.get_mut(&task_hash))
+                {
+                    t.submitting = false;
+                    t.submitted |= done;
+                }
+            }
+        }
+    }
+
+    // ---- gossip -------------------------------------------------------------
+
+    pub(crate) async fn on_inbound(&mut self, inbound: Inbound) {
+        let verdict = match Message::decode(&inbound.data) {
+            Err(e) => {
+                debug!(from = %inbound.operator, error = %e, "undecodable gossip message");
+                metrics::counter!("liveliness_gossip_invalid_total").increment(1);
+                Verdict::Reject
+            }
+            Ok(Message::Task(msg)) if inbound.topic == Topic::Tasks => {
+                self.on_task(msg, inbound.operator, Some(())).await
+            }
+            Ok(Message::Vote(vote)) if inbound.topic == Topic::Votes => {
+                self.on_vote(vote, inbound.operator, false)
+            }
+            Ok(Message::Dispute(d)) if inbound.topic == Topic::Disputes => {
+                self.on_dispute(d, inbound.operator)
+            }
+            Ok(_) => Verdict::Reject,
+        };
+        if let Err(e) = self
+            .p2p
+            .report(inbound.message_id, inbound.propagation_source, verdict)
+            .await
+        {
+            debug!(error = %e, "report failed");
+        }
+    }
+
+    fn buffer(&mut self, msg: Message, from: Address) {
+        if self.buffered.len() < MAX_BUFFERED {
+            self.buffered.push((msg, from));
+        }
+    }
+
+    async fn replay_buffered(&mut self) {
+        let buffered = std::mem::take(&mut self.buffered);
+        for (msg, from) in buffered {
+            match msg {
+                Message::Task(t) => {
+                    self.on_task(t, from, Some(())).await;
+                }
+                Message::Vote(v) => {
+                    self.on_vote(v, from, false);
+                }
+                Message::Dispute(d) => {
+                    self.on_dispute(d, from);
+                }
+            }
+        }
+    }
+
+    /// A task from gossip (`gossip = Some`), our own, or the store.
+    async fn on_task(&mut self, msg: TaskMsg, from: Address, gossip: Option<()>) -> Verdict {
+        let b = msg.document.epoch_block;
+        let head = self.head;
+        if !self.epochs.contains_key(&b) {
+            let is_future = self.epochs.keys().last().is_none_or(|latest| b > *latest);
+            if is_future && b <= head {
+                self.buffer(Message::Task(msg), from);
+            }
+            return Verdict::Ignore;
+        }
+        let epoch = self.epochs.get_mut(&b).expect("checked");
+        if gossip.is_some() && from != msg.document.performer {
+            // Tasks travel only from the performer that signed them.
+            return Verdict::Reject;
+        }
+        let judged = epoch.view.judge(&msg, head);
+        let task_hash = match &judged {
+            Ok(task) => task.task_hash(),
+            Err(Ok(_)) | Err(Err(_)) => match msg.task_info() {
+                Ok(t) => t.task_hash(),
+                Err(_) => return Verdict::Reject,
+            },
+        };
+        if epoch.tasks.contains_key(&task_hash) {
+            return Verdict::Ignore;
+        }
+        let round = msg.document.round;
+        match judged {
+            Err(Err(Skip::RoundNotOpen { .. })) => {
+                self.buffer(Message::Task(msg), from);
+                return Verdict::Ignore;
+            }
+            Err(Err(Skip::Expired(_))) => return Verdict::Ignore,
+            Err(Ok(
+                Fault::WrongDeployment { .. }
+                | Fault::BadSignature(_)
+                | Fault::WrongPerformer { .. },
+            )) if gossip.is_some() => {
+                metrics::counter!("liveliness_gossip_invalid_total").increment(1);
+                return Verdict::Reject;
+            }
+            _ => {}
+        }
+        epoch.seen.entry(round).or_insert((task_hash, head));
+        let info = match msg.task_info() {
+            Ok(i) => i,
+            Err(_) => return Verdict::Reject,
+        };
+        let bytes = Message::Task(msg.clone()).encode();
+        let round32 = u32::try_from(round).unwrap_or(u32::MAX);
+        if let Err(e) = self
+            .store
+            .put_task(task_hash, b, round32, msg.document.performer, &bytes)
+            .and_then(|_| {
+                self.store
+                    .put_document(&info.proof_of_task, &msg.document_bytes)
+            })
+        {
+            warn!(error = %e, "cannot store task");
+        }
+        for entry in &msg.document.sample {
+            let reason = match &entry.check {
+                Check::Healthy(_) => None,
+                Check::Unhealthy(r) => Some(format!("{r:?}")),
+            };
+            let _ = self
+                .store
+                .put_health(b, entry.operator, reason.is_none(), reason.as_deref());
+        }
+        epoch.tasks.insert(
+            task_hash,
+            TaskState {
+                msg: msg.clone(),
+                info,
+                votes: BTreeMap::new(),
+                approve_power: 0,
+                reject_power: 0,
+                disputed: BTreeSet::new(),
+                certificate: None,
+                submitting: false,
+                submitted: false,
+            },
+        );
+        let view = Arc::clone(&epoch.view);
+        match judged {
+            Err(Ok(fault)) => {
+                warn!(epoch = view.number, round, performer = %msg.document.performer, %fault, "task is provably wrong: voting reject");
+                self.vote(b, round, task_hash, false).await;
+            }
+            Err(Err(_)) => {}
+            Ok(_) => {
+                self.spawn_judge(view, task_hash, &msg);
+            }
+        }
+        // Votes that arrived before the task.
+        self.replay_buffered_for(task_hash);
+        Verdict::Accept
+    }
+
+    fn replay_buffered_for(&mut self, task_hash: B256) {
+        let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.buffered)
+            .into_iter()
+            .partition(|(m, _)| matches!(m, Message::Vote(v) if v.task_hash == task_hash));
+        self.buffered = rest;
+        for (m, from) in mine {
+            if let Message::Vote(v) = m {
+                self.on_vote(v, from, false);
+            }
+        }
+    }
+
+    /// The attester's own checks: re-check every operator the task calls
+    /// unhealthy, and every missed performer against the tasks seen.
+    fn spawn_judge(&self, view: Arc<EpochView>, task_hash: B256, msg: &TaskMsg) {
+        let unhealthy = EpochView::unhealthy_entries(msg);
+        let round = msg.document.round;
+        let opened = view.round_start(round);
+        let mut disputes: Vec<DisputeEntry> = Vec::new();
+        if let Some(epoch) = self.epochs.get(&view.block) {
+            for missed in &msg.document.missed_performers {
+                let seen_in_time = (0..round).any(|r| {
+                    view.performer(r).map(|o| o.address) == Some(*missed)
+                        && epoch.seen.get(&r).is_some_and(|(_, at)| *at < opened)
+                });
+                if seen_in_time {
+                    disputes.push(DisputeEntry {
+                        operator: *missed,
+                        reason: DisputeReason::PerformerTaskSeen,
+                    });
+                }
+            }
+        }
+        let checker = self.checker.clone();
+        let events = self.events.clone();
+        tokio::spawn(async move {
+            let requests: Vec<CheckRequest> = unhealthy
+                .iter()
+                .map(|(_, address, endpoint)| CheckRequest {
+                    endpoint: endpoint.clone(),
+                    operator: *address,
+                    epoch_block: view.block,
+                    canonical_hash: view.hash,
+                })
+                .collect();
+            let checker = Checker::new(liveliness_health::CheckerConfig {
+                health_timeout_ms: view.params.health_timeout_ms,
+                ..checker.config().clone()
+            });
+            let outcomes = checker.check_many(requests, unhealthy.len().max(1)).await;
+            for ((_, address, _), outcome) in unhealthy.iter().zip(outcomes) {
+                if let Check::Healthy(proof) = outcome {
+                    disputes.push(DisputeEntry {
+                        operator: *address,
+                        reason: DisputeReason::Reachable {
+                            proof_signature: proof.signature,
+                        },
+                    });
+                }
+            }
+            disputes.sort_by_key(|d| d.operator);
+            disputes.dedup_by_key(|d| d.operator);
+            let _ = events
+                .send(Event::Judged {
+                    epoch: view.block,
+                    task_hash,
+                    disputes,
+                })
+                .await;
+        });
+    }
+
+    async fn on_judged(&mut self, b: u64, task_hash: B256, disputes: Vec<DisputeEntry>) {
+        let Some(epoch) = self.epochs.get(&b) else {
+            return;
+        };
+        let Some(task) = epoch.tasks.get(&task_hash) else {
+            return;
+        };
+        let round = task.msg.document.round;
+        let number = epoch.view.number;
+        if disputes.is_empty() {
+            self.vote(b, round, task_hash, true).await;
+            return;
+        }
+        let Some(my_id) = epoch.view.id_of(self.me()) else {
+            return;
+        };
+        info!(
+            epoch = number,
+            round,
+            disputed = disputes.len(),
+            "abstaining: disputing the task"
+        );
+        metrics::counter!("liveliness_disputes_sent_total").increment(1);
+        let dispute = DisputeMsg {
+            task_hash,
+            epoch_block: b,
+            round: u32::try_from(round).unwrap_or(u32::MAX),
+            operator_id: my_id,
+            entries: disputes,
+        };
+        let bytes = Message::Dispute(dispute.clone()).encode();
+        let _ = self.store.put_dispute(task_hash, my_id, &bytes);
+        if let Err(e) = self.p2p.publish(Topic::Disputes, bytes).await {
+            debug!(error = %e, "publishing the dispute failed");
+        }
+        let me = self.me();
+        self.on_dispute(dispute, me);
+    }
+
+    fn on_dispute(&mut self, d: DisputeMsg, from: Address) -> Verdict {
+        let Some(epoch) = self.epochs.get_mut(&d.epoch_block) else {
+            return Verdict::Ignore;
+        };
+        let Some(op) = epoch.view.operators.get(&d.operator_id) else {
+            return Verdict::Reject;
+        };
+        if op.address != from {
+            return Verdict::Reject;
+        }
+        let Some(task) = epoch.tasks.get_mut(&d.task_hash) else {
+            return Verdict::Ignore;
+        };
+        if !task.disputed.insert(d.operator_id) {
+            return Verdict::Ignore;
+        }
+        let bytes = Message::Dispute(d.clone()).encode();
+        let _ = self.store.put_dispute(d.task_hash, d.operator_id, &bytes);
+        metrics::counter!("liveliness_disputes_received_total").increment(1);
+        Verdict::Accept
+    }
+
+    // ---- attester -------------------------------------------------------------
+
+    async fn vote(&mut self, b: u64, round: u64, task_hash: B256, approve: bool) {
+        let Some(epoch) = self.epochs.get(&b) else {
+            return;
+        };
+        let Some(my_id) = epoch.view.id_of(self.me()) else {
+            return; // no voting power at B
+        };
+        let Some(task) = epoch.tasks.get(&task_hash) else {
+            return;
+        };
+        let msg_hash = task
+            .info
+            .vote_hash(epoch.view.attestation_center, self.chain_id, approve);
+        let vote = VoteMsg {
+            task_hash,
+            epoch_block: b,
+            round: u32::try_from(round).unwrap_or(u32::MAX),
+            operator_id: my_id,
+            is_approved: approve,
+            signature: self.bls.sign(&msg_hash),
+        };
+        let bytes = Message::Vote(vote.clone()).encode();
+        let vote = match self.store.record_own_vote(b, vote.round, task_hash, &bytes) {
+            Ok(OwnVote::Recorded) => {
+                info!(
+                    epoch = epoch.view.number,
+                    round,
+                    verdict = if approve { "approve" } else { "reject" },
+                    "voted"
+                );
+                metrics::counter!("liveliness_votes_cast_total", "verdict" => if approve { "approve" } else { "reject" }).increment(1);
+                vote
+            }
+            Ok(OwnVote::AlreadyVoted(earlier)) => match Message::decode(&earlier.bytes) {
+                Ok(Message::Vote(v)) => {
+                    debug!("already voted in this round; gossiping that vote again");
+                    v
+                }
+                _ => return,
+            },
+            Err(e) => {
+                warn!(error = %e, "cannot record own vote; not voting");
+                return;
+            }
+        };
+        let bytes = Message::Vote(vote.clone()).encode();
+        if let Err(e) = self.p2p.publish(Topic::Votes, bytes).await {
+            debug!(error = %e, "publishing the vote failed");
+        }
+        let me = self.me();
+        self.on_vote(vote, me, false);
+    }
+
+    // ---- aggregator -------------------------------------------------------------
+
+    /// A vote from gossip, ours, or the store (`restored`).
+    fn on_vote(&mut self, vote: VoteMsg, from: Address, restored: bool) -> Verdict {
+        let head = self.head;
+        let Some(epoch) = self.epochs.get_mut(&vote.epoch_block) else {
+            if self
+                .epochs
+                .keys()
+                .last()
+                .is_none_or(|l| vote.epoch_block > *l)
+            {
+                self.buffer(Message::Vote(vote), from);
+            }
+            return Verdict::Ignore;
+        };
+        let Some(op) = epoch.view.operators.get(&vote.operator_id).cloned() else {
+            return Verdict::Reject;
+        };
+        if op.address != from {
+            return Verdict::Reject;
+        }
+        let Some(task) = epoch.tasks.get_mut(&vote.task_hash) else {
+            self.buffer(Message::Vote(vote), from);
+            return Verdict::Ignore;
+        };
+        // Duplicates go before any cryptography.
+        if task.votes.contains_key(&vote.operator_id) {
+            return Verdict::Ignore;
+        }
+        let msg_hash = task.info.vote_hash(
+            epoch.view.attestation_center,
+            self.chain_id,
+            vote.is_approved,
+        );
+        if !liveliness_bls::verify(&op.pk_g2, &msg_hash, &vote.signature) {
+            metrics::counter!("liveliness_votes_invalid_total").increment(1);
+            return Verdict::Reject;
+        }
+        if !restored {
+            let bytes = Message::Vote(vote.clone()).encode();
+            if let Ok(PutOutcome::AlreadyKnown) =
+                self.store
+                    .put_vote(vote.task_hash, vote.operator_id, &bytes)
+            {
+                // Known from before a restart; count it anyway below.
+            }
+        }
+        metrics::counter!("liveliness_votes_received_total").increment(1);
+        task.votes
+            .insert(vote.operator_id, (vote.is_approved, vote.signature));
+        if vote.is_approved {
+            task.approve_power += op.power;
+        } else {
+            task.reject_power += op.power;
+        }
+        if task.certificate.is_some() || epoch.certified.is_some() {
+            return Verdict::Accept;
+        }
+        let verdict = if epoch.view.approves(task.approve_power) {
+            Some(true)
+        } else if epoch.view.rejects(task.reject_power) {
+            Some(false)
+        } else {
+            None
+        };
+        let Some(approve) = verdict else {
+            return Verdict::Accept;
+        };
+        let signers: Vec<u64> = task
+            .votes
+            .iter()
+            .filter(|(_, (a, _))| *a == approve)
+            .map(|(id, _)| *id)
+            .collect();
+        let sigs: Vec<Signature> = signers.iter().map(|id| task.votes[id].1).collect();
+        let keys: Vec<PublicKeyG2> = signers
+            .iter()
+            .map(|id| epoch.view.operators[id].pk_g2)
+            .collect();
+        let (Ok(sigma), Ok(apk_g2)) = (Signature::aggregate(&sigs), PublicKeyG2::aggregate(&keys))
+        else {
+            warn!("aggregation hit the point at infinity; waiting for more votes");
+            return Verdict::Accept;
+        };
+        let non_signer_ids: Vec<u64> = epoch
+            .view
+            .operators
+            .keys()
+            .filter(|id| !signers.contains(id))
+            .copied()
+            .collect();
+        let cert = Certificate {
+            task: task.info.clone(),
+            is_approved: approve,
+            performer_signature: Bytes::from(task.msg.performer_signature.to_vec()),
+            reference_block: vote.epoch_block,
+            sigma,
+            apk_g2,
+            non_signer_ids,
+        };
+        let elapsed = epoch.loaded_at.elapsed();
+        metrics::histogram!("liveliness_aggregation_seconds").record(elapsed.as_secs_f64());
+        info!(
+            epoch = epoch.view.number,
+            round = task.msg.document.round,
+            verdict = if approve { "approved" } else { "rejected" },
+            signers = signers.len(),
+            power = if approve {
+                task.approve_power
+            } else {
+                task.reject_power
+            },
+            total = epoch.view.total_power,
+            "quorum reached: certificate aggregated"
+        );
+        let _ = self
+            .store
+            .put_certificate(vote.epoch_block, vote.task_hash, &[u8::from(approve)]);
+        task.certificate = Some((cert, head));
+        epoch.certified = Some(vote.task_hash);
+        Verdict::Accept
+    }
+
+    /// Submits a certificate in this node's slot.
+    fn maybe_submit(&mut self, b: u64) {
+        let head = self.head;
+        let me = self.me();
+        let submit_empty = self.config.submit_empty_tasks;
+        let slot_blocks = self.config.aggregator_slot_blocks;
+        let Some(epoch) = self.epochs.get_mut(&b) else {
+            return;
+        };
+        let Some(task_hash) = epoch.certified else {
+            return;
+        };
+        let view = Arc::clone(&epoch.view);
+        let Some(task) = epoch.tasks.get_mut(&task_hash) else {
+            return;
+        };
+        let Some((cert, formed_at)) = task.certificate.clone() else {
+            return;
+        };
+        if task.submitting || task.submitted {
+            return;
+        }
+        let penalizes = !cert.is_approved
+            || EpochView::unhealthy_entries(&task.msg).len()
+                + task.msg.document.missed_performers.len()
+                > 0;
+        if !penalizes && !submit_empty {
+            if !task.submitted {
+                info!(
+                    epoch = view.number,
+                    "certificate penalizes nobody: kept locally, not submitted"
+                );
+                task.submitted = true;
+            }
+            return;
+        }
+        // Aggregator order: the performer order, starting at the round's performer.
+        let Some(my_id) = view.id_of(me) else {
+            return;
+        };
+        let len = view.order.len().max(1);
+        let start = usize::try_from(task.msg.document.round).unwrap_or(0) % len;
+        let index = (0..len)
+            .find(|i| view.order[(start + i) % len] == my_id)
+            .unwrap_or(len) as u64;
+        let slot = formed_at.saturating_add(index.saturating_mul(slot_blocks));
+        if head < slot {
+            return;
+        }
+        task.submitting = true;
+        let store = Arc::clone(&self.store);
+        let reader = Arc::clone(&self.reader);
+        let events = self.events.clone();
+        let number = view.number;
+        tokio::spawn(async move {
+            let done = submit(&store, &reader, &cert, number).await;
+            let _ = events
+                .send(Event::Submitted {
+                    epoch: b,
+                    task_hash,
+                    done,
+                })
+                .await;
+        });
+    }
+
+    fn maybe_summarize(&mut self, b: u64) {
+        let head = self.head;
+        let Some(epoch) = self.epochs.get_mut(&b) else {
+            return;
+        };
+        if epoch.summarized || head <= epoch.view.expires_at() {
+            return;
+        }
+        epoch.summarized = true;
+        let cert = epoch.certified.and_then(|h| epoch.tasks.get(&h));
+        let outcome = match cert.and_then(|t| t.certificate.as_ref()) {
+            Some((c, _)) if c.is_approved => {
+                let task = cert.expect("has certificate");
+                let unhealthy: Vec<String> = EpochView::unhealthy_entries(&task.msg)
+                    .iter()
+                    .map(|(id, _, _)| format!("#{id}"))
+                    .collect();
+                format!(
+                    "approved round {} (unhealthy [{}], missed {}), {} votes",
+                    task.msg.document.round,
+                    unhealthy.join(","),
+                    task.msg.document.missed_performers.len(),
+                    task.votes.len()
+                )
+            }
+            Some((_, _)) => "rejected the performer's task".to_owned(),
+            None => "no certificate (task lapsed: nobody penalized)".to_owned(),
+        };
+        info!(
+            epoch = epoch.view.number,
+            block = b,
+            tasks = epoch.tasks.len(),
+            "epoch closed: {outcome}"
+        );
+    }
+
+    fn publish_status(&self) {
+        let mut status = self.status.write().expect("not poisoned");
+        status.head = self.head;
+        status.operator = self.me();
+        status.epochs = self
+            .epochs
+            .values()
+            .map(|e| crate::api::EpochStatus {
+                epoch_block: e.view.block,
+                epoch: e.view.number,
+                performer: e.view.performer(0).map(|o| o.address),
+                sample: e.view.sample.iter().map(|s| s.address).collect(),
+                tasks: e.tasks.len(),
+                certified: e.certified,
+            })
+            .collect();
+    }
+}
+
+/// Applies configured misbehaviour to a performer's sample (tests and
+/// demos only; an honest configuration returns it unchanged).
+fn misbehave(
+    m: &crate::config::Misbehaviour,
+    signer: &PrivateKeySigner,
+    view: &EpochView,
+    mut sample: Vec<SampleEntry>,
+) -> Vec<SampleEntry> {
+    if m.is_honest() {
+        return sample;
+    }
+    for entry in &mut sample {
+        if m.call_unhealthy.contains(&entry.operator) {
+            entry.check = Check::Unhealthy(liveliness_primitives::FailureReason::Timeout);
+        } else if m.forge_proofs && matches!(entry.check, Check::Unhealthy(_)) {
+            let msg = liveliness_primitives::health_message(view.hash);
+            if let Ok(sig) = signer.sign_message_sync(msg.as_slice()) {
+                entry.check = Check::Healthy(liveliness_primitives::HealthProof::new(
+                    entry.operator,
+                    view.block,
+                    view.hash,
+                    sig.as_bytes(),
+                ));
+            }
+        }
+    }
+    if m.wrong_sample {
+        sample.pop();
+    }
+    warn!(
+        epoch = view.number,
+        "misbehaving as configured (test/demo only)"
+    );
+    sample
+}
+
+/// Claims, checks and sends one submission; `true` when it is settled
+/// (landed, or landed by someone else).
+async fn submit(store: &Store, reader: &Reader, cert: &Certificate, epoch: u64) -> bool {
+    let task_hash = cert.task.task_hash();
+    match store.begin_submission(task_hash) {
+        Ok(SubmissionClaim::Begun | SubmissionClaim::Resumed { .. }) => {}
+        Ok(SubmissionClaim::InProgress { .. }) => return false,
+        Ok(SubmissionClaim::Done(_)) => return true,
+        Err(e) => {
+            warn!(error = %e, "cannot claim the submission");
+            return false;
+        }
+    }
+    let finish = |status, tx_hash, block, gas_used| {
+        let _ = store.finish_submission(
+            task_hash,
+            SubmissionOutcome {
+                status,
+                tx_hash,
+                block,
+                gas_used,
+            },
+        );
+    };
+    match reader.submitted(task_hash).await {
+        Ok(true) => {
+            info!(epoch, %task_hash, "task already on-chain (submitted by another node)");
+            finish(SubmissionStatus::AlreadySubmittedByOther, None, None, None);
+            return true;
+        }
+        Ok(false) => {}
+        Err(e) => {
+            warn!(error = %e, "cannot read submitted(); retrying later");
+            let _ = store.release_submission(task_hash);
+            return false;
+        }
+    }
+    let started = Instant::now();
+    match submit_task(reader.provider(), reader.attestation_center, cert).await {
+        Ok(sub) => {
+            info!(epoch, %task_hash, tx = %sub.tx_hash, gas = sub.gas_used, verdict = if cert.is_approved { "approve" } else { "reject" }, "task submitted on-chain");
+            metrics::counter!("liveliness_submissions_total", "outcome" => "landed").increment(1);
+            metrics::counter!("liveliness_gas_spent_total").increment(sub.gas_used);
+            metrics::histogram!("liveliness_submission_seconds")
+                .record(started.elapsed().as_secs_f64());
+            finish(
+                SubmissionStatus::Landed,
+                Some(sub.tx_hash),
+                sub.block_number,
+                Some(sub.gas_used),
+            );
+            true
+        }
+        Err(liveliness_chain::Error::AlreadySubmitted(_)) => {
+            finish(SubmissionStatus::AlreadySubmittedByOther, None, None, None);
+            true
+        }
+        Err(e) if e.revert_name() == Some("TaskAlreadySubmitted") => {
+            info!(epoch, %task_hash, "another node submitted first");
+            metrics::counter!("liveliness_submissions_total", "outcome" => "duplicate")
+                .increment(1);
+            finish(SubmissionStatus::AlreadySubmittedByOther, None, None, None);
+            true
+        }
+        Err(e) => {
+            warn!(epoch, %task_hash, error = %e, "submission failed; will retry");
+            metrics::counter!("liveliness_submissions_total", "outcome" => "failed").increment(1);
+            let _ = store.release_submission(task_hash);
+            false
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! Starting and stopping a node.
+
+use crate::{
+    api::{self, ApiState, Status},
+    node::{Event, Node},
+    reader::Reader,
+    NodeConfig,
+};
+use alloy::{
+    network::EthereumWallet,
+    providers::{Provider, ProviderBuilder},
+};
+use eyre::WrapErr;
+use liveliness_health::{AlloyBlockSource, HealthServer, ServerConfig};
+use liveliness_p2p::{Keypair, Multiaddr, P2pConfig};
+use liveliness_store::Store;
+use std::{
+    future::Future,
+    path::Path,
+    sync::{Arc, RwLock},
+    time::Duration,
+};
+use tokio::{net::TcpListener, sync::mpsc};
+use tracing::{info, warn};
+
+/// Runs the node until Ctrl-C or SIGTERM.
+pub async fn run(config: NodeConfig) -> eyre::Result<()> {
+    run_until(config, shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// The libp2p identity, kept in the data directory so that the peer id
+/// survives restarts.
+fn p2p_identity(dir: &Path) -> eyre::Result<Keypair> {
+    let path = dir.join("p2p-identity.key");
+    if let Ok(bytes) = std::fs::read(&path) {
+        return Keypair::from_protobuf_encoding(&bytes)
+            .wrap_err_with(|| format!("corrupt libp2p identity {}", path.display()));
+    }
+    let key = Keypair::generate_ed25519();
+    let bytes = key.to_protobuf_encoding()?;
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, &path)?;
+    Ok(key)
+}
+
+/// Runs the node until `shutdown` completes.
+pub async fn run_until(config: NodeConfig, shutdown: impl Future<Output = ()>) -> eyre::Result<()> {
+    config.validate()?;
+    let password = config.password()?;
+    let signer = liveliness_keys::load_ecdsa(&config.ecdsa_keystore, &password)
+        .wrap_err("cannot load the ECDSA keystore")?;
+    let bls = liveliness_keys::load_bls(&config.bls_keystore, &password)
+        .wrap_err("cannot load the BLS keystore")?;
+    let operator = signer.address();
+    std::fs::create_dir_all(&config.data_dir)
+        .wrap_err_with(|| format!("cannot create {}", config.data_dir.display()))?;
+
+    let providers = config
+        .rpc_urls
+        .iter()
+        .map(|url| {
+            let url = url.parse().wrap_err_with(|| format!("bad rpc url {url}"))?;
+            Ok(ProviderBuilder::new()
+                .wallet(EthereumWallet::from(signer.clone()))
+                .connect_http(url)
+                .erased())
+        })
+        .collect::<eyre::Result<Vec<_>>>()?;
+    let block_source = AlloyBlockSource::new(providers[0].clone());
+    let reader = Arc::new(Reader::new(
+        providers,
+        config.attestation_center,
+        config.registry,
+    ));
+    let chain_id = reader.chain_id().await?;
+    let store = Arc::new(
+        Store::open(config.data_dir.join("store.redb")).wrap_err("cannot open the store")?,
+    );
+    info!(%operator, chain_id, attestation_center = %config.attestation_center, registry = %config.registry, run = store.run(), "starting liveliness node");
+
+    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .install_recorder()
+        .wrap_err("cannot install the metrics recorder")?;
+
+    // Health endpoint.
+    let health = HealthServer::new(block_source, signer.clone(), ServerConfig::default())?;
+    let health_listener = TcpListener::bind(config.health_listen)
+        .await
+        .wrap_err_with(|| format!("cannot listen on {}", config.health_listen))?;
+    info!(addr = %health_listener.local_addr()?, "health endpoint listening");
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut stop = stop_rx.clone();
+    tokio::spawn(async move {
+        let _ = health
+            .serve_with_shutdown(health_listener, async move {
+                let _ = stop.changed().await;
+            })
+            .await;
+    });
+
+    // Gossip.
+    let mut p2p_config = P2pConfig::new(
+        config.p2p_listen.parse::<Multiaddr>()?,
+        chain_id,
+        config.attestation_center,
+        p2p_identity(&config.data_dir)?,
+        signer.clone(),
+    );
+    p2p_config.bootstrap = config
+        .bootstrap
+        .iter()
+        .map(|a| a.parse::<Multiaddr>())
+        .collect::<Result<_, _>>()?;
+    let (p2p, mut inbound) = liveliness_p2p::spawn(p2p_config).await?;
+    info!(peer_id = %p2p.local_peer_id(), addrs = ?p2p.listen_addrs().await?, "p2p listening");
+
+    // Read API and metrics.
+    let status = Arc::new(RwLock::new(Status::default()));
+    let api_listener = TcpListener::bind(config.api_listen)
+        .await
+        .wrap_err_with(|| format!("cannot listen on {}", config.api_listen))?;
+    info!(addr = %api_listener.local_addr()?, "metrics and read API listening");
+    let router = api::router(ApiState {
+        store: Arc::clone(&store),
+        reader: Arc::clone(&reader),
+        status: Arc::clone(&status),
+        metrics,
+    });
+    let mut stop = stop_rx.clone();
+    tokio::spawn(async move {
+        let _ = axum::serve(api_listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = stop.changed().await;
+            })
+            .await;
+    });
+
+    let (events_tx, mut events) = mpsc::channel::<Event>(256);
+    let poll = Duration::from_millis(config.poll_interval_ms);
+    let mut node = Node::new(
+        config,
+        chain_id,
+        signer,
+        bls,
+        Arc::clone(&reader),
+        Arc::clone(&store),
+        p2p.clone(),
+        events_tx,
+        status,
+    );
+    let mut ticker = tokio::time::interval(poll);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            () = &mut shutdown => break,
+            _ = ticker.tick() => {
+                if let Err(e) = node.tick().await {
+                    warn!(error = %e, "tick failed; retrying on the next one");
+                }
+                metrics::gauge!("liveliness_peers").set(p2p.peer_count().await.unwrap_or(0) as f64);
+            }
+            Some(msg) = inbound.recv() => node.on_inbound(msg).await,
+            Some(event) = events.recv() => node.on_event(event).await,
+        }
+    }
+    info!("shutting down");
+    let _ = stop_tx.send(true);
+    let _ = p2p.shutdown().await;
+    // Give in-flight work a moment; every state change is already committed.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    Ok(())
+}
