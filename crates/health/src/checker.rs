@@ -193,7 +193,12 @@ impl Checker {
         // `_validateEndpoint` refuses `https://`); anything else is refused.
         match url.scheme() {
             "http" => {}
-            "https" => return Err(refused(endpoint, "https is not supported (endpoints are plain http)")),
+            "https" => {
+                return Err(refused(
+                    endpoint,
+                    "https is not supported (endpoints are plain http)",
+                ))
+            }
             _ => return Err(refused(endpoint, "scheme is not http")),
         }
         if !url.username().is_empty() || url.password().is_some() {

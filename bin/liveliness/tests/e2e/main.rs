@@ -1,0 +1,77 @@
+//! End-to-end tests: a real anvil, real `liveliness node` processes, real
+//! HTTP health endpoints and libp2p gossip on 127.0.0.1. Each test runs its
+//! own devnet.
+
+mod scenarios;
+
+use liveliness_devnet::{Devnet, DevnetOptions, Standing};
+use std::{path::PathBuf, time::Duration};
+
+/// A devnet of `n` operators for one test, in a fresh temporary directory.
+pub fn options(n: usize) -> (DevnetOptions, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut opts = DevnetOptions::new(
+        n,
+        PathBuf::from(env!("CARGO_BIN_EXE_liveliness")),
+        dir.path().join("devnet"),
+    );
+    opts.log_filter = "info,liveliness_p2p=warn,libp2p=warn".into();
+    opts.echo_logs = std::env::var_os("E2E_ECHO").is_some();
+    (opts, dir)
+}
+
+/// Blocks of one epoch, as wall time with 1-second blocks.
+pub fn epochs(net: &Devnet, count: u64) -> Duration {
+    Duration::from_secs(count * u64::from(net.options.epoch_length) * net.options.block_time)
+}
+
+/// Dumps every node's log (on failure, to see why).
+pub fn dump_logs(net: &Devnet) {
+    for node in &net.nodes {
+        eprintln!("===== op{} =====", node.index + 1);
+        for line in node.log.lock().unwrap().iter() {
+            eprintln!("{line}");
+        }
+    }
+}
+
+/// The standings, by node index.
+pub async fn standings(net: &Devnet) -> Vec<Standing> {
+    net.standings().await.expect("standings")
+}
+
+/// The node index of the performer of `round` in the epoch starting at
+/// block `b` (every operator active, as in these tests).
+pub async fn performer_of(net: &Devnet, b: u64, round: u64) -> usize {
+    use alloy::providers::Provider;
+    let hash = net
+        .provider
+        .get_block_by_number(b.into())
+        .await
+        .unwrap()
+        .expect("epoch block mined")
+        .header
+        .hash;
+    let seed = liveliness_primitives::epoch_seed(
+        net.deployment.chain_id,
+        net.deployment.attestation_center,
+        hash,
+    );
+    let ids: Vec<u64> = net.nodes.iter().map(|n| n.id).collect();
+    let order = liveliness_primitives::performer_order(&ids, seed).unwrap();
+    let id = liveliness_primitives::round_performer(&order, round).unwrap();
+    net.nodes.iter().position(|n| n.id == id).unwrap()
+}
+
+/// Waits for the next epoch block to be mined; returns it.
+pub async fn next_epoch_block(net: &Devnet) -> u64 {
+    let l = u64::from(net.options.epoch_length);
+    let head = net.head().await.unwrap();
+    let b = (head / l + 1) * l;
+    liveliness_devnet::wait_for(epochs(net, 2), || async {
+        (net.head().await.ok()? >= b).then_some(())
+    })
+    .await
+    .expect("chain advances");
+    b
+}

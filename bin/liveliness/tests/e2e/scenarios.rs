@@ -1,0 +1,311 @@
+use crate::{dump_logs, epochs, options, standings};
+use crate::{next_epoch_block, performer_of};
+use liveliness_devnet::{wait_for, Devnet, Lie, Mode};
+
+/// Four operators, one endpoint down: within a few epochs only that one is
+/// penalized, and the healthy operators' scores keep growing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_endpoint_down_only_that_operator_is_penalized() {
+    let (opts, _dir) = options(4);
+    let mut net = Devnet::setup(opts).await.expect("devnet");
+    net.set_endpoint(3, Mode::Down);
+    net.start_nodes().unwrap();
+    let down = net.nodes[3].address();
+
+    let penalized = wait_for(epochs(&net, 4), || async {
+        let s = standings(&net).await;
+        (s[3].penalties >= 1).then_some(s)
+    })
+    .await;
+    let Some(first) = penalized else {
+        dump_logs(&net);
+        panic!("operator 4 was not penalized within 4 epochs");
+    };
+    for s in &first[..3] {
+        assert_eq!(s.penalties, 0, "healthy operator {} penalized", s.operator);
+    }
+    let penalties = net.penalties().await.unwrap();
+    assert!(
+        penalties.iter().all(|(op, _, fault)| *op == down && !fault),
+        "{penalties:?}"
+    );
+
+    // Another epoch later: healthy scores grew, the penalized one is behind.
+    tokio::time::sleep(epochs(&net, 1)).await;
+    let later = standings(&net).await;
+    for i in 0..3 {
+        assert!(
+            later[i].score > first[i].score,
+            "score of op{} did not grow",
+            i + 1
+        );
+        assert_eq!(later[i].penalties, 0);
+        assert!(later[i].score > later[3].score);
+    }
+    net.stop().await;
+}
+
+/// Endpoints that answer with a proof signed by another key, or for another
+/// block's hash, are penalized like dead ones.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proofs_by_another_key_or_for_another_block_are_penalized() {
+    let (opts, _dir) = options(4);
+    let mut net = Devnet::setup(opts).await.expect("devnet");
+    net.impersonate(2, Lie::OtherKey).await.unwrap();
+    net.impersonate(3, Lie::OtherBlock).await.unwrap();
+    net.start_nodes().unwrap();
+    let done = wait_for(epochs(&net, 4), || async {
+        let s = standings(&net).await;
+        (s[2].penalties >= 1 && s[3].penalties >= 1).then_some(s)
+    })
+    .await;
+    let Some(s) = done else {
+        dump_logs(&net);
+        panic!("the lying endpoints were not penalized within 4 epochs");
+    };
+    assert_eq!((s[0].penalties, s[1].penalties), (0, 0));
+    net.stop().await;
+}
+
+/// Performers that call a healthy operator unhealthy get it no penalty:
+/// attesters reach it, dispute and abstain; the liars are not penalized for
+/// it either (nobody can prove the performer lied).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_healthy_operator_called_unhealthy_is_not_penalized() {
+    let (opts, _dir) = options(4);
+    let mut net = Devnet::setup(opts).await.expect("devnet");
+    let victim = net.nodes[1].address();
+    for i in [0, 2, 3] {
+        net.nodes[i].config.misbehaviour.call_unhealthy = vec![victim];
+        net.write_config(i).unwrap();
+    }
+    net.start_nodes().unwrap();
+    let disputed = wait_for(epochs(&net, 4), || async {
+        let n = net
+            .nodes
+            .iter()
+            .filter(|n| n.logged("abstaining: disputing the task"))
+            .count();
+        (n >= 2).then_some(n)
+    })
+    .await;
+    if disputed.is_none() {
+        dump_logs(&net);
+        panic!("no dispute within 4 epochs");
+    }
+    // Let the disputed epoch run out, then look at the chain.
+    tokio::time::sleep(epochs(&net, 2)).await;
+    let s = standings(&net).await;
+    for (i, st) in s.iter().enumerate() {
+        assert_eq!(st.penalties, 0, "op{} was penalized", i + 1);
+    }
+    let (_, rejected) = net.landed_tasks().await.unwrap();
+    assert!(rejected.is_empty(), "{rejected:?}");
+    net.stop().await;
+}
+
+/// A performer whose task is provably wrong (its sample is not the epoch's)
+/// is rejected by more than 1/3 of voting power and penalized on-chain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_with_the_wrong_sample_is_rejected_and_its_performer_penalized() {
+    let (opts, _dir) = options(4);
+    let mut net = Devnet::setup(opts).await.expect("devnet");
+    for i in 0..4 {
+        net.nodes[i].config.misbehaviour.wrong_sample = true;
+        net.write_config(i).unwrap();
+    }
+    net.start_nodes().unwrap();
+    let rejected = wait_for(epochs(&net, 4), || async {
+        let (_, rejected) = net.landed_tasks().await.ok()?;
+        rejected.first().copied()
+    })
+    .await;
+    let Some((epoch_block, performer)) = rejected else {
+        dump_logs(&net);
+        panic!("no rejected task within 4 epochs");
+    };
+    let penalties = net.penalties().await.unwrap();
+    assert!(
+        penalties
+            .iter()
+            .any(|(op, b, fault)| *op == performer && *b == epoch_block && *fault),
+        "{penalties:?}"
+    );
+    net.stop().await;
+}
+
+/// A "healthy" entry with a forged proof (signed by the performer, not the
+/// operator) gets the task rejected and its performer penalized.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_health_proof_gets_the_task_rejected() {
+    let (opts, _dir) = options(4);
+    let mut net = Devnet::setup(opts).await.expect("devnet");
+    net.set_endpoint(3, Mode::Down);
+    for i in 0..3 {
+        net.nodes[i].config.misbehaviour.forge_proofs = true;
+        net.write_config(i).unwrap();
+    }
+    net.start_nodes().unwrap();
+    let rejected = wait_for(epochs(&net, 5), || async {
+        let (_, rejected) = net.landed_tasks().await.ok()?;
+        rejected.first().copied()
+    })
+    .await;
+    let Some((epoch_block, performer)) = rejected else {
+        dump_logs(&net);
+        panic!("no rejected task within 5 epochs");
+    };
+    assert_ne!(performer, net.nodes[3].address());
+    let penalties = net.penalties().await.unwrap();
+    assert!(
+        penalties
+            .iter()
+            .any(|(op, b, fault)| *op == performer && *b == epoch_block && *fault),
+        "{penalties:?}"
+    );
+    net.stop().await;
+}
+
+/// The epoch's performer is stopped: the next one in the fallback order
+/// performs, and the missed performer is penalized.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_performer_is_replaced_by_the_fallback_and_penalized() {
+    let (opts, _dir) = options(4);
+    let mut net = Devnet::start(opts).await.expect("devnet");
+    // Let the nodes connect first.
+    next_epoch_block(&net).await;
+    let b = next_epoch_block(&net).await;
+    let p = performer_of(&net, b, 0).await;
+    // Its endpoint stays up (a stand-in answers for it): only the missed
+    // round counts against it.
+    net.impersonate(p, Lie::StandIn).await.unwrap();
+    net.stop_node(p).await.unwrap();
+    let missed = net.nodes[p].address();
+    let fallback = net.nodes[performer_of(&net, b, 1).await].address();
+    let landed = wait_for(epochs(&net, 2), || async {
+        let (approved, _) = net.landed_tasks().await.ok()?;
+        approved.into_iter().find(|(r, _)| *r == b)
+    })
+    .await;
+    let Some((_, performer)) = landed else {
+        dump_logs(&net);
+        panic!("no task landed for epoch block {b}");
+    };
+    assert_eq!(performer, fallback);
+    let penalties = net.penalties().await.unwrap();
+    assert!(
+        penalties.contains(&(missed, b, true)),
+        "missed performer {missed} not penalized for {b}: {penalties:?}"
+    );
+    net.stop().await;
+}
+
+/// The performer (first in the aggregator order) is stopped right after it
+/// published its task: another node aggregates and submits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_aggregator_is_replaced_by_the_next_one() {
+    let (mut opts, _dir) = options(4);
+    opts.submit_empty_tasks = true;
+    let mut net = Devnet::start(opts).await.expect("devnet");
+    next_epoch_block(&net).await;
+    let b = next_epoch_block(&net).await;
+    let p = performer_of(&net, b, 0).await;
+    let published = format!("task performed; gossiping it epoch_block={b} ");
+    let seen = wait_for(epochs(&net, 1), || async {
+        net.nodes[p].logged(&published).then_some(())
+    })
+    .await;
+    if seen.is_none() {
+        dump_logs(&net);
+        panic!("op{} did not perform for {b}", p + 1);
+    }
+    net.stop_node(p).await.unwrap();
+    let landed = wait_for(epochs(&net, 2), || async {
+        let (approved, _) = net.landed_tasks().await.ok()?;
+        approved.into_iter().find(|(r, _)| *r == b)
+    })
+    .await;
+    if landed.is_none() {
+        dump_logs(&net);
+        panic!("nobody submitted the task of {b}");
+    }
+    assert!(!net.nodes[p].logged("task submitted on-chain"));
+    let submitters = net
+        .nodes
+        .iter()
+        .filter(|n| n.logged("task submitted on-chain"))
+        .count();
+    assert!(submitters >= 1);
+    net.stop().await;
+}
+
+/// A node killed mid-epoch (after voting) and restarted resumes from its
+/// store: it does not vote again in that round, and nothing is submitted
+/// twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_node_resumes_and_repeats_nothing() {
+    let (mut opts, _dir) = options(4);
+    opts.submit_empty_tasks = true;
+    let mut net = Devnet::start(opts).await.expect("devnet");
+    next_epoch_block(&net).await;
+    let b = next_epoch_block(&net).await;
+    let e = b / u64::from(net.options.epoch_length);
+    let p = performer_of(&net, b, 0).await;
+    // The performer itself: it performed, voted and may hold the first
+    // submission slot when it dies.
+    let voted = format!("voted epoch={e} round=0 ");
+    if wait_for(epochs(&net, 1), || async {
+        net.nodes[p].logged(&voted).then_some(())
+    })
+    .await
+    .is_none()
+    {
+        dump_logs(&net);
+        panic!("op{} did not vote in epoch {e}", p + 1);
+    }
+    net.stop_node(p).await.unwrap();
+    net.start_node(p).unwrap();
+    let landed = wait_for(epochs(&net, 2), || async {
+        let (approved, _) = net.landed_tasks().await.ok()?;
+        approved.into_iter().find(|(r, _)| *r == b)
+    })
+    .await;
+    if landed.is_none() {
+        dump_logs(&net);
+        panic!("the task of {b} did not land");
+    }
+    // Two more epochs: the restarted node keeps working.
+    let next_voted = format!("voted epoch={} ", e + 1);
+    let resumed = wait_for(epochs(&net, 2), || async {
+        net.nodes[p].logged(&next_voted).then_some(())
+    })
+    .await;
+    let node = &net.nodes[p];
+    if resumed.is_none() {
+        dump_logs(&net);
+        panic!("the restarted node did not vote in epoch {}", e + 1);
+    }
+    assert_eq!(
+        node.count_logged(&voted),
+        1,
+        "voted twice in epoch {e} round 0"
+    );
+    assert_eq!(node.count_logged("starting liveliness node"), 2);
+    assert!(
+        node.count_logged(&format!(
+            "task performed; gossiping it epoch_block={b} round=0"
+        )) <= 1
+    );
+    let landed_lines = net
+        .nodes
+        .iter()
+        .map(|n| n.count_logged("task submitted on-chain"))
+        .sum::<usize>();
+    let (approved, rejected) = net.landed_tasks().await.unwrap();
+    assert_eq!(
+        landed_lines,
+        approved.len() + rejected.len(),
+        "a node claims a landing that is not on-chain"
+    );
+    net.stop().await;
+}
