@@ -375,7 +375,8 @@ impl Node {
                         Check::Healthy(_) => "healthy",
                         Check::Unhealthy(_) => "unhealthy",
                     };
-                    metrics::counter!("liveliness_checks_total", "outcome" => label).increment(1);
+                    metrics::counter!("liveliness_checks_total", "outcome" => label, "role" => "performer")
+                        .increment(1);
                     SampleEntry {
                         operator: s.address,
                         operator_id: s.id,
@@ -671,6 +672,12 @@ impl Node {
             });
             let outcomes = checker.check_many(requests, unhealthy.len().max(1)).await;
             for ((_, address, _), outcome) in unhealthy.iter().zip(outcomes) {
+                let label = match &outcome {
+                    Check::Healthy(_) => "healthy",
+                    Check::Unhealthy(_) => "unhealthy",
+                };
+                metrics::counter!("liveliness_checks_total", "outcome" => label, "role" => "attester")
+                    .increment(1);
                 if let Check::Healthy(proof) = outcome {
                     disputes.push(DisputeEntry {
                         operator: *address,

@@ -30,6 +30,67 @@ async fn one_endpoint_down_only_that_operator_is_penalized() {
         "{penalties:?}"
     );
 
+    // The read API and the metrics tell the same story.
+    let api = format!("http://{}", net.nodes[0].config.api_listen);
+    let http = reqwest::Client::new();
+    let metrics = http
+        .get(format!("{api}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for name in [
+        "liveliness_votes_cast_total",
+        "liveliness_checks_total",
+        "liveliness_head_block",
+    ] {
+        assert!(
+            metrics.contains(name),
+            "{name} missing from /metrics:\n{metrics}"
+        );
+    }
+    let tasks: serde_json::Value = http
+        .get(format!("{api}/api/tasks"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let cid = tasks[0]["proof_of_task"]
+        .as_str()
+        .expect("a task with a CID")
+        .to_owned();
+    let doc = http
+        .get(format!("{api}/api/documents/{cid}"))
+        .send()
+        .await
+        .unwrap();
+    assert!(doc.status().is_success());
+    let bytes = doc.bytes().await.unwrap();
+    assert_eq!(
+        liveliness_primitives::cid_v1_raw(&bytes),
+        cid,
+        "document does not match its CID"
+    );
+    let missing = http
+        .get(format!("{api}/api/documents/bnotacid"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), reqwest::StatusCode::NOT_FOUND);
+    let operators: serde_json::Value = http
+        .get(format!("{api}/api/operators"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(operators.as_array().map(Vec::len), Some(4), "{operators}");
+
     // Another epoch later: healthy scores grew, the penalized one is behind.
     tokio::time::sleep(epochs(&net, 1)).await;
     let later = standings(&net).await;
@@ -308,4 +369,126 @@ async fn a_restarted_node_resumes_and_repeats_nothing() {
         "a node claims a landing that is not on-chain"
     );
     net.stop().await;
+}
+
+/// An epoch block reorged away (anvil snapshot/revert) is dropped by the
+/// nodes, which then follow the new chain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_epoch_reorged_away_is_dropped_and_the_new_one_followed() {
+    use alloy::providers::Provider;
+    let (opts, _dir) = options(4);
+    let net = Devnet::start(opts).await.expect("devnet");
+    let l = u64::from(net.options.epoch_length);
+    next_epoch_block(&net).await;
+    let head = net.head().await.unwrap();
+    let b = (head / l + 1) * l;
+    wait_for(epochs(&net, 1), || async {
+        (net.head().await.ok()? >= b - 2).then_some(())
+    })
+    .await
+    .unwrap();
+    let snapshot: alloy::primitives::U256 = net
+        .provider
+        .raw_request("evm_snapshot".into(), ())
+        .await
+        .unwrap();
+    let started = format!("epoch started epoch={} block={b} ", b / l);
+    if wait_for(epochs(&net, 1), || async {
+        net.nodes.iter().all(|n| n.logged(&started)).then_some(())
+    })
+    .await
+    .is_none()
+    {
+        dump_logs(&net);
+        panic!("nodes did not start epoch {b}");
+    }
+    let reverted: bool = net
+        .provider
+        .raw_request("evm_revert".into(), (snapshot,))
+        .await
+        .unwrap();
+    assert!(reverted);
+    let dropped = wait_for(epochs(&net, 2), || async {
+        net.nodes
+            .iter()
+            .all(|n| n.logged("epoch block reorged away") && n.count_logged(&started) >= 2)
+            .then_some(())
+    })
+    .await;
+    if dropped.is_none() {
+        dump_logs(&net);
+        panic!("the reorged epoch was not dropped and reloaded by every node");
+    }
+}
+
+/// `liveliness devnet` runs the network, prints the scoreboard and on-chain
+/// events, and stops cleanly on Ctrl-C (SIGINT).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_devnet_command_runs_and_stops_on_ctrl_c() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_liveliness"))
+        .args([
+            "devnet",
+            "--operators",
+            "3",
+            "--faulty",
+            "1",
+            "--faulty-after-epochs",
+            "1",
+        ])
+        .args(["--epoch-length", "6", "--c", "5", "--dir"])
+        .arg(dir.path().join("net"))
+        .env("LIVELINESS_ANVIL", liveliness_devnet::anvil_path())
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    let found = tokio::time::timeout(std::time::Duration::from_secs(120), async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            seen.push(line.clone());
+            if line.contains("PENALTY for op3") {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert_eq!(
+        found,
+        Ok(true),
+        "no penalty for the faulty op3:\n{}",
+        seen.join("\n")
+    );
+    assert!(seen.iter().any(|l| l.contains("devnet: ---- epoch")));
+    assert!(seen.iter().any(|l| l.contains("endpoint is now DOWN")));
+    assert!(seen
+        .iter()
+        .any(|l| l.starts_with("[op1]") && l.contains("epoch started")));
+    let pid = child.id().unwrap();
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = tokio::time::timeout(std::time::Duration::from_secs(20), child.wait())
+        .await
+        .expect("devnet exits after Ctrl-C")
+        .unwrap();
+    assert!(exit.success(), "{exit:?}");
+    let rest: Vec<String> = {
+        let mut v = Vec::new();
+        while let Ok(Some(l)) = lines.next_line().await {
+            v.push(l);
+        }
+        v
+    };
+    assert!(
+        rest.iter().any(|l| l.contains("stopping nodes and anvil")),
+        "{rest:?}"
+    );
 }
