@@ -19,4 +19,6 @@ pub use operators::{
     active_operators, deploy, deploy_from, register_operator, set_voting_powers, ActiveOperator,
     DeployConfig, Deployment,
 };
-pub use submit::{attestation, submit_task, task_info, Certificate, Submission};
+pub use submit::{
+    attestation, submit_task, submit_task_tracked, task_info, Certificate, Submission,
+};

@@ -121,6 +121,18 @@ pub async fn submit_task<P: Provider>(
     attestation_center: Address,
     cert: &Certificate,
 ) -> Result<Submission> {
+    submit_task_tracked(provider, attestation_center, cert, |_| {}).await
+}
+
+/// [`submit_task`], calling `on_sent` with the transaction hash as soon as
+/// the transaction is sent (before waiting for its receipt), so that a
+/// caller can record it and look it up after a crash.
+pub async fn submit_task_tracked<P: Provider>(
+    provider: &P,
+    attestation_center: Address,
+    cert: &Certificate,
+    on_sent: impl FnOnce(B256) + Send,
+) -> Result<Submission> {
     let task_hash = cert.task.task_hash();
     let ac = AttestationCenter::new(attestation_center, provider);
     if ac.submitted(task_hash).call().await.map_err(revert::map)? {
@@ -134,12 +146,9 @@ pub async fn submit_task<P: Provider>(
         att,
     );
     call.call().await.map_err(revert::map)?;
-    let receipt = call
-        .send()
-        .await
-        .map_err(revert::map)?
-        .get_receipt()
-        .await?;
+    let pending = call.send().await.map_err(revert::map)?;
+    on_sent(*pending.tx_hash());
+    let receipt = pending.get_receipt().await?;
     if !receipt.status() {
         return Err(Error::TxReverted(receipt.transaction_hash));
     }

@@ -466,6 +466,24 @@ impl Devnet {
         }
     }
 
+    /// Waits until every running node follows the chain and is bound to
+    /// every other running node over gossip; returns the first epoch block
+    /// after that moment (from which on every node can take part fully).
+    pub async fn wait_ready(&self, timeout: Duration) -> eyre::Result<u64> {
+        let running: Vec<&DevnetNode> = self.nodes.iter().filter(|n| n.is_running()).collect();
+        let peers = running.len().saturating_sub(1);
+        wait_for(timeout, || async {
+            running
+                .iter()
+                .all(|n| n.logged("epoch started") && n.count_logged("peer bound") >= peers)
+                .then_some(())
+        })
+        .await
+        .ok_or_else(|| eyre!("nodes not ready within {timeout:?}"))?;
+        let l = u64::from(self.options.epoch_length);
+        Ok((self.head().await? / l + 1) * l)
+    }
+
     /// Points node `i`'s registered endpoint somewhere else.
     pub fn set_endpoint(&self, i: usize, mode: Mode) {
         self.nodes[i].proxy.set(mode);

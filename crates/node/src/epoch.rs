@@ -256,9 +256,6 @@ impl EpochView {
                 attestation_center: doc.attestation_center,
             }));
         }
-        if doc.epoch_block_hash != self.hash {
-            return Err(Ok(Fault::WrongHash(doc.epoch_block_hash)));
-        }
         let due = self.performer(doc.round).map(|o| o.address);
         if due != Some(doc.performer) {
             return Err(Ok(Fault::WrongPerformer {
@@ -275,6 +272,18 @@ impl EpochView {
             self.attestation_center,
         )
         .map_err(|e| Ok(Fault::BadSignature(e.to_string())))?;
+        // Only now, with the due performer's signature checked, is a wrong
+        // hash the performer's provable fault (and not anyone's forgery).
+        if doc.epoch_block_hash != self.hash {
+            return Err(Ok(Fault::WrongHash(doc.epoch_block_hash)));
+        }
+        if doc.missed_performers.len() as u64 > self.params.sample_size {
+            return Err(Ok(Fault::Malformed(format!(
+                "{} missed performers, more than sampleSize {}",
+                doc.missed_performers.len(),
+                self.params.sample_size
+            ))));
+        }
         if doc.sample.len() != self.sample.len() {
             return Err(Ok(Fault::WrongSample(format!(
                 "{} entries, expected {}",

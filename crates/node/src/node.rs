@@ -11,10 +11,11 @@ use crate::{
 };
 use alloy::{
     primitives::{Address, Bytes, B256},
+    providers::Provider,
     signers::{local::PrivateKeySigner, SignerSync},
 };
 use liveliness_bls::{KeyPair, PublicKeyG2, Signature};
-use liveliness_chain::{submit_task, Certificate};
+use liveliness_chain::{submit_task_tracked, Certificate};
 use liveliness_health::{CheckRequest, Checker};
 use liveliness_p2p::{Inbound, P2pHandle, Topic, Verdict};
 use liveliness_primitives::{Check, Document, SampleEntry, TaskInfo};
@@ -31,9 +32,31 @@ use tracing::{debug, info, warn};
 
 /// Most messages buffered for epochs or tasks this node does not know yet.
 const MAX_BUFFERED: usize = 4096;
-/// Epochs older than this many epoch lengths behind the head are forgotten
-/// in memory (they stay in the store).
+/// Epochs older than this many epoch lengths (or their validity, if longer)
+/// behind the head are forgotten in memory (they stay in the store).
 const KEEP_EPOCHS: u64 = 3;
+/// Buffered messages older than this many blocks are dropped.
+const MAX_BUFFER_AGE_BLOCKS: u64 = 64;
+
+/// How a submission attempt ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Attempt {
+    /// On-chain (ours or another node's), or given up for good.
+    Settled,
+    /// Try again later.
+    Retry,
+}
+
+/// Failed attempts after which a certificate is given up.
+const MAX_SUBMIT_ATTEMPTS: u32 = 5;
+
+/// Where a task came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Source {
+    Gossip,
+    Own,
+    Restored,
+}
 
 /// Results of spawned work.
 #[derive(Debug)]
@@ -48,11 +71,11 @@ pub(crate) enum Event {
         task_hash: B256,
         disputes: Vec<DisputeEntry>,
     },
-    /// A submission ended (either way).
+    /// A submission attempt ended.
     Submitted {
         epoch: u64,
         task_hash: B256,
-        done: bool,
+        outcome: Attempt,
     },
 }
 
@@ -67,6 +90,9 @@ struct TaskState {
     certificate: Option<(Certificate, u64)>,
     submitting: bool,
     submitted: bool,
+    /// Failed submission attempts, and the head before which no new one starts.
+    attempts: u32,
+    retry_at: u64,
 }
 
 struct EpochState {
@@ -93,7 +119,12 @@ pub(crate) struct Node {
     pub(crate) events: mpsc::Sender<Event>,
     pub(crate) status: Arc<RwLock<Status>>,
     epochs: BTreeMap<u64, EpochState>,
-    buffered: Vec<(Message, Address)>,
+    /// Messages for epochs or tasks not known yet, with the head when they
+    /// were buffered.
+    buffered: Vec<(Message, Address, u64)>,
+    /// Own messages whose publication failed (no peers yet): retried every
+    /// tick until they go out or their epoch expires.
+    outbox: Vec<(Topic, Vec<u8>, u64)>,
     head: u64,
 }
 
@@ -128,6 +159,7 @@ impl Node {
             status,
             epochs: BTreeMap::new(),
             buffered: Vec::new(),
+            outbox: Vec::new(),
             head: 0,
         }
     }
@@ -149,20 +181,24 @@ impl Node {
             self.follow_epochs().await?;
             self.replay_buffered().await;
         }
+        self.flush_outbox().await;
         let keys: Vec<u64> = self.epochs.keys().copied().collect();
         for b in keys {
             self.maybe_perform(b);
             self.maybe_submit(b);
             self.maybe_summarize(b);
         }
-        let horizon = self
-            .epochs
-            .values()
-            .last()
-            .map(|e| e.view.params.epoch_length * KEEP_EPOCHS)
-            .unwrap_or(0);
-        self.epochs
-            .retain(|b, _| b.saturating_add(horizon).saturating_add(horizon) >= head);
+        // Forget epochs once they are past their validity and KEEP_EPOCHS
+        // epoch lengths old (summarized first).
+        self.epochs.retain(|b, e| {
+            let keep = e
+                .view
+                .params
+                .epoch_length
+                .saturating_mul(KEEP_EPOCHS)
+                .max(e.view.params.task_validity_blocks);
+            b.saturating_add(keep) >= head || !e.summarized
+        });
         self.publish_status();
         Ok(())
     }
@@ -200,7 +236,20 @@ impl Node {
         )
         .map_err(|e| eyre::eyre!("epoch {b}: {e}"))?;
         let record = serde_json::to_vec(&params)?;
+        if let Some(stored) = self.store.epoch(b)? {
+            if stored.block_hash != hash {
+                warn!(epoch_block = b, stored = %stored.block_hash, canonical = %hash, "stored epoch is from a reorged-away block; dropping it");
+                self.store.drop_epoch(b)?;
+            }
+        }
         self.store.put_epoch(b, hash, &record)?;
+        if params.confirmation_depth >= params.performer_timeout_blocks {
+            warn!(
+                confirmation_depth = params.confirmation_depth,
+                performer_timeout_blocks = params.performer_timeout_blocks,
+                "confirmation depth is not below the performer timeout: round 0 has no time to run"
+            );
+        }
         let performer = view
             .performer(0)
             .map(|o| format!("#{} {}", o.id, o.address))
@@ -262,7 +311,7 @@ impl Node {
         for t in tasks {
             if let Ok(Message::Task(msg)) = Message::decode(&t.bytes) {
                 let performer = msg.document.performer;
-                self.on_task(msg, performer, None).await;
+                self.on_task(msg, performer, Source::Restored).await;
             }
             for v in self.store.votes(t.task_hash).unwrap_or_default() {
                 if let Ok(Message::Vote(vote)) = Message::decode(&v.bytes) {
@@ -335,6 +384,8 @@ impl Node {
             .collect();
         missed.sort_unstable();
         missed.dedup();
+        // The registry takes at most sampleSize of them.
+        missed.truncate(usize::try_from(epoch.view.params.sample_size).unwrap_or(usize::MAX));
         let view = Arc::clone(&epoch.view);
         let checker = self.checker.clone();
         let signer = self.signer.clone();
@@ -426,6 +477,19 @@ impl Node {
     pub(crate) async fn on_event(&mut self, event: Event) {
         match event {
             Event::Performed { epoch, msg } => {
+                // The epoch may have been reorged away meanwhile.
+                let Some(view) = self
+                    .epochs
+                    .get(&epoch)
+                    .map(|e| Arc::clone(&e.view))
+                    .filter(|v| v.hash == msg.document.epoch_block_hash)
+                else {
+                    warn!(
+                        epoch_block = epoch,
+                        "performed for an epoch no longer held; dropping the task"
+                    );
+                    return;
+                };
                 let unhealthy = EpochView::unhealthy_entries(&msg);
                 info!(
                     epoch_block = epoch,
@@ -436,11 +500,10 @@ impl Node {
                 );
                 metrics::counter!("liveliness_tasks_performed_total").increment(1);
                 let bytes = Message::Task((*msg).clone()).encode();
-                if let Err(e) = self.p2p.publish(Topic::Tasks, bytes).await {
-                    debug!(error = %e, "publishing the task failed (no peers yet?)");
-                }
+                let expires = view.expires_at();
+                self.publish(Topic::Tasks, bytes, expires).await;
                 let me = self.me();
-                self.on_task(*msg, me, None).await;
+                self.on_task(*msg, me, Source::Own).await;
             }
             Event::PerformFailed { epoch, round } => {
                 if let Some(e) = self.epochs.get_mut(&epoch) {
@@ -455,7 +518,7 @@ impl Node {
             Event::Submitted {
                 epoch,
                 task_hash,
-                done,
+                outcome,
             } => {
                 if let Some(t) = self
                     .epochs
@@ -463,13 +526,49 @@ impl Node {
                     .and_then(|e| e.tasks.get_mut(&task_hash))
                 {
                     t.submitting = false;
-                    t.submitted |= done;
+                    match outcome {
+                        Attempt::Settled => t.submitted = true,
+                        Attempt::Retry => {
+                            t.attempts += 1;
+                            // Back off: one more slot per failed attempt.
+                            t.retry_at = self.head.saturating_add(
+                                self.config.aggregator_slot_blocks * u64::from(t.attempts),
+                            );
+                            if t.attempts >= MAX_SUBMIT_ATTEMPTS {
+                                warn!(%task_hash, attempts = t.attempts, "giving up submitting this certificate");
+                                t.submitted = true;
+                            }
+                        }
+                    }
                 }
             }
         }
     }
 
     // ---- gossip -------------------------------------------------------------
+
+    /// Publishes an own message; on failure (typically no peers yet) keeps
+    /// it for retry until `expires` (a block number).
+    async fn publish(&mut self, topic: Topic, bytes: Vec<u8>, expires: u64) {
+        if let Err(e) = self.p2p.publish(topic, bytes.clone()).await {
+            debug!(?topic, error = %e, "publishing failed; will retry");
+            metrics::counter!("liveliness_publish_retries_total").increment(1);
+            self.outbox.push((topic, bytes, expires));
+        }
+    }
+
+    async fn flush_outbox(&mut self) {
+        let head = self.head;
+        let pending = std::mem::take(&mut self.outbox);
+        for (topic, bytes, expires) in pending {
+            if head > expires {
+                continue;
+            }
+            if self.p2p.publish(topic, bytes.clone()).await.is_err() {
+                self.outbox.push((topic, bytes, expires));
+            }
+        }
+    }
 
     pub(crate) async fn on_inbound(&mut self, inbound: Inbound) {
         let verdict = match Message::decode(&inbound.data) {
@@ -479,7 +578,7 @@ impl Node {
                 Verdict::Reject
             }
             Ok(Message::Task(msg)) if inbound.topic == Topic::Tasks => {
-                self.on_task(msg, inbound.operator, Some(())).await
+                self.on_task(msg, inbound.operator, Source::Gossip).await
             }
             Ok(Message::Vote(vote)) if inbound.topic == Topic::Votes => {
                 self.on_vote(vote, inbound.operator, false)
@@ -500,16 +599,21 @@ impl Node {
 
     fn buffer(&mut self, msg: Message, from: Address) {
         if self.buffered.len() < MAX_BUFFERED {
-            self.buffered.push((msg, from));
+            self.buffered.push((msg, from, self.head));
         }
     }
 
     async fn replay_buffered(&mut self) {
+        let head = self.head;
         let buffered = std::mem::take(&mut self.buffered);
-        for (msg, from) in buffered {
+        for (msg, from, at) in buffered {
+            if head > at.saturating_add(MAX_BUFFER_AGE_BLOCKS) {
+                continue;
+            }
+            let before = self.buffered.len();
             match msg {
                 Message::Task(t) => {
-                    self.on_task(t, from, Some(())).await;
+                    self.on_task(t, from, Source::Gossip).await;
                 }
                 Message::Vote(v) => {
                     self.on_vote(v, from, false);
@@ -518,11 +622,18 @@ impl Node {
                     self.on_dispute(d, from);
                 }
             }
+            // Buffered again: keep its original age.
+            if self.buffered.len() > before {
+                if let Some(last) = self.buffered.last_mut() {
+                    last.2 = at;
+                }
+            }
         }
     }
 
     /// A task from gossip (`gossip = Some`), our own, or the store.
-    async fn on_task(&mut self, msg: TaskMsg, from: Address, gossip: Option<()>) -> Verdict {
+    async fn on_task(&mut self, msg: TaskMsg, from: Address, source: Source) -> Verdict {
+        let gossip = (source == Source::Gossip).then_some(());
         let b = msg.document.epoch_block;
         let head = self.head;
         if !self.epochs.contains_key(&b) {
@@ -565,7 +676,12 @@ impl Node {
             }
             _ => {}
         }
-        epoch.seen.entry(round).or_insert((task_hash, head));
+        // A task restored from the store was seen in its round at the latest.
+        let seen_at = match source {
+            Source::Restored => epoch.view.round_start(round),
+            Source::Gossip | Source::Own => head,
+        };
+        epoch.seen.entry(round).or_insert((task_hash, seen_at));
         let info = match msg.task_info() {
             Ok(i) => i,
             Err(_) => return Verdict::Reject,
@@ -582,10 +698,22 @@ impl Node {
         {
             warn!(error = %e, "cannot store task");
         }
-        for entry in &msg.document.sample {
+        // Health history: what the performer of a task without provable
+        // faults reported.
+        let entries = if judged.is_ok() {
+            &msg.document.sample[..]
+        } else {
+            &[]
+        };
+        for entry in entries {
             let reason = match &entry.check {
                 Check::Healthy(_) => None,
-                Check::Unhealthy(r) => Some(format!("{r:?}")),
+                Check::Unhealthy(r) => Some(
+                    serde_json::to_value(r)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default(),
+                ),
             };
             let _ = self
                 .store
@@ -603,6 +731,8 @@ impl Node {
                 certificate: None,
                 submitting: false,
                 submitted: false,
+                attempts: 0,
+                retry_at: 0,
             },
         );
         let view = Arc::clone(&epoch.view);
@@ -624,9 +754,9 @@ impl Node {
     fn replay_buffered_for(&mut self, task_hash: B256) {
         let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.buffered)
             .into_iter()
-            .partition(|(m, _)| matches!(m, Message::Vote(v) if v.task_hash == task_hash));
+            .partition(|(m, _, _)| matches!(m, Message::Vote(v) if v.task_hash == task_hash));
         self.buffered = rest;
-        for (m, from) in mine {
+        for (m, from, _) in mine {
             if let Message::Vote(v) = m {
                 self.on_vote(v, from, false);
             }
@@ -708,6 +838,7 @@ impl Node {
         };
         let round = task.msg.document.round;
         let number = epoch.view.number;
+        let expires = epoch.view.expires_at();
         if disputes.is_empty() {
             self.vote(b, round, task_hash, true).await;
             return;
@@ -731,9 +862,7 @@ impl Node {
         };
         let bytes = Message::Dispute(dispute.clone()).encode();
         let _ = self.store.put_dispute(task_hash, my_id, &bytes);
-        if let Err(e) = self.p2p.publish(Topic::Disputes, bytes).await {
-            debug!(error = %e, "publishing the dispute failed");
-        }
+        self.publish(Topic::Disputes, bytes, expires).await;
         let me = self.me();
         self.on_dispute(dispute, me);
     }
@@ -769,6 +898,7 @@ impl Node {
         let Some(my_id) = epoch.view.id_of(self.me()) else {
             return; // no voting power at B
         };
+        let expires = epoch.view.expires_at();
         let Some(task) = epoch.tasks.get(&task_hash) else {
             return;
         };
@@ -808,9 +938,7 @@ impl Node {
             }
         };
         let bytes = Message::Vote(vote.clone()).encode();
-        if let Err(e) = self.p2p.publish(Topic::Votes, bytes).await {
-            debug!(error = %e, "publishing the vote failed");
-        }
+        self.publish(Topic::Votes, bytes, expires).await;
         let me = self.me();
         self.on_vote(vote, me, false);
     }
@@ -958,7 +1086,7 @@ impl Node {
         let Some((cert, formed_at)) = task.certificate.clone() else {
             return;
         };
-        if task.submitting || task.submitted {
+        if task.submitting || task.submitted || head < task.retry_at {
             return;
         }
         let penalizes = !cert.is_approved
@@ -975,12 +1103,15 @@ impl Node {
             }
             return;
         }
-        // Aggregator order: the performer order, starting at the round's performer.
+        // Aggregator order: the performer order, starting at the performer of
+        // the round after the task's (the task's performer already did the
+        // checks; it submits last).
         let Some(my_id) = view.id_of(me) else {
             return;
         };
         let len = view.order.len().max(1);
-        let start = usize::try_from(task.msg.document.round).unwrap_or(0) % len;
+        let start =
+            usize::try_from(task.msg.document.round.saturating_add(1) % len as u64).unwrap_or(0);
         let index = (0..len)
             .find(|i| view.order[(start + i) % len] == my_id)
             .unwrap_or(len) as u64;
@@ -994,12 +1125,12 @@ impl Node {
         let events = self.events.clone();
         let number = view.number;
         tokio::spawn(async move {
-            let done = submit(&store, &reader, &cert, number).await;
+            let outcome = submit(&store, &reader, &cert, number).await;
             let _ = events
                 .send(Event::Submitted {
                     epoch: b,
                     task_hash,
-                    done,
+                    outcome,
                 })
                 .await;
         });
@@ -1096,19 +1227,19 @@ fn misbehave(
     sample
 }
 
-/// Claims, checks and sends one submission; `true` when it is settled
-/// (landed, or landed by someone else).
-async fn submit(store: &Store, reader: &Reader, cert: &Certificate, epoch: u64) -> bool {
+/// Claims, checks and sends one submission.
+async fn submit(store: &Store, reader: &Reader, cert: &Certificate, epoch: u64) -> Attempt {
     let task_hash = cert.task.task_hash();
-    match store.begin_submission(task_hash) {
-        Ok(SubmissionClaim::Begun | SubmissionClaim::Resumed { .. }) => {}
-        Ok(SubmissionClaim::InProgress { .. }) => return false,
-        Ok(SubmissionClaim::Done(_)) => return true,
+    let earlier_tx = match store.begin_submission(task_hash) {
+        Ok(SubmissionClaim::Begun) => None,
+        Ok(SubmissionClaim::Resumed { tx_hash }) => tx_hash,
+        Ok(SubmissionClaim::InProgress { .. }) => return Attempt::Retry,
+        Ok(SubmissionClaim::Done(_)) => return Attempt::Settled,
         Err(e) => {
             warn!(error = %e, "cannot claim the submission");
-            return false;
+            return Attempt::Retry;
         }
-    }
+    };
     let finish = |status, tx_hash, block, gas_used| {
         let _ = store.finish_submission(
             task_hash,
@@ -1120,21 +1251,47 @@ async fn submit(store: &Store, reader: &Reader, cert: &Certificate, epoch: u64) 
             },
         );
     };
+    // A transaction sent before a crash: if it landed, that is the outcome.
+    if let Some(tx) = earlier_tx {
+        if let Ok(Some(receipt)) = reader
+            .retry(
+                "receipt",
+                |p| async move { p.get_transaction_receipt(tx).await },
+            )
+            .await
+        {
+            if receipt.status() {
+                info!(epoch, %task_hash, %tx, "submission sent before the restart had landed");
+                finish(
+                    SubmissionStatus::Landed,
+                    Some(tx),
+                    receipt.block_number,
+                    Some(receipt.gas_used),
+                );
+                return Attempt::Settled;
+            }
+        }
+    }
     match reader.submitted(task_hash).await {
         Ok(true) => {
             info!(epoch, %task_hash, "task already on-chain (submitted by another node)");
+            metrics::counter!("liveliness_submissions_total", "outcome" => "duplicate")
+                .increment(1);
             finish(SubmissionStatus::AlreadySubmittedByOther, None, None, None);
-            return true;
+            return Attempt::Settled;
         }
         Ok(false) => {}
         Err(e) => {
             warn!(error = %e, "cannot read submitted(); retrying later");
             let _ = store.release_submission(task_hash);
-            return false;
+            return Attempt::Retry;
         }
     }
     let started = Instant::now();
-    match submit_task(reader.provider(), reader.attestation_center, cert).await {
+    let on_sent = |tx| {
+        let _ = store.set_submission_tx(task_hash, tx);
+    };
+    match submit_task_tracked(reader.provider(), reader.attestation_center, cert, on_sent).await {
         Ok(sub) => {
             info!(epoch, %task_hash, tx = %sub.tx_hash, gas = sub.gas_used, verdict = if cert.is_approved { "approve" } else { "reject" }, "task submitted on-chain");
             metrics::counter!("liveliness_submissions_total", "outcome" => "landed").increment(1);
@@ -1147,24 +1304,32 @@ async fn submit(store: &Store, reader: &Reader, cert: &Certificate, epoch: u64) 
                 sub.block_number,
                 Some(sub.gas_used),
             );
-            true
+            Attempt::Settled
         }
         Err(liveliness_chain::Error::AlreadySubmitted(_)) => {
+            metrics::counter!("liveliness_submissions_total", "outcome" => "duplicate")
+                .increment(1);
             finish(SubmissionStatus::AlreadySubmittedByOther, None, None, None);
-            true
+            Attempt::Settled
         }
         Err(e) if e.revert_name() == Some("TaskAlreadySubmitted") => {
             info!(epoch, %task_hash, "another node submitted first");
             metrics::counter!("liveliness_submissions_total", "outcome" => "duplicate")
                 .increment(1);
             finish(SubmissionStatus::AlreadySubmittedByOther, None, None, None);
-            true
+            Attempt::Settled
+        }
+        Err(liveliness_chain::Error::TxReverted(tx)) => {
+            warn!(epoch, %task_hash, %tx, "submission reverted on-chain");
+            metrics::counter!("liveliness_submissions_total", "outcome" => "reverted").increment(1);
+            finish(SubmissionStatus::Reverted, Some(tx), None, None);
+            Attempt::Settled
         }
         Err(e) => {
             warn!(epoch, %task_hash, error = %e, "submission failed; will retry");
             metrics::counter!("liveliness_submissions_total", "outcome" => "failed").increment(1);
             let _ = store.release_submission(task_hash);
-            false
+            Attempt::Retry
         }
     }
 }
