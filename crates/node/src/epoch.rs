@@ -238,7 +238,16 @@ impl EpochView {
     /// The attester's judgement of a task (PROTOCOL.md §6): `Ok(task)` when
     /// nothing provable is wrong with it, `Err(Ok(fault))` for a provable
     /// fault (vote reject), `Err(Err(skip))` when it gets no vote.
-    pub fn judge(&self, msg: &TaskMsg, head: u64) -> Result<TaskInfo, Result<Fault, Skip>> {
+    ///
+    /// `previous` is the same performer's task of the round before, if the
+    /// node has it: a task that [amends](is_amendment) it may come from that
+    /// performer instead of the round's own.
+    pub fn judge(
+        &self,
+        msg: &TaskMsg,
+        head: u64,
+        previous: Option<&TaskMsg>,
+    ) -> Result<TaskInfo, Result<Fault, Skip>> {
         let doc = &msg.document;
         if head > self.expires_at() {
             return Err(Err(Skip::Expired(self.block)));
@@ -257,7 +266,8 @@ impl EpochView {
             }));
         }
         let due = self.performer(doc.round).map(|o| o.address);
-        if due != Some(doc.performer) {
+        let amends = previous.is_some_and(|prev| is_amendment(prev, msg));
+        if due != Some(doc.performer) && !amends {
             return Err(Ok(Fault::WrongPerformer {
                 performer: doc.performer,
                 round: doc.round,
@@ -324,4 +334,31 @@ impl EpochView {
             .map(|e| (e.operator_id, e.operator, e.endpoint.clone()))
             .collect()
     }
+}
+
+/// Whether `next` amends `prev` (PROTOCOL.md §6): the same performer, the
+/// next round, the same epoch and sample, every entry either unchanged or
+/// turned from unhealthy to healthy (its proof is verified like any other),
+/// and no missed performer that `prev` did not name.
+pub fn is_amendment(prev: &TaskMsg, next: &TaskMsg) -> bool {
+    let (p, n) = (&prev.document, &next.document);
+    p.performer == n.performer
+        && p.round.checked_add(1) == Some(n.round)
+        && p.chain_id == n.chain_id
+        && p.attestation_center == n.attestation_center
+        && p.epoch_block == n.epoch_block
+        && p.epoch_block_hash == n.epoch_block_hash
+        && p.sample.len() == n.sample.len()
+        && p.sample.iter().zip(&n.sample).all(|(a, b)| {
+            a.operator_id == b.operator_id
+                && a.operator == b.operator
+                && a.endpoint == b.endpoint
+                && (a.check == b.check
+                    || (matches!(a.check, Check::Unhealthy(_))
+                        && matches!(b.check, Check::Healthy(_))))
+        })
+        && n.missed_performers
+            .iter()
+            .all(|m| p.missed_performers.contains(m))
+        && p != n
 }

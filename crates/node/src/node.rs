@@ -85,7 +85,10 @@ struct TaskState {
     votes: BTreeMap<u64, (bool, Signature)>,
     approve_power: u128,
     reject_power: u128,
-    disputed: BTreeSet<u64>,
+    /// Disputes received, by disputing operator id.
+    disputes: BTreeMap<u64, DisputeMsg>,
+    /// Whether this node (its performer) already amended it.
+    amended: bool,
     /// The certificate and the head at which it was formed.
     certificate: Option<(Certificate, u64)>,
     submitting: bool,
@@ -184,6 +187,7 @@ impl Node {
         self.flush_outbox().await;
         let keys: Vec<u64> = self.epochs.keys().copied().collect();
         for b in keys {
+            self.maybe_amend(b).await;
             self.maybe_perform(b);
             self.maybe_submit(b);
             self.maybe_summarize(b);
@@ -410,10 +414,7 @@ impl Node {
                     canonical_hash: view.hash,
                 })
                 .collect();
-            let checker = Checker::new(liveliness_health::CheckerConfig {
-                health_timeout_ms: view.params.health_timeout_ms,
-                ..checker.config().clone()
-            });
+            let checker = with_epoch_timeout(&checker, &view);
             let outcomes = checker.check_many(requests, view.sample.len().max(1)).await;
             metrics::histogram!("liveliness_perform_seconds")
                 .record(started.elapsed().as_secs_f64());
@@ -470,6 +471,117 @@ impl Node {
             };
             let _ = events.send(event).await;
         });
+    }
+
+    /// As performer: when disputes make approval of an own task impossible
+    /// (disputers hold at least 1/3 of the power), publishes for the next
+    /// round an amended task that turns every entry disputed by more than
+    /// 1/3 of the power to healthy, with the operator's own proof the
+    /// disputers obtained, and drops missed performers disputed as much.
+    async fn maybe_amend(&mut self, b: u64) {
+        let me = self.me();
+        let def_id = self.config.task_definition_id;
+        let Some(epoch) = self.epochs.get_mut(&b) else {
+            return;
+        };
+        if epoch.certified.is_some() {
+            return;
+        }
+        let view = Arc::clone(&epoch.view);
+        let total = view.total_power;
+        let mut amended = None;
+        for task in epoch.tasks.values_mut() {
+            let doc = &task.msg.document;
+            if doc.performer != me || task.amended || task.disputes.is_empty() {
+                continue;
+            }
+            let power = |id: &u64| view.operators.get(id).map_or(0, |o| o.power);
+            let disputers: u128 = task.disputes.keys().map(power).sum();
+            if disputers.saturating_mul(3) < total {
+                continue; // approval is still possible
+            }
+            task.amended = true;
+            let next_round = doc.round.saturating_add(1);
+            if view.round_start(next_round) > view.expires_at() {
+                continue;
+            }
+            // Power disputing each entry, and a valid proof for it.
+            let mut weight: BTreeMap<Address, (u128, Option<[u8; 65]>)> = BTreeMap::new();
+            for (id, d) in &task.disputes {
+                for e in &d.entries {
+                    let w = weight.entry(e.operator).or_insert((0, None));
+                    w.0 += power(id);
+                    if let DisputeReason::Reachable { proof_signature } = &e.reason {
+                        let proof = liveliness_primitives::HealthProof::new(
+                            e.operator,
+                            view.block,
+                            view.hash,
+                            *proof_signature,
+                        );
+                        if w.1.is_none() && proof.verify(e.operator, view.block, view.hash).is_ok()
+                        {
+                            w.1 = Some(*proof_signature);
+                        }
+                    }
+                }
+            }
+            let strong = |a: &Address| {
+                weight
+                    .get(a)
+                    .is_some_and(|(w, _)| w.saturating_mul(3) > total)
+            };
+            let mut next = doc.clone();
+            next.round = next_round;
+            let mut changed = false;
+            for entry in &mut next.sample {
+                if matches!(entry.check, Check::Unhealthy(_)) && strong(&entry.operator) {
+                    if let Some(Some(sig)) = weight.get(&entry.operator).map(|w| w.1) {
+                        entry.check = Check::Healthy(liveliness_primitives::HealthProof::new(
+                            entry.operator,
+                            view.block,
+                            view.hash,
+                            sig,
+                        ));
+                        changed = true;
+                    }
+                }
+            }
+            let before = next.missed_performers.len();
+            next.missed_performers.retain(|m| !strong(m));
+            changed |= next.missed_performers.len() != before;
+            if changed {
+                amended = Some(next);
+                break;
+            }
+        }
+        let Some(document) = amended else {
+            return;
+        };
+        let round = document.round;
+        let built = document
+            .task_info(def_id)
+            .map_err(|e| e.to_string())
+            .and_then(|task| {
+                let digest = task.task_signing_digest(view.chain_id, view.attestation_center);
+                let sig = self
+                    .signer
+                    .sign_message_sync(digest.as_slice())
+                    .map_err(|e| e.to_string())?;
+                TaskMsg::new(def_id, sig.as_bytes(), document).map_err(|e| e.to_string())
+            });
+        match built {
+            Ok(msg) => {
+                info!(
+                    epoch = view.number,
+                    round, "disputes block approval: publishing an amended task"
+                );
+                metrics::counter!("liveliness_tasks_amended_total").increment(1);
+                let bytes = Message::Task(msg.clone()).encode();
+                self.publish(Topic::Tasks, bytes, view.expires_at()).await;
+                self.on_task(msg, me, Source::Own).await;
+            }
+            Err(e) => warn!(epoch = view.number, error = %e, "cannot build the amended task"),
+        }
     }
 
     // ---- events from spawned work -----------------------------------------
@@ -648,7 +760,11 @@ impl Node {
             // Tasks travel only from the performer that signed them.
             return Verdict::Reject;
         }
-        let judged = epoch.view.judge(&msg, head);
+        let previous = epoch.tasks.values().map(|t| &t.msg).find(|t| {
+            t.document.performer == msg.document.performer
+                && t.document.round.checked_add(1) == Some(msg.document.round)
+        });
+        let judged = epoch.view.judge(&msg, head, previous);
         let task_hash = match &judged {
             Ok(task) => task.task_hash(),
             Err(Ok(_)) | Err(Err(_)) => match msg.task_info() {
@@ -727,7 +843,8 @@ impl Node {
                 votes: BTreeMap::new(),
                 approve_power: 0,
                 reject_power: 0,
-                disputed: BTreeSet::new(),
+                disputes: BTreeMap::new(),
+                amended: false,
                 certificate: None,
                 submitting: false,
                 submitted: false,
@@ -796,10 +913,7 @@ impl Node {
                     canonical_hash: view.hash,
                 })
                 .collect();
-            let checker = Checker::new(liveliness_health::CheckerConfig {
-                health_timeout_ms: view.params.health_timeout_ms,
-                ..checker.config().clone()
-            });
+            let checker = with_epoch_timeout(&checker, &view);
             let outcomes = checker.check_many(requests, unhealthy.len().max(1)).await;
             for ((_, address, _), outcome) in unhealthy.iter().zip(outcomes) {
                 let label = match &outcome {
@@ -880,9 +994,10 @@ impl Node {
         let Some(task) = epoch.tasks.get_mut(&d.task_hash) else {
             return Verdict::Ignore;
         };
-        if !task.disputed.insert(d.operator_id) {
+        if task.disputes.contains_key(&d.operator_id) {
             return Verdict::Ignore;
         }
+        task.disputes.insert(d.operator_id, d.clone());
         let bytes = Message::Dispute(d.clone()).encode();
         let _ = self.store.put_dispute(d.task_hash, d.operator_id, &bytes);
         metrics::counter!("liveliness_disputes_received_total").increment(1);
@@ -1189,6 +1304,14 @@ impl Node {
             })
             .collect();
     }
+}
+
+/// The node's checker with the epoch's `healthTimeoutMs`.
+fn with_epoch_timeout(checker: &Checker, view: &EpochView) -> Checker {
+    Checker::new(liveliness_health::CheckerConfig {
+        health_timeout_ms: view.params.health_timeout_ms,
+        ..checker.config().clone()
+    })
 }
 
 /// Applies configured misbehaviour to a performer's sample (tests and

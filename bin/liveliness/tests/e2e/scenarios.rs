@@ -143,34 +143,45 @@ async fn proofs_by_another_key_or_for_another_block_are_penalized() {
 }
 
 /// Performers that call a healthy operator unhealthy get it no penalty:
-/// attesters reach it, dispute and abstain; the liars are not penalized for
-/// it either (nobody can prove the performer lied).
+/// attesters reach it, dispute and abstain; the performer then publishes an
+/// amended task for the next round, which lands without it; the liars are
+/// not penalized for it either (nobody can prove the performer lied).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_healthy_operator_called_unhealthy_is_not_penalized() {
-    let (opts, _dir) = options(4);
+    let (mut opts, _dir) = options(4);
+    opts.submit_empty_tasks = true; // so that the amended task goes on-chain
     let mut net = Devnet::setup(opts).await.expect("devnet");
     let victim = net.nodes[1].address();
+    let liars: Vec<_> = [0, 2, 3].iter().map(|&i| net.nodes[i].address()).collect();
     for i in [0, 2, 3] {
         net.nodes[i].config.misbehaviour.call_unhealthy = vec![victim];
         net.write_config(i).unwrap();
     }
     net.start_nodes().unwrap();
     let ready = net.wait_ready(epochs(&net, 3)).await.unwrap();
-    let disputed = wait_for(epochs(&net, 4), || async {
-        let n = net
+    // An epoch from `ready` on whose round-0 performer is a liar, and whose
+    // amended task (round 1, same performer) landed.
+    let landed = wait_for(epochs(&net, 6), || async {
+        let amended = net
             .nodes
             .iter()
-            .filter(|n| n.logged("abstaining: disputing the task"))
-            .count();
-        (n >= 2).then_some(n)
+            .any(|n| n.logged("publishing an amended task"));
+        let (approved, _) = net.landed_tasks().await.ok()?;
+        approved
+            .into_iter()
+            .find(|(b, p)| *b >= ready && liars.contains(p) && amended)
     })
     .await;
-    if disputed.is_none() {
+    if landed.is_none() {
         dump_logs(&net);
-        panic!("no dispute within 4 epochs");
+        panic!("no amended task by a lying performer landed within 6 epochs");
     }
-    // Let the disputed epoch run out, then look at the chain.
-    tokio::time::sleep(epochs(&net, 2)).await;
+    let disputes = net
+        .nodes
+        .iter()
+        .filter(|n| n.logged("abstaining: disputing the task"))
+        .count();
+    assert!(disputes >= 2, "only {disputes} nodes disputed");
     let penalties = net.penalties().await.unwrap();
     assert!(
         penalties.iter().all(|(_, b, _)| *b < ready),
@@ -192,22 +203,8 @@ async fn a_task_with_the_wrong_sample_is_rejected_and_its_performer_penalized() 
         net.write_config(i).unwrap();
     }
     net.start_nodes().unwrap();
-    let rejected = wait_for(epochs(&net, 4), || async {
-        let (_, rejected) = net.landed_tasks().await.ok()?;
-        rejected.first().copied()
-    })
-    .await;
-    let Some((epoch_block, performer)) = rejected else {
-        dump_logs(&net);
-        panic!("no rejected task within 4 epochs");
-    };
-    let penalties = net.penalties().await.unwrap();
-    assert!(
-        penalties
-            .iter()
-            .any(|(op, b, fault)| *op == performer && *b == epoch_block && *fault),
-        "{penalties:?}"
-    );
+    let (epoch_block, performer) = first_rejection(&net, 4).await;
+    assert_performer_penalized(&net, performer, epoch_block).await;
     net.stop().await;
 }
 
@@ -223,23 +220,9 @@ async fn a_forged_health_proof_gets_the_task_rejected() {
         net.write_config(i).unwrap();
     }
     net.start_nodes().unwrap();
-    let rejected = wait_for(epochs(&net, 5), || async {
-        let (_, rejected) = net.landed_tasks().await.ok()?;
-        rejected.first().copied()
-    })
-    .await;
-    let Some((epoch_block, performer)) = rejected else {
-        dump_logs(&net);
-        panic!("no rejected task within 5 epochs");
-    };
+    let (epoch_block, performer) = first_rejection(&net, 5).await;
     assert_ne!(performer, net.nodes[3].address());
-    let penalties = net.penalties().await.unwrap();
-    assert!(
-        penalties
-            .iter()
-            .any(|(op, b, fault)| *op == performer && *b == epoch_block && *fault),
-        "{penalties:?}"
-    );
+    assert_performer_penalized(&net, performer, epoch_block).await;
     net.stop().await;
 }
 
@@ -504,5 +487,34 @@ async fn the_devnet_command_runs_and_stops_on_ctrl_c() {
     assert!(
         rest.iter().any(|l| l.contains("stopping nodes and anvil")),
         "{rest:?}"
+    );
+}
+
+/// The first task rejected on-chain within `epochs_bound` epochs:
+/// `(reference block, performer)`.
+async fn first_rejection(net: &Devnet, epochs_bound: u64) -> (u64, alloy::primitives::Address) {
+    let rejected = wait_for(epochs(net, epochs_bound), || async {
+        let (_, rejected) = net.landed_tasks().await.ok()?;
+        rejected.first().copied()
+    })
+    .await;
+    rejected.unwrap_or_else(|| {
+        dump_logs(net);
+        panic!("no rejected task within {epochs_bound} epochs")
+    })
+}
+
+/// `performer` carries a performer-fault penalty for `epoch_block`.
+async fn assert_performer_penalized(
+    net: &Devnet,
+    performer: alloy::primitives::Address,
+    epoch_block: u64,
+) {
+    let penalties = net.penalties().await.unwrap();
+    assert!(
+        penalties
+            .iter()
+            .any(|(op, b, fault)| *op == performer && *b == epoch_block && *fault),
+        "{penalties:?}"
     );
 }
