@@ -235,7 +235,7 @@ impl EpochView {
         power.saturating_mul(3) > self.total_power
     }
 
-    /// The attester's judgement of a task (PROTOCOL.md §6): `Ok(task)` when
+    /// The attester's judgement of a task (PROTOCOL.md §11.4): `Ok(task)` when
     /// nothing provable is wrong with it, `Err(Ok(fault))` for a provable
     /// fault (vote reject), `Err(Err(skip))` when it gets no vote.
     ///
@@ -336,7 +336,7 @@ impl EpochView {
     }
 }
 
-/// Whether `next` amends `prev` (PROTOCOL.md §6): the same performer, the
+/// Whether `next` amends `prev` (PROTOCOL.md §11): the same performer, the
 /// next round, the same epoch and sample, every entry either unchanged or
 /// turned from unhealthy to healthy (its proof is verified like any other),
 /// and no missed performer that `prev` did not name.
@@ -361,4 +361,259 @@ pub fn is_amendment(prev: &TaskMsg, next: &TaskMsg) -> bool {
             .iter()
             .all(|m| p.missed_performers.contains(m))
         && p != n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy::signers::{local::PrivateKeySigner, SignerSync};
+    use liveliness_bls::KeyPair;
+    use liveliness_primitives::{
+        health_message, Document, FailureReason, HealthProof, SampleEntry,
+    };
+    use rand::{rngs::StdRng, SeedableRng};
+
+    const CHAIN: u64 = 31337;
+    const B: u64 = 100;
+
+    struct World {
+        view: EpochView,
+        signers: Vec<PrivateKeySigner>,
+    }
+
+    fn params() -> Params {
+        Params {
+            c: 50,
+            epoch_length: 10,
+            sample_size: 3,
+            performer_timeout_blocks: 4,
+            task_validity_blocks: 20,
+            confirmation_depth: 1,
+            health_timeout_ms: 1000,
+        }
+    }
+
+    fn world() -> World {
+        let mut rng = StdRng::seed_from_u64(7);
+        let signers: Vec<PrivateKeySigner> = (1..=5u8)
+            .map(|i| PrivateKeySigner::from_bytes(&B256::repeat_byte(i)).unwrap())
+            .collect();
+        let operators = signers
+            .iter()
+            .enumerate()
+            .map(|(i, s)| OperatorInfo {
+                id: i as u64 + 1,
+                address: s.address(),
+                power: 10,
+                pk_g2: *KeyPair::random(&mut rng).pk_g2(),
+                endpoint: Some(format!("http://op{}.example/", i + 1)),
+            })
+            .collect();
+        let view = EpochView::new(
+            CHAIN,
+            Address::repeat_byte(0xac),
+            B,
+            B256::repeat_byte(0xbb),
+            params(),
+            operators,
+        )
+        .unwrap();
+        World { view, signers }
+    }
+
+    impl World {
+        fn signer(&self, address: Address) -> &PrivateKeySigner {
+            self.signers
+                .iter()
+                .find(|s| s.address() == address)
+                .unwrap()
+        }
+
+        fn proof(&self, op: Address, by: Address, hash: B256) -> HealthProof {
+            let sig = self
+                .signer(by)
+                .sign_message_sync(health_message(hash).as_slice())
+                .unwrap();
+            HealthProof::new(op, B, hash, sig.as_bytes())
+        }
+
+        /// An honest document of `round`, every sampled operator healthy
+        /// except `down`.
+        fn document(&self, round: u64, down: &[Address]) -> Document {
+            let performer = self.view.performer(round).unwrap().address;
+            Document {
+                chain_id: CHAIN,
+                attestation_center: self.view.attestation_center,
+                epoch_block: B,
+                epoch_block_hash: self.view.hash,
+                round,
+                performer,
+                sample: self
+                    .view
+                    .sample
+                    .iter()
+                    .map(|s| SampleEntry {
+                        operator: s.address,
+                        operator_id: s.id,
+                        endpoint: s.endpoint.clone(),
+                        check: if down.contains(&s.address) {
+                            Check::Unhealthy(FailureReason::Timeout)
+                        } else {
+                            Check::Healthy(self.proof(s.address, s.address, self.view.hash))
+                        },
+                    })
+                    .collect(),
+                missed_performers: vec![],
+            }
+        }
+
+        fn sign(&self, doc: Document, by: Address) -> TaskMsg {
+            let task = doc.task_info(1).unwrap();
+            let digest = task.task_signing_digest(CHAIN, self.view.attestation_center);
+            let sig = self
+                .signer(by)
+                .sign_message_sync(digest.as_slice())
+                .unwrap();
+            TaskMsg::new(1, sig.as_bytes(), doc).unwrap()
+        }
+
+        fn task(&self, doc: Document) -> TaskMsg {
+            let by = doc.performer;
+            self.sign(doc, by)
+        }
+
+        fn fault(&self, msg: &TaskMsg) -> Fault {
+            match self.view.judge(msg, B + 2, None) {
+                Err(Ok(f)) => f,
+                other => panic!("expected a fault, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn an_honest_task_passes() {
+        let w = world();
+        let msg = w.task(w.document(0, &[w.view.sample[0].address]));
+        let task = w.view.judge(&msg, B + 2, None).unwrap();
+        assert_eq!(task.task_performer, w.view.performer(0).unwrap().address);
+    }
+
+    #[test]
+    fn rounds_not_open_and_expired_epochs_get_no_vote() {
+        let w = world();
+        let msg = w.task(w.document(1, &[]));
+        assert!(matches!(
+            w.view.judge(&msg, B + 3, None),
+            Err(Err(Skip::RoundNotOpen {
+                round: 1,
+                opens: 104
+            }))
+        ));
+        assert!(w.view.judge(&msg, B + 4, None).is_ok());
+        assert!(matches!(
+            w.view.judge(&msg, B + 21, None),
+            Err(Err(Skip::Expired(B)))
+        ));
+    }
+
+    #[test]
+    fn provable_faults_are_named() {
+        let w = world();
+        let due = w.view.performer(0).unwrap().address;
+        let other = w
+            .signers
+            .iter()
+            .map(|s| s.address())
+            .find(|a| *a != due)
+            .unwrap();
+
+        // Someone else's task for the round.
+        let mut doc = w.document(0, &[]);
+        doc.performer = other;
+        assert!(matches!(
+            w.fault(&w.task(doc)),
+            Fault::WrongPerformer { .. }
+        ));
+
+        // The due performer named, someone else signed.
+        let msg = w.sign(w.document(0, &[]), other);
+        assert!(matches!(w.fault(&msg), Fault::BadSignature(_)));
+
+        // Signed by the due performer, for another hash of B.
+        let mut doc = w.document(0, &[]);
+        doc.epoch_block_hash = B256::repeat_byte(0xcc);
+        assert!(matches!(w.fault(&w.task(doc)), Fault::WrongHash(_)));
+
+        // A sample that is not the epoch's.
+        let mut doc = w.document(0, &[]);
+        doc.sample.pop();
+        assert!(matches!(w.fault(&w.task(doc)), Fault::WrongSample(_)));
+
+        // A "healthy" entry whose proof the performer signed itself.
+        let mut doc = w.document(0, &[]);
+        let victim = doc.sample.iter().position(|e| e.operator != due).unwrap();
+        let op = doc.sample[victim].operator;
+        doc.sample[victim].check = Check::Healthy(w.proof(op, due, w.view.hash));
+        assert!(matches!(w.fault(&w.task(doc)), Fault::BadProof(_)));
+
+        // A missed performer that was not due in an earlier round.
+        let mut doc = w.document(0, &[]);
+        doc.missed_performers = vec![other];
+        assert!(matches!(
+            w.fault(&w.task(doc)),
+            Fault::NotAMissedPerformer(_)
+        ));
+
+        // Another deployment.
+        let mut doc = w.document(0, &[]);
+        doc.chain_id = 1;
+        assert!(matches!(
+            w.fault(&w.task(doc)),
+            Fault::WrongDeployment { .. }
+        ));
+    }
+
+    #[test]
+    fn a_missed_earlier_performer_may_be_named() {
+        let w = world();
+        let mut doc = w.document(1, &[]);
+        doc.missed_performers = vec![w.view.performer(0).unwrap().address];
+        assert!(w.view.judge(&w.task(doc), B + 5, None).is_ok());
+    }
+
+    #[test]
+    fn amendments_come_from_the_previous_performer_and_only_heal_entries() {
+        let w = world();
+        let down = w.view.sample[1].address;
+        let original = w.task(w.document(0, &[down]));
+        // Round 1, by round 0's performer, with the entry now healthy.
+        let mut healed = w.document(0, &[]);
+        healed.round = 1;
+        let amended = w.task(healed);
+        assert!(is_amendment(&original, &amended));
+        assert!(w.view.judge(&amended, B + 4, Some(&original)).is_ok());
+        // Without the original it is just the wrong performer for round 1
+        // (unless round 1 happens to be the same performer's).
+        if w.view.performer(1).unwrap().address != original.document.performer {
+            assert!(matches!(
+                w.view.judge(&amended, B + 4, None),
+                Err(Ok(Fault::WrongPerformer { .. }))
+            ));
+        }
+        // Turning a healthy entry unhealthy is no amendment.
+        let mut worse = w.document(0, &[down, w.view.sample[0].address]);
+        worse.round = 1;
+        assert!(!is_amendment(&original, &w.task(worse)));
+        // Nor is the same round again.
+        assert!(!is_amendment(&original, &original));
+    }
+
+    #[test]
+    fn thresholds_are_strict() {
+        let w = world(); // total power 50
+        assert!(!w.view.approves(33));
+        assert!(w.view.approves(34));
+        assert!(!w.view.rejects(16));
+        assert!(w.view.rejects(17));
+    }
 }

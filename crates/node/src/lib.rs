@@ -1,4 +1,4 @@
-//! The Liveliness node (PROTOCOL.md §2, §4–§8): follows the chain, serves its
+//! The Liveliness node (PROTOCOL.md §11): follows the chain, serves its
 //! health endpoint, performs in its rounds, attests, aggregates and submits,
 //! gossiping over libp2p and keeping everything in an embedded store.
 
