@@ -18,6 +18,7 @@ interface Vm {
     function stopPrank() external;
     function roll(uint256 newHeight) external;
     function chainId(uint256 newChainId) external;
+    function etch(address target, bytes calldata newRuntimeBytecode) external;
     function setBlockhash(uint256 blockNumber, bytes32 blockHash) external;
     function cool(address target) external;
     function pauseGasMetering() external;

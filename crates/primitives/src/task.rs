@@ -189,6 +189,7 @@ mod tests {
     }
 
     #[test]
+    // contracts/test/Vectors.t.sol checks the same values against the contract.
     fn pinned_task_vectors() {
         let t = task();
         assert_eq!(
