@@ -201,13 +201,24 @@ impl NodeConfig {
                 path: path.clone(),
                 source,
             })?;
-            return Ok(text.lines().next().unwrap_or_default().to_owned());
+            let password = text.lines().next().unwrap_or_default().to_owned();
+            if password.is_empty() {
+                return Err(ConfigError::Invalid(format!(
+                    "password file {} is empty",
+                    path.display()
+                )));
+            }
+            return Ok(password);
         }
-        std::env::var("LIVELINESS_KEYSTORE_PASSWORD").map_err(|_| {
-            ConfigError::Invalid(
+        match std::env::var("LIVELINESS_KEYSTORE_PASSWORD") {
+            Ok(p) if !p.is_empty() => Ok(p),
+            Ok(_) => Err(ConfigError::Invalid(
+                "LIVELINESS_KEYSTORE_PASSWORD is empty".into(),
+            )),
+            Err(_) => Err(ConfigError::Invalid(
                 "no password_file and LIVELINESS_KEYSTORE_PASSWORD is not set".into(),
-            )
-        })
+            )),
+        }
     }
 }
 
@@ -237,6 +248,18 @@ bls_keystore = "keys/bls.json"
         assert_eq!(c.health_listen.port(), 8600);
         assert!(!c.allow_loopback);
         assert_eq!(parse(&c.to_toml()).unwrap(), c);
+    }
+
+    #[test]
+    fn empty_password_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let pw = dir.path().join("pw");
+        std::fs::write(&pw, "\n").unwrap();
+        let mut c = parse(MINIMAL).unwrap();
+        c.password_file = Some(pw.clone());
+        assert!(c.password().unwrap_err().to_string().contains("is empty"));
+        std::fs::write(&pw, "secret\nignored").unwrap();
+        assert_eq!(c.password().unwrap(), "secret");
     }
 
     #[test]

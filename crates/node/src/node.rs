@@ -760,6 +760,13 @@ impl Node {
             // Tasks travel only from the performer that signed them.
             return Verdict::Reject;
         }
+        if msg.task_definition_id != self.config.task_definition_id {
+            debug!(
+                id = msg.task_definition_id,
+                "task of another task definition; ignored"
+            );
+            return Verdict::Ignore;
+        }
         let previous = epoch.tasks.values().map(|t| &t.msg).find(|t| {
             t.document.performer == msg.document.performer
                 && t.document.round.checked_add(1) == Some(msg.document.round)
@@ -1084,6 +1091,9 @@ impl Node {
             self.buffer(Message::Vote(vote), from);
             return Verdict::Ignore;
         };
+        if u64::from(vote.round) != task.msg.document.round {
+            return Verdict::Reject; // a vote names the round of its task
+        }
         // Duplicates go before any cryptography.
         if task.votes.contains_key(&vote.operator_id) {
             return Verdict::Ignore;
