@@ -127,7 +127,8 @@ pub(crate) struct Node {
     buffered: Vec<(Message, Address, u64)>,
     /// Own messages whose publication failed (no peers yet): retried every
     /// tick until they go out or their epoch expires.
-    outbox: Vec<(Topic, Vec<u8>, u64)>,
+    /// Entries are `(topic, bytes, not before block, expires block)`.
+    outbox: Vec<(Topic, Vec<u8>, u64, u64)>,
     head: u64,
 }
 
@@ -207,8 +208,8 @@ impl Node {
         Ok(())
     }
 
-    /// Loads the newest confirmed epoch (and the one before, after a
-    /// restart) if not loaded yet.
+    /// Loads the newest confirmed epoch if not loaded yet (after a restart,
+    /// that is the epoch in progress; earlier ones are not caught up).
     async fn follow_epochs(&mut self) -> eyre::Result<()> {
         let head = self.head;
         let latest = self.reader.params(head).await?;
@@ -502,6 +503,16 @@ impl Node {
             }
             task.amended = true;
             let next_round = doc.round.saturating_add(1);
+            // At most one amendment per round, across restarts too.
+            if self
+                .store
+                .meta(&amended_key(&view, next_round))
+                .ok()
+                .flatten()
+                .is_some()
+            {
+                continue;
+            }
             if view.round_start(next_round) > view.expires_at() {
                 continue;
             }
@@ -576,9 +587,17 @@ impl Node {
                     round, "disputes block approval: publishing an amended task"
                 );
                 metrics::counter!("liveliness_tasks_amended_total").increment(1);
+                let _ = self.store.set_meta(&amended_key(&view, round), &[1]);
+                // Gossiped when its round opens (peers would only buffer it
+                // before), and judged here then too.
                 let bytes = Message::Task(msg.clone()).encode();
-                self.publish(Topic::Tasks, bytes, view.expires_at()).await;
-                self.on_task(msg, me, Source::Own).await;
+                self.outbox.push((
+                    Topic::Tasks,
+                    bytes,
+                    view.round_start(round),
+                    view.expires_at(),
+                ));
+                self.buffer(Message::Task(msg), me);
             }
             Err(e) => warn!(epoch = view.number, error = %e, "cannot build the amended task"),
         }
@@ -665,19 +684,19 @@ impl Node {
         if let Err(e) = self.p2p.publish(topic, bytes.clone()).await {
             debug!(?topic, error = %e, "publishing failed; will retry");
             metrics::counter!("liveliness_publish_retries_total").increment(1);
-            self.outbox.push((topic, bytes, expires));
+            self.outbox.push((topic, bytes, 0, expires));
         }
     }
 
     async fn flush_outbox(&mut self) {
         let head = self.head;
         let pending = std::mem::take(&mut self.outbox);
-        for (topic, bytes, expires) in pending {
+        for (topic, bytes, not_before, expires) in pending {
             if head > expires {
                 continue;
             }
-            if self.p2p.publish(topic, bytes.clone()).await.is_err() {
-                self.outbox.push((topic, bytes, expires));
+            if head < not_before || self.p2p.publish(topic, bytes.clone()).await.is_err() {
+                self.outbox.push((topic, bytes, not_before, expires));
             }
         }
     }
@@ -1316,6 +1335,12 @@ impl Node {
     }
 }
 
+/// Store key marking that this node published an amended task for
+/// `(epoch, round)`.
+fn amended_key(view: &EpochView, round: u64) -> String {
+    format!("amended/{}/{}/{round}", view.block, view.hash)
+}
+
 /// The node's checker with the epoch's `healthTimeoutMs`.
 fn with_epoch_timeout(checker: &Checker, view: &EpochView) -> Checker {
     Checker::new(liveliness_health::CheckerConfig {
@@ -1363,10 +1388,15 @@ fn misbehave(
 /// Claims, checks and sends one submission.
 async fn submit(store: &Store, reader: &Reader, cert: &Certificate, epoch: u64) -> Attempt {
     let task_hash = cert.task.task_hash();
-    let earlier_tx = match store.begin_submission(task_hash) {
-        Ok(SubmissionClaim::Begun) => None,
-        Ok(SubmissionClaim::Resumed { tx_hash }) => tx_hash,
-        Ok(SubmissionClaim::InProgress { .. }) => return Attempt::Retry,
+    let (earlier_tx, in_progress) = match store.begin_submission(task_hash) {
+        Ok(SubmissionClaim::Begun) => (None, false),
+        Ok(SubmissionClaim::Resumed { tx_hash }) => (tx_hash, false),
+        // Our own transaction of an earlier attempt whose receipt we did
+        // not get: look it up below, send nothing new while it may land.
+        Ok(SubmissionClaim::InProgress {
+            tx_hash: Some(tx_hash),
+        }) => (Some(tx_hash), true),
+        Ok(SubmissionClaim::InProgress { tx_hash: None }) => return Attempt::Retry,
         Ok(SubmissionClaim::Done(_)) => return Attempt::Settled,
         Err(e) => {
             warn!(error = %e, "cannot claim the submission");
@@ -1394,7 +1424,10 @@ async fn submit(store: &Store, reader: &Reader, cert: &Certificate, epoch: u64) 
             .await
         {
             if receipt.status() {
-                info!(epoch, %task_hash, %tx, "submission sent before the restart had landed");
+                info!(epoch, %task_hash, %tx, "an earlier submission of ours landed");
+                metrics::counter!("liveliness_submissions_total", "outcome" => "landed")
+                    .increment(1);
+                metrics::counter!("liveliness_gas_spent_total").increment(receipt.gas_used);
                 finish(
                     SubmissionStatus::Landed,
                     Some(tx),
@@ -1405,7 +1438,12 @@ async fn submit(store: &Store, reader: &Reader, cert: &Certificate, epoch: u64) 
             }
         }
     }
-    match reader.submitted(task_hash).await {
+    let on_chain = reader.submitted(task_hash).await;
+    if in_progress && !matches!(on_chain, Ok(true)) {
+        // Still pending (or dropped): wait for it rather than send again.
+        return Attempt::Retry;
+    }
+    match on_chain {
         Ok(true) => {
             info!(epoch, %task_hash, "task already on-chain (submitted by another node)");
             metrics::counter!("liveliness_submissions_total", "outcome" => "duplicate")
@@ -1421,7 +1459,9 @@ async fn submit(store: &Store, reader: &Reader, cert: &Certificate, epoch: u64) 
         }
     }
     let started = Instant::now();
+    let sent = std::sync::atomic::AtomicBool::new(false);
     let on_sent = |tx| {
+        sent.store(true, std::sync::atomic::Ordering::Relaxed);
         let _ = store.set_submission_tx(task_hash, tx);
     };
     match submit_task_tracked(reader.provider(), reader.attestation_center, cert, on_sent).await {
@@ -1461,7 +1501,11 @@ async fn submit(store: &Store, reader: &Reader, cert: &Certificate, epoch: u64) 
         Err(e) => {
             warn!(epoch, %task_hash, error = %e, "submission failed; will retry");
             metrics::counter!("liveliness_submissions_total", "outcome" => "failed").increment(1);
-            let _ = store.release_submission(task_hash);
+            // Released only when nothing went out; a sent transaction stays
+            // recorded and is looked up on the next attempt.
+            if !sent.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = store.release_submission(task_hash);
+            }
             Attempt::Retry
         }
     }
