@@ -35,6 +35,9 @@ const MAX_BUFFERED: usize = 4096;
 /// Epochs older than this many epoch lengths (or their validity, if longer)
 /// behind the head are forgotten in memory (they stay in the store).
 const KEEP_EPOCHS: u64 = 3;
+/// How often (in blocks) the p2p active set is re-read at the head even
+/// without a new epoch.
+const ACTIVE_SET_REFRESH_BLOCKS: u64 = 5;
 /// Buffered messages older than this many blocks are dropped.
 const MAX_BUFFER_AGE_BLOCKS: u64 = 64;
 
@@ -129,6 +132,8 @@ pub(crate) struct Node {
     /// tick until they go out or their epoch expires.
     /// Entries are `(topic, bytes, not before block, expires block)`.
     outbox: Vec<(Topic, Vec<u8>, u64, u64)>,
+    /// Head at which the p2p active set was last refreshed.
+    active_refreshed_at: u64,
     head: u64,
 }
 
@@ -164,6 +169,7 @@ impl Node {
             epochs: BTreeMap::new(),
             buffered: Vec::new(),
             outbox: Vec::new(),
+            active_refreshed_at: 0,
             head: 0,
         }
     }
@@ -182,6 +188,14 @@ impl Node {
         if new_head {
             metrics::gauge!("liveliness_head_block").set(head as f64);
             self.check_reorgs().await?;
+            if self.active_refreshed_at == 0
+                || head
+                    >= self
+                        .active_refreshed_at
+                        .saturating_add(ACTIVE_SET_REFRESH_BLOCKS)
+            {
+                self.refresh_active_set().await?;
+            }
             self.follow_epochs().await?;
             self.replay_buffered().await;
         }
@@ -269,15 +283,6 @@ impl Node {
             "epoch started"
         );
         metrics::gauge!("liveliness_epoch_block").set(b as f64);
-        // Gossip is accepted from the operators active in the epochs held.
-        let mut active: std::collections::HashSet<Address> =
-            view.operators.values().map(|o| o.address).collect();
-        for e in self.epochs.values() {
-            active.extend(e.view.operators.values().map(|o| o.address));
-        }
-        if let Err(e) = self.p2p.set_active_operators(active).await {
-            warn!(error = %e, "cannot update the p2p active set");
-        }
         let view = Arc::new(view);
         self.epochs.insert(
             b,
@@ -292,6 +297,25 @@ impl Node {
             },
         );
         self.restore_epoch(b).await;
+        self.refresh_active_set().await?;
+        Ok(())
+    }
+
+    /// Gossip is accepted from the operators active in the epochs held and
+    /// those active at the head (whose next epoch's messages may arrive
+    /// before this node loads that epoch).
+    async fn refresh_active_set(&mut self) -> eyre::Result<()> {
+        let mut active: std::collections::HashSet<Address> = self
+            .reader
+            .active_addresses(self.head)
+            .await?
+            .into_iter()
+            .collect();
+        for e in self.epochs.values() {
+            active.extend(e.view.operators.values().map(|o| o.address));
+        }
+        self.p2p.set_active_operators(active).await?;
+        self.active_refreshed_at = self.head;
         Ok(())
     }
 
@@ -769,7 +793,9 @@ impl Node {
         let head = self.head;
         if !self.epochs.contains_key(&b) {
             let is_future = self.epochs.keys().last().is_none_or(|latest| b > *latest);
-            if is_future && b <= head {
+            // Our head may lag the sender's by a poll: keep tasks for epochs
+            // just ahead of ours until we load them.
+            if is_future && b <= head.saturating_add(MAX_BUFFER_AGE_BLOCKS) {
                 self.buffer(Message::Task(msg), from);
             }
             return Verdict::Ignore;
@@ -1095,6 +1121,7 @@ impl Node {
                 .keys()
                 .last()
                 .is_none_or(|l| vote.epoch_block > *l)
+                && vote.epoch_block <= head.saturating_add(MAX_BUFFER_AGE_BLOCKS)
             {
                 self.buffer(Message::Vote(vote), from);
             }

@@ -206,6 +206,21 @@ impl Reader {
         Ok(out)
     }
 
+    /// The addresses of the operators active at `block`.
+    pub async fn active_addresses(&self, block: u64) -> Result<Vec<Address>, ReadError> {
+        let ac = self.attestation_center;
+        let active = self
+            .retry("active operators", |p| async move {
+                AttestationCenter::new(ac, p)
+                    .getActiveOperatorsDetails()
+                    .block(BlockId::number(block))
+                    .call()
+                    .await
+            })
+            .await?;
+        Ok(active.into_iter().map(|d| d.operator).collect())
+    }
+
     /// An operator's G2 key (immutable once registered; cached).
     async fn g2_key(&self, id: u64) -> Result<PublicKeyG2, ReadError> {
         if let Some(k) = self.g2_keys.lock().expect("not poisoned").get(&id) {
