@@ -167,6 +167,14 @@ impl DevnetNode {
             .count()
     }
 
+    /// If the node process has exited: its status (the node is then marked
+    /// stopped).
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        let status = self.child.as_mut()?.try_wait().ok()??;
+        self.child = None;
+        Some(status)
+    }
+
     /// The process id of the running node.
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().and_then(Child::id)
@@ -276,8 +284,24 @@ impl Devnet {
             serde_json::to_vec_pretty(&deployment)?,
         )?;
 
-        let ports: Vec<(u16, u16, u16)> = (0..options.operators)
-            .map(|_| Ok((free_port()?, free_port()?, free_port()?)))
+        // The nodes' ports stay bound here until setup ends, so that the
+        // endpoint switches (and anything else binding port 0 meanwhile)
+        // cannot be handed one of them.
+        let reserved: Vec<[StdListener; 3]> = (0..options.operators)
+            .map(|_| {
+                let bind = || StdListener::bind("127.0.0.1:0");
+                Ok([bind()?, bind()?, bind()?])
+            })
+            .collect::<eyre::Result<_>>()?;
+        let ports: Vec<(u16, u16, u16)> = reserved
+            .iter()
+            .map(|[a, b, c]| {
+                Ok((
+                    a.local_addr()?.port(),
+                    b.local_addr()?.port(),
+                    c.local_addr()?.port(),
+                ))
+            })
             .collect::<eyre::Result<_>>()?;
         let mut nodes = Vec::with_capacity(options.operators);
         let mut bls_keys = Vec::with_capacity(options.operators);
@@ -369,6 +393,7 @@ impl Devnet {
             }
         }))
         .await?;
+        drop(reserved);
         Ok(Self {
             anvil,
             rpc_url,

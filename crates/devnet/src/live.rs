@@ -59,6 +59,14 @@ pub async fn run(mut options: DevnetOptions, faults: Faults) -> eyre::Result<()>
             _ = &mut ctrl_c => break,
             () = tokio::time::sleep(Duration::from_secs(1)) => {}
         }
+        for node in &mut net.nodes {
+            if let Some(status) = node.exited() {
+                println!(
+                    "devnet: !!! op{} node process exited ({status}); see its output above",
+                    node.index + 1
+                );
+            }
+        }
         let head = match net.head().await {
             Ok(h) => h,
             Err(e) => {
