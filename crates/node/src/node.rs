@@ -1114,6 +1114,76 @@ impl Node {
 
     /// A vote from gossip, ours, or the store (`restored`).
     fn on_vote(&mut self, vote: VoteMsg, from: Address, restored: bool) -> Verdict {
+        self.on_vote_checked(vote, from, restored, false)
+    }
+
+    /// The key and message a vote must verify against, when it would reach
+    /// the signature check (known epoch and task, bound voter, its round,
+    /// no vote from that operator yet); `None` otherwise.
+    fn vote_key(&self, vote: &VoteMsg, from: Address) -> Option<(PublicKeyG2, B256)> {
+        let epoch = self.epochs.get(&vote.epoch_block)?;
+        let op = epoch.view.operators.get(&vote.operator_id)?;
+        let task = epoch.tasks.get(&vote.task_hash)?;
+        (op.address == from
+            && u64::from(vote.round) == task.msg.document.round
+            && !task.votes.contains_key(&vote.operator_id))
+        .then(|| {
+            let msg = task.info.vote_hash(
+                epoch.view.attestation_center,
+                self.chain_id,
+                vote.is_approved,
+            );
+            (op.pk_g2, msg)
+        })
+    }
+
+    /// Gossip messages that arrived together: votes among them are checked
+    /// with one batch verification (one Miller loop per distinct message)
+    /// and, should the batch fail, one by one; everything else in order.
+    pub(crate) async fn on_inbound_batch(&mut self, batch: Vec<Inbound>) {
+        let mut votes: Vec<(Inbound, VoteMsg)> = Vec::new();
+        for inbound in batch {
+            match Message::decode(&inbound.data) {
+                Ok(Message::Vote(v)) if inbound.topic == Topic::Votes => votes.push((inbound, v)),
+                _ => self.on_inbound(inbound).await,
+            }
+        }
+        let keys: Vec<Option<(PublicKeyG2, B256)>> = votes
+            .iter()
+            .map(|(i, v)| self.vote_key(v, i.operator))
+            .collect();
+        let items: Vec<(&PublicKeyG2, &B256, &Signature)> = keys
+            .iter()
+            .zip(&votes)
+            .filter_map(|(k, (_, v))| k.as_ref().map(|(pk, m)| (pk, m, &v.signature)))
+            .collect();
+        let batch_ok =
+            items.len() > 1 && liveliness_bls::batch_verify(items, &mut rand::rngs::OsRng);
+        if batch_ok {
+            metrics::counter!("liveliness_vote_batches_total").increment(1);
+        }
+        for ((inbound, vote), key) in votes.into_iter().zip(keys) {
+            let verified = batch_ok && key.is_some();
+            let verdict = self.on_vote_checked(vote, inbound.operator, false, verified);
+            if let Err(e) = self
+                .p2p
+                .report(inbound.message_id, inbound.propagation_source, verdict)
+                .await
+            {
+                debug!(error = %e, "report failed");
+            }
+        }
+    }
+
+    /// [`on_vote`](Self::on_vote); `verified` skips the signature check of a
+    /// vote already verified in a batch.
+    fn on_vote_checked(
+        &mut self,
+        vote: VoteMsg,
+        from: Address,
+        restored: bool,
+        verified: bool,
+    ) -> Verdict {
         let head = self.head;
         let Some(epoch) = self.epochs.get_mut(&vote.epoch_block) else {
             if self
@@ -1149,7 +1219,7 @@ impl Node {
             self.chain_id,
             vote.is_approved,
         );
-        if !liveliness_bls::verify(&op.pk_g2, &msg_hash, &vote.signature) {
+        if !verified && !liveliness_bls::verify(&op.pk_g2, &msg_hash, &vote.signature) {
             metrics::counter!("liveliness_votes_invalid_total").increment(1);
             return Verdict::Reject;
         }

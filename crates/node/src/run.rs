@@ -23,6 +23,9 @@ use std::{
 use tokio::{net::TcpListener, sync::mpsc};
 use tracing::{info, warn};
 
+/// Most gossip messages handled in one batch.
+const MAX_INBOUND_BATCH: usize = 256;
+
 /// Runs the node until Ctrl-C or SIGTERM.
 pub async fn run(config: NodeConfig) -> eyre::Result<()> {
     run_until(config, shutdown_signal()).await
@@ -175,7 +178,18 @@ pub async fn run_until(config: NodeConfig, shutdown: impl Future<Output = ()>) -
                 }
                 metrics::gauge!("liveliness_peers").set(p2p.peer_count().await.unwrap_or(0) as f64);
             }
-            Some(msg) = inbound.recv() => node.on_inbound(msg).await,
+            Some(msg) = inbound.recv() => {
+                // Take whatever else is already queued, so that votes can be
+                // verified together.
+                let mut batch = vec![msg];
+                while batch.len() < MAX_INBOUND_BATCH {
+                    match inbound.try_recv() {
+                        Ok(m) => batch.push(m),
+                        Err(_) => break,
+                    }
+                }
+                node.on_inbound_batch(batch).await;
+            }
             Some(event) = events.recv() => node.on_event(event).await,
         }
     }
