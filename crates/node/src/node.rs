@@ -473,14 +473,7 @@ impl Node {
                 sample,
                 missed_performers: missed,
             };
-            let built = (|| {
-                let task = document.task_info(def_id).map_err(|e| e.to_string())?;
-                let digest = task.task_signing_digest(view.chain_id, view.attestation_center);
-                let sig = signer
-                    .sign_message_sync(digest.as_slice())
-                    .map_err(|e| e.to_string())?;
-                TaskMsg::new(def_id, sig.as_bytes(), document).map_err(|e| e.to_string())
-            })();
+            let built = sign_task(&signer, &view, def_id, document);
             let event = match built {
                 Ok(msg) => Event::Performed {
                     epoch: view.block,
@@ -593,17 +586,7 @@ impl Node {
             return;
         };
         let round = document.round;
-        let built = document
-            .task_info(def_id)
-            .map_err(|e| e.to_string())
-            .and_then(|task| {
-                let digest = task.task_signing_digest(view.chain_id, view.attestation_center);
-                let sig = self
-                    .signer
-                    .sign_message_sync(digest.as_slice())
-                    .map_err(|e| e.to_string())?;
-                TaskMsg::new(def_id, sig.as_bytes(), document).map_err(|e| e.to_string())
-            });
+        let built = sign_task(&self.signer, &view, def_id, document);
         match built {
             Ok(msg) => {
                 info!(
@@ -743,9 +726,18 @@ impl Node {
             }
             Ok(_) => Verdict::Reject,
         };
+        self.report(&inbound, verdict).await;
+    }
+
+    /// Gives gossipsub the verdict on an inbound message.
+    async fn report(&self, inbound: &Inbound, verdict: Verdict) {
         if let Err(e) = self
             .p2p
-            .report(inbound.message_id, inbound.propagation_source, verdict)
+            .report(
+                inbound.message_id.clone(),
+                inbound.propagation_source,
+                verdict,
+            )
             .await
         {
             debug!(error = %e, "report failed");
@@ -1165,13 +1157,7 @@ impl Node {
         for ((inbound, vote), key) in votes.into_iter().zip(keys) {
             let verified = batch_ok && key.is_some();
             let verdict = self.on_vote_checked(vote, inbound.operator, false, verified);
-            if let Err(e) = self
-                .p2p
-                .report(inbound.message_id, inbound.propagation_source, verdict)
-                .await
-            {
-                debug!(error = %e, "report failed");
-            }
+            self.report(&inbound, verdict).await;
         }
     }
 
@@ -1430,6 +1416,24 @@ impl Node {
             })
             .collect();
     }
+}
+
+/// Signs `document` as this epoch's task (EIP-191 over the task signing
+/// digest) and wraps it for gossip.
+fn sign_task(
+    signer: &PrivateKeySigner,
+    view: &EpochView,
+    task_definition_id: u16,
+    document: Document,
+) -> Result<TaskMsg, String> {
+    let task = document
+        .task_info(task_definition_id)
+        .map_err(|e| e.to_string())?;
+    let digest = task.task_signing_digest(view.chain_id, view.attestation_center);
+    let sig = signer
+        .sign_message_sync(digest.as_slice())
+        .map_err(|e| e.to_string())?;
+    TaskMsg::new(task_definition_id, sig.as_bytes(), document).map_err(|e| e.to_string())
 }
 
 /// Store key marking that this node published an amended task for

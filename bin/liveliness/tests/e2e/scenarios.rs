@@ -242,15 +242,7 @@ async fn a_stopped_performer_is_replaced_by_the_fallback_and_penalized() {
     net.stop_node(p).await.unwrap();
     let missed = net.nodes[p].address();
     let fallback = net.nodes[performer_of(&net, b, 1).await].address();
-    let landed = wait_for(epochs(&net, 2), || async {
-        let (approved, _) = net.landed_tasks().await.ok()?;
-        approved.into_iter().find(|(r, _)| *r == b)
-    })
-    .await;
-    let Some((_, performer)) = landed else {
-        dump_logs(&net);
-        panic!("no task landed for epoch block {b}");
-    };
+    let performer = approved_for(&net, b).await;
     assert_eq!(performer, fallback);
     let penalties = net.penalties().await.unwrap();
     assert!(
@@ -275,15 +267,7 @@ async fn a_stopped_aggregator_is_replaced_by_the_next_one() {
     // lands only because empty tasks are submitted here.
     net.impersonate(a, Lie::StandIn).await.unwrap();
     net.stop_node(a).await.unwrap();
-    let landed = wait_for(epochs(&net, 2), || async {
-        let (approved, _) = net.landed_tasks().await.ok()?;
-        approved.into_iter().find(|(r, _)| *r == b)
-    })
-    .await;
-    if landed.is_none() {
-        dump_logs(&net);
-        panic!("nobody submitted the task of {b}");
-    }
+    approved_for(&net, b).await;
     // Who sent it: the transaction's sender, read from the chain.
     let senders = submitters(&net, b).await;
     assert_eq!(senders.len(), 1, "one submission landed: {senders:?}");
@@ -322,15 +306,7 @@ async fn a_restarted_node_resumes_and_repeats_nothing() {
     }
     net.stop_node(p).await.unwrap();
     net.start_node(p).unwrap();
-    let landed = wait_for(epochs(&net, 2), || async {
-        let (approved, _) = net.landed_tasks().await.ok()?;
-        approved.into_iter().find(|(r, _)| *r == b)
-    })
-    .await;
-    if landed.is_none() {
-        dump_logs(&net);
-        panic!("the task of {b} did not land");
-    }
+    approved_for(&net, b).await;
     // Two more epochs: the restarted node keeps working.
     let next_voted = format!("voted epoch={} ", e + 1);
     let resumed = wait_for(epochs(&net, 2), || async {
@@ -545,4 +521,19 @@ async fn submitters(net: &Devnet, b: u64) -> Vec<alloy::primitives::Address> {
         out.push(tx.from());
     }
     out
+}
+
+/// Waits (two epochs at most) for the approved task of the epoch starting at
+/// `b` to land; returns its performer.
+async fn approved_for(net: &Devnet, b: u64) -> alloy::primitives::Address {
+    let landed = wait_for(epochs(net, 2), || async {
+        let (approved, _) = net.landed_tasks().await.ok()?;
+        approved.into_iter().find(|(r, _)| *r == b)
+    })
+    .await;
+    let Some((_, performer)) = landed else {
+        dump_logs(net);
+        panic!("no approved task landed for epoch block {b}");
+    };
+    performer
 }
