@@ -7,10 +7,12 @@ set -euo pipefail
 
 FOUNDRY_VERSION=1.7.1
 SOLC_VERSION=0.8.30
+# ethers runs the reference validator in the health interop test.
+ETHERS_VERSION=6.17.0
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 tools="$root/.tools"
-stamp="$tools/.installed-foundry-$FOUNDRY_VERSION-solc-$SOLC_VERSION"
+stamp="$tools/.installed-foundry-$FOUNDRY_VERSION-solc-$SOLC_VERSION-ethers-$ETHERS_VERSION"
 
 if [ -f "$stamp" ] && [ -x "$tools/bin/forge" ] && [ -x "$tools/bin/solc" ]; then
   exit 0
@@ -27,11 +29,12 @@ cat > "$tools/package.json" <<JSON
     "@foundry-rs/anvil-linux-amd64": "$FOUNDRY_VERSION",
     "@foundry-rs/forge-linux-amd64": "$FOUNDRY_VERSION",
     "@foundry-rs/cast-linux-amd64": "$FOUNDRY_VERSION",
-    "solc": "$SOLC_VERSION"
+    "solc": "$SOLC_VERSION",
+    "ethers": "$ETHERS_VERSION"
   }
 }
 JSON
-echo "install-tools: installing foundry $FOUNDRY_VERSION and solc $SOLC_VERSION into .tools/" >&2
+echo "install-tools: installing foundry $FOUNDRY_VERSION, solc $SOLC_VERSION and ethers $ETHERS_VERSION into .tools/" >&2
 (cd "$tools" && npm install --no-audit --no-fund --loglevel=error >&2)
 
 for b in anvil forge cast; do
@@ -46,5 +49,6 @@ chmod +x "$tools/bin/solc"
 
 "$tools/bin/forge" --version >/dev/null
 "$tools/bin/solc" --version >/dev/null
+[ -f "$tools/node_modules/ethers/package.json" ] || { echo "install-tools: ethers missing after npm install" >&2; exit 1; }
 touch "$stamp"
 echo "install-tools: done ($("$tools/bin/forge" --version | head -1); $("$tools/bin/solc" --version | tail -1))" >&2

@@ -2,7 +2,7 @@
 
 use crate::{address::AddressPolicy, rpc::healthcheck_request};
 use alloy_primitives::{Address, B256};
-use liveliness_primitives::{Check, FailureReason, HealthProof};
+use liveliness_primitives::{Check, FailureReason, HealthAnswer};
 use serde::Deserialize;
 use serde_json::Value;
 use std::{
@@ -86,7 +86,7 @@ pub struct CheckRequest {
 /// addresses the [`AddressPolicy`] does not allow, connects to the resolved
 /// address itself (no second lookup, no proxy, no redirect, no retry), bounds
 /// the whole exchange by the timeout and the body by the size limit, and
-/// verifies the proof with [`HealthProof::verify`].
+/// verifies the proof with [`HealthProof::verify`](liveliness_primitives::HealthProof::verify).
 #[derive(Clone, Debug)]
 pub struct Checker {
     config: Arc<CheckerConfig>,
@@ -119,10 +119,9 @@ impl Checker {
             tokio::time::timeout(self.config.timeout(), self.fetch(endpoint, epoch_block))
                 .await
                 .unwrap_or(Err(FailureReason::Timeout));
-        let outcome = fetched.and_then(|proof| {
-            proof
-                .verify(operator, epoch_block, canonical_hash)
-                .map_err(FailureReason::from)?;
+        let outcome = fetched.and_then(|answer| {
+            let proof = answer.into_proof(epoch_block)?;
+            proof.verify(operator, epoch_block, canonical_hash)?;
             Ok(proof)
         });
         let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -187,7 +186,7 @@ impl Checker {
     }
 
     /// Resolves, connects, asks and reads; the proof is not verified yet.
-    async fn fetch(&self, endpoint: &str, block: u64) -> Result<HealthProof, FailureReason> {
+    async fn fetch(&self, endpoint: &str, block: u64) -> Result<HealthAnswer, FailureReason> {
         let url = Url::parse(endpoint).map_err(|_| refused(endpoint, "unparsable URL"))?;
         // Plain http only, the one scheme the registry accepts (its
         // `_validateEndpoint` refuses `https://`); anything else is refused.
@@ -297,7 +296,8 @@ struct Envelope {
     error: Option<Value>,
 }
 
-fn parse_response(body: &[u8]) -> Result<HealthProof, FailureReason> {
+/// The answer in `body` (see [`HealthAnswer`] for what is accepted).
+fn parse_response(body: &[u8]) -> Result<HealthAnswer, FailureReason> {
     let envelope: Envelope = serde_json::from_slice(body).map_err(|_| FailureReason::Malformed)?;
     if envelope.error.is_some() {
         return Err(FailureReason::BadStatus);

@@ -47,6 +47,7 @@ mod checker;
 mod error;
 mod rate_limit;
 mod rpc;
+mod serve;
 mod server;
 mod source;
 #[cfg(feature = "test-utils")]
@@ -56,6 +57,7 @@ pub use address::{classify, AddressClass, AddressPolicy};
 pub use checker::{CheckOutcome, CheckRequest, Checker, CheckerConfig, DEFAULT_CHECK_CONCURRENCY};
 pub use error::{BoxError, Error, Result};
 pub use rate_limit::RateLimit;
-pub use rpc::{codes, HEALTHCHECK_METHOD};
+pub use rpc::{codes, CHAIN_ID_METHOD, HEALTHCHECK_METHOD, MAX_BATCH};
+pub use serve::{serve, ServeLimits};
 pub use server::{HealthServer, ServerConfig, LOOKBACK_BLOCKS, MAX_WAIT};
 pub use source::{AlloyBlockSource, BlockSource};

@@ -3,7 +3,8 @@
 use crate::{
     error::{Error, Result},
     rate_limit::{RateLimit, RateLimiter},
-    rpc::{codes, error_response, parse_call, result_response, RpcError},
+    rpc::{codes, error_response, parse_body, result_response, Body, Call, Method, RpcError},
+    serve::ServeLimits,
     source::BlockSource,
 };
 use alloy::signers::{local::PrivateKeySigner, SignerSync};
@@ -15,7 +16,8 @@ use axum::{
     routing::{get, post},
     Json, Router,
 };
-use liveliness_primitives::{health_message, HealthProof};
+use futures::future::join_all;
+use liveliness_primitives::{health_message, HealthAnswer, HealthProof};
 use serde_json::Value;
 use std::{
     collections::BTreeMap,
@@ -52,6 +54,11 @@ pub struct ServerConfig {
     pub poll_interval: Duration,
     /// Bound on all chain work for one request (waiting included).
     pub request_timeout: Duration,
+    /// The chain id answered to `eth_chainId` (JSON-RPC clients such as
+    /// ethers' provider ask for it first); `None` answers "method not found".
+    pub chain_id: Option<u64>,
+    /// Connection caps and HTTP timeouts ([`serve`](crate::serve)).
+    pub limits: ServeLimits,
 }
 
 impl Default for ServerConfig {
@@ -63,6 +70,8 @@ impl Default for ServerConfig {
             reorg_depth: 6,
             poll_interval: Duration::from_millis(50),
             request_timeout: Duration::from_secs(3),
+            chain_id: None,
+            limits: ServeLimits::default(),
         }
     }
 }
@@ -123,6 +132,7 @@ impl<S: BlockSource> HealthServer<S> {
         if config.max_body_bytes == 0 {
             return Err(Error::InvalidConfig("max_body_bytes must not be zero"));
         }
+        config.limits.validate().map_err(Error::InvalidConfig)?;
         if config.poll_interval.is_zero() {
             return Err(Error::InvalidConfig("poll_interval must not be zero"));
         }
@@ -154,16 +164,21 @@ impl<S: BlockSource> HealthServer<S> {
         self.inner.signer.address()
     }
 
-    /// The axum router: `POST /` (JSON-RPC) and `GET /health`.
+    /// The axum router: `POST /` (JSON-RPC), and `GET /health` and
+    /// `GET /healthcheck` (plain liveness probes).
     ///
     /// Rate limiting keys on the client address from
-    /// [`ConnectInfo<SocketAddr>`]; serve the router with
-    /// `into_make_service_with_connect_info::<SocketAddr>()` (as
-    /// [`serve`](Self::serve) does), or every client shares one bucket.
+    /// [`ConnectInfo<SocketAddr>`], which [`crate::serve`] (used by
+    /// [`serve`](Self::serve)) and axum's
+    /// `into_make_service_with_connect_info::<SocketAddr>()` provide; served
+    /// otherwise, every client shares one bucket.
     pub fn router(&self) -> Router {
         Router::new()
             .route("/", post(handle::<S>))
             .route("/health", get(|| async { "ok" }))
+            // The reference validator GETs `<endpoint>/healthcheck` before
+            // its JSON-RPC call and gives up unless it succeeds.
+            .route("/healthcheck", get(|| async { "ok" }))
             .with_state(Arc::clone(&self.inner))
     }
 
@@ -181,11 +196,8 @@ impl<S: BlockSource> HealthServer<S> {
     {
         let local = listener.local_addr().map_err(Error::Io)?;
         info!(target: "health", address = %self.address(), listen = %local, "health endpoint serving");
-        let app = self
-            .router()
-            .into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
+        let limits = self.inner.config.limits;
+        crate::serve(listener, self.router(), limits, shutdown)
             .await
             .map_err(Error::Io)
     }
@@ -280,12 +292,7 @@ async fn handle<S: BlockSource>(State(inner): State<Arc<Inner<S>>>, request: Req
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
     if let Some(limiter) = &inner.limiter {
         if !limiter.try_acquire(client, std::time::Instant::now()) {
-            debug!(target: "health", %client, "rate limited");
-            let mut response = StatusCode::TOO_MANY_REQUESTS.into_response();
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-            return response;
+            return too_many_requests(client);
         }
     }
     let max = inner.config.max_body_bytes;
@@ -300,54 +307,95 @@ async fn handle<S: BlockSource>(State(inner): State<Arc<Inner<S>>>, request: Req
     let Ok(body) = axum::body::to_bytes(request.into_body(), max).await else {
         return StatusCode::PAYLOAD_TOO_LARGE.into_response();
     };
-    let call = match parse_call(&body) {
-        Ok(call) => call,
-        Err((id, error)) => {
-            debug!(target: "health", %client, code = error.code, "invalid request");
-            return json(error_response(id, &error));
-        }
-    };
-    // A notification gets no answer, so there is nothing to compute.
-    let Some(id) = call.id else {
-        return StatusCode::NO_CONTENT.into_response();
-    };
-    match inner.answer(call.block).await {
-        Ok(proof) => {
-            debug!(target: "health", %client, block = call.block, "served health proof");
-            match serde_json::to_value(&proof) {
-                Ok(result) => json(result_response(id, result)),
-                Err(e) => {
-                    warn!(target: "health", error = %e, "cannot encode health proof");
-                    json(error_response(
-                        id,
-                        &RpcError::new(codes::INTERNAL_ERROR, "internal error"),
-                    ))
+    let answer = match parse_body(&body) {
+        Body::Single(call) => inner.reply(call, client).await,
+        Body::Batch(calls) => {
+            // Every call of a batch beyond the first costs a token too.
+            if let Some(limiter) = &inner.limiter {
+                let now = std::time::Instant::now();
+                if !(1..calls.len()).all(|_| limiter.try_acquire(client, now)) {
+                    return too_many_requests(client);
                 }
             }
+            let replies = join_all(calls.into_iter().map(|call| inner.reply(call, client))).await;
+            let replies: Vec<Value> = replies.into_iter().flatten().collect();
+            (!replies.is_empty()).then_some(Value::Array(replies))
         }
-        Err(refusal) => {
-            let error = match refusal {
-                Refusal::OutOfRange { head } => RpcError::new(
-                    codes::BLOCK_OUT_OF_RANGE,
-                    format!(
-                        "block {} out of range [{}, {}]",
-                        call.block,
-                        head.saturating_sub(LOOKBACK_BLOCKS),
-                        head.saturating_add(1)
+    };
+    match answer {
+        Some(answer) => json(answer),
+        // Only notifications: nothing to answer.
+        None => StatusCode::NO_CONTENT.into_response(),
+    }
+}
+
+fn too_many_requests(client: IpAddr) -> Response {
+    debug!(target: "health", %client, "rate limited");
+    let mut response = StatusCode::TOO_MANY_REQUESTS.into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    response
+}
+
+impl<S: BlockSource> Inner<S> {
+    /// The answer to one call; `None` for a notification, which gets none.
+    async fn reply(&self, call: Result<Call, (Value, RpcError)>, client: IpAddr) -> Option<Value> {
+        let call = match call {
+            Ok(call) => call,
+            Err((id, error)) => {
+                debug!(target: "health", %client, code = error.code, "invalid request");
+                return Some(error_response(id, &error));
+            }
+        };
+        // A notification gets no answer, so there is nothing to compute.
+        let id = call.id?;
+        let block = match call.method {
+            Method::ChainId => {
+                return Some(match self.config.chain_id {
+                    Some(chain_id) => result_response(id, Value::String(format!("{chain_id:#x}"))),
+                    None => error_response(
+                        id,
+                        &RpcError::new(codes::METHOD_NOT_FOUND, "method not found"),
                     ),
-                ),
-                Refusal::Unavailable => RpcError::new(
-                    codes::BLOCK_UNAVAILABLE,
-                    format!("block {} not available", call.block),
-                ),
-                Refusal::Failed(e) => {
-                    warn!(target: "health", block = call.block, error = %e, cause = ?std::error::Error::source(&e), "cannot answer healthcheck");
-                    RpcError::new(codes::INTERNAL_ERROR, "chain source unavailable")
+                })
+            }
+            Method::Healthcheck(block) => block,
+        };
+        Some(match self.answer(block).await {
+            Ok(proof) => {
+                debug!(target: "health", %client, block, "served health proof");
+                match serde_json::to_value(HealthAnswer::from_proof(&proof)) {
+                    Ok(result) => result_response(id, result),
+                    Err(e) => {
+                        warn!(target: "health", error = %e, "cannot encode health proof");
+                        error_response(id, &RpcError::new(codes::INTERNAL_ERROR, "internal error"))
+                    }
                 }
-            };
-            debug!(target: "health", %client, block = call.block, code = error.code, "refused healthcheck");
-            json(error_response(id, &error))
-        }
+            }
+            Err(refusal) => {
+                let error = match refusal {
+                    Refusal::OutOfRange { head } => RpcError::new(
+                        codes::BLOCK_OUT_OF_RANGE,
+                        format!(
+                            "block {block} out of range [{}, {}]",
+                            head.saturating_sub(LOOKBACK_BLOCKS),
+                            head.saturating_add(1)
+                        ),
+                    ),
+                    Refusal::Unavailable => RpcError::new(
+                        codes::BLOCK_UNAVAILABLE,
+                        format!("block {block} not available"),
+                    ),
+                    Refusal::Failed(e) => {
+                        warn!(target: "health", block, error = %e, cause = ?std::error::Error::source(&e), "cannot answer healthcheck");
+                        RpcError::new(codes::INTERNAL_ERROR, "chain source unavailable")
+                    }
+                };
+                debug!(target: "health", %client, block, code = error.code, "refused healthcheck");
+                error_response(id, &error)
+            }
+        })
     }
 }
 

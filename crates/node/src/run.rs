@@ -11,7 +11,7 @@ use alloy::{
     providers::{Provider, ProviderBuilder},
 };
 use eyre::WrapErr;
-use liveliness_health::{AlloyBlockSource, HealthServer, ServerConfig};
+use liveliness_health::{AlloyBlockSource, HealthServer, ServeLimits, ServerConfig};
 use liveliness_p2p::{Keypair, Multiaddr, P2pConfig};
 use liveliness_store::Store;
 use std::{
@@ -56,7 +56,15 @@ fn p2p_identity(dir: &Path) -> eyre::Result<Keypair> {
     let key = Keypair::generate_ed25519();
     let bytes = key.to_protobuf_encoding()?;
     let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(&tmp)
+        .wrap_err_with(|| format!("cannot write {}", tmp.display()))?;
+    std::io::Write::write_all(&mut file, &bytes)?;
+    file.sync_all()?;
     std::fs::rename(&tmp, &path)?;
     Ok(key)
 }
@@ -64,6 +72,7 @@ fn p2p_identity(dir: &Path) -> eyre::Result<Keypair> {
 /// Runs the node until `shutdown` completes.
 pub async fn run_until(config: NodeConfig, shutdown: impl Future<Output = ()>) -> eyre::Result<()> {
     config.validate()?;
+    raise_open_file_limit();
     let password = config.password()?;
     let signer = liveliness_keys::load_ecdsa(&config.ecdsa_keystore, &password)
         .wrap_err("cannot load the ECDSA keystore")?;
@@ -101,19 +110,26 @@ pub async fn run_until(config: NodeConfig, shutdown: impl Future<Output = ()>) -
         .wrap_err("cannot install the metrics recorder")?;
 
     // Health endpoint.
-    let health = HealthServer::new(block_source, signer.clone(), ServerConfig::default())?;
+    let health = HealthServer::new(
+        block_source,
+        signer.clone(),
+        ServerConfig {
+            chain_id: Some(chain_id),
+            ..ServerConfig::default()
+        },
+    )?;
     let health_listener = TcpListener::bind(config.health_listen)
         .await
         .wrap_err_with(|| format!("cannot listen on {}", config.health_listen))?;
     info!(addr = %health_listener.local_addr()?, "health endpoint listening");
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut stop = stop_rx.clone();
-    tokio::spawn(async move {
-        let _ = health
+    let mut health_server = tokio::spawn(async move {
+        health
             .serve_with_shutdown(health_listener, async move {
                 let _ = stop.changed().await;
             })
-            .await;
+            .await
     });
 
     // Gossip.
@@ -145,12 +161,11 @@ pub async fn run_until(config: NodeConfig, shutdown: impl Future<Output = ()>) -
         metrics,
     });
     let mut stop = stop_rx.clone();
-    tokio::spawn(async move {
-        let _ = axum::serve(api_listener, router)
-            .with_graceful_shutdown(async move {
-                let _ = stop.changed().await;
-            })
-            .await;
+    let mut api_server = tokio::spawn(async move {
+        liveliness_health::serve(api_listener, router, ServeLimits::default(), async move {
+            let _ = stop.changed().await;
+        })
+        .await
     });
 
     let (events_tx, mut events) = mpsc::channel::<Event>(256);
@@ -169,9 +184,12 @@ pub async fn run_until(config: NodeConfig, shutdown: impl Future<Output = ()>) -
     let mut ticker = tokio::time::interval(poll);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tokio::pin!(shutdown);
-    loop {
+    let outcome = loop {
         tokio::select! {
-            () = &mut shutdown => break,
+            () = &mut shutdown => break Ok(()),
+            // A node whose endpoint or API is gone is not half-alive: it stops.
+            ended = &mut health_server => break Err(server_ended("health endpoint", ended)),
+            ended = &mut api_server => break Err(server_ended("API server", ended)),
             _ = ticker.tick() => {
                 if let Err(e) = node.tick().await {
                     warn!(error = %e, "tick failed; retrying on the next one");
@@ -192,11 +210,32 @@ pub async fn run_until(config: NodeConfig, shutdown: impl Future<Output = ()>) -
             }
             Some(event) = events.recv() => node.on_event(event).await,
         }
-    }
+    };
     info!("shutting down");
     let _ = stop_tx.send(true);
     let _ = p2p.shutdown().await;
     // Give in-flight work a moment; every state change is already committed.
     tokio::time::sleep(Duration::from_millis(100)).await;
-    Ok(())
+    outcome
+}
+
+/// The error for a server task that ended while the node runs.
+fn server_ended<E>(what: &str, ended: Result<Result<(), E>, tokio::task::JoinError>) -> eyre::Report
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    match ended {
+        Ok(Ok(())) => eyre::eyre!("the {what} stopped"),
+        Ok(Err(e)) => eyre::Report::new(e).wrap_err(format!("the {what} failed")),
+        Err(e) => eyre::Report::new(e).wrap_err(format!("the {what} panicked")),
+    }
+}
+
+/// Raises the soft open-file limit to the hard limit, so that the servers'
+/// connection caps, not the process's descriptors, are what runs out first.
+fn raise_open_file_limit() {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => info!(limit, "open-file limit raised to the hard limit"),
+        Err(e) => warn!(error = %e, "cannot raise the open-file limit"),
+    }
 }

@@ -74,6 +74,81 @@ impl HealthProof {
     }
 }
 
+/// The `result` of a `healthcheck` call as it travels between an endpoint
+/// and a checker, in the shape of the reference implementation (Othentic's
+/// liveness example) so that the two interoperate both ways.
+///
+/// - **Sent** ([`HealthAnswer::from_proof`] then serde): `address` in EIP-55
+///   checksummed form (a reference validator compares the address it
+///   recovers, which ethers checksums, with this field *as a string*),
+///   `blockNumber` as a JSON number, `blockHash` and `signature` 0x-prefixed
+///   lower-case hex.
+/// - **Received** (serde then [`HealthAnswer::into_proof`]): `address` in any
+///   case, compared as bytes; `blockNumber` optional (the reference answer has
+///   none) but, when present, a JSON number equal to the block asked for;
+///   unknown fields ignored. `blockHash` and `signature` are required and the
+///   proof is then judged exactly as any other ([`HealthProof::verify`]):
+///   nothing about freshness or the signature is relaxed.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HealthAnswer {
+    /// The signer's address as the endpoint claims it.
+    pub address: Address,
+    /// The block the answer is for, when the endpoint says.
+    #[serde(default)]
+    pub block_number: Option<u64>,
+    /// The hash of the asked block as the endpoint sees it.
+    pub block_hash: B256,
+    /// `personal_sign` of [`health_message`]`(block_hash)`.
+    #[serde(with = "signature_hex")]
+    pub signature: [u8; 65],
+}
+
+impl HealthAnswer {
+    /// The answer an endpoint sends for `proof`.
+    pub fn from_proof(proof: &HealthProof) -> Self {
+        Self {
+            address: proof.address,
+            block_number: Some(proof.block_number),
+            block_hash: proof.block_hash,
+            signature: proof.signature,
+        }
+    }
+
+    /// The proof this answer gives for the block `asked`: its own
+    /// `blockNumber` must be `asked` when present ([`ProofError::WrongBlock`]
+    /// otherwise); when absent the block is the one asked for, which the
+    /// signature does not cover but the block hash pins.
+    pub fn into_proof(self, asked: u64) -> Result<HealthProof, ProofError> {
+        match self.block_number {
+            Some(n) if n != asked => Err(ProofError::WrongBlock),
+            _ => Ok(HealthProof::new(
+                self.address,
+                asked,
+                self.block_hash,
+                self.signature,
+            )),
+        }
+    }
+}
+
+impl Serialize for HealthAnswer {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = s.serialize_struct("HealthAnswer", 4)?;
+        out.serialize_field("address", &self.address.to_checksum(None))?;
+        if let Some(n) = self.block_number {
+            out.serialize_field("blockNumber", &n)?;
+        }
+        out.serialize_field("blockHash", &self.block_hash)?;
+        out.serialize_field(
+            "signature",
+            &alloy_primitives::FixedBytes::<65>::from(self.signature),
+        )?;
+        out.end()
+    }
+}
+
 /// Serde for a 65-byte signature as 0x-prefixed hex.
 mod signature_hex {
     use alloy_primitives::FixedBytes;
@@ -213,6 +288,67 @@ mod tests {
             })
         );
         assert_eq!(serde_json::from_value::<HealthProof>(json).unwrap(), p);
+    }
+
+    #[test]
+    fn answer_is_sent_in_the_reference_shape() {
+        let p = proof();
+        let json = serde_json::to_value(HealthAnswer::from_proof(&p)).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "address": "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266",
+                "blockNumber": 120,
+                "blockHash": "0x2222222222222222222222222222222222222222222222222222222222222222",
+                "signature": format!("0x{}", hex::encode(p.signature)),
+            })
+        );
+        let back: HealthAnswer = serde_json::from_value(json).unwrap();
+        assert_eq!(back.into_proof(120).unwrap(), p);
+    }
+
+    #[test]
+    fn answer_accepts_the_reference_shape() {
+        let p = proof();
+        let sig = format!("0x{}", hex::encode(p.signature));
+        // No blockNumber, an extra field, the address in upper and lower case.
+        for address in [
+            "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266",
+            "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266",
+            "0xF39FD6E51AAD88F6F4CE6AB8827279CFFFB92266",
+        ] {
+            let json = serde_json::json!({
+                "address": address,
+                "blockHash": "0x2222222222222222222222222222222222222222222222222222222222222222",
+                "signature": sig,
+                "version": "1.0.0",
+            });
+            let answer: HealthAnswer = serde_json::from_value(json).unwrap();
+            assert_eq!(answer.block_number, None);
+            let got = answer.into_proof(120).unwrap();
+            assert_eq!(got, p);
+            got.verify(ANVIL0_ADDRESS, 120, HASH).unwrap();
+        }
+    }
+
+    #[test]
+    fn answer_block_number_must_match_when_present() {
+        let mut answer = HealthAnswer::from_proof(&proof());
+        answer.block_number = Some(121);
+        assert_eq!(answer.into_proof(120), Err(ProofError::WrongBlock));
+
+        let mut json = serde_json::to_value(HealthAnswer::from_proof(&proof())).unwrap();
+        json["blockNumber"] = "120".into();
+        assert!(serde_json::from_value::<HealthAnswer>(json).is_err());
+
+        for field in ["address", "blockHash", "signature"] {
+            let mut json = serde_json::to_value(HealthAnswer::from_proof(&proof())).unwrap();
+            json.as_object_mut().unwrap().remove(field);
+            assert!(
+                serde_json::from_value::<HealthAnswer>(json).is_err(),
+                "{field}"
+            );
+        }
     }
 
     #[test]

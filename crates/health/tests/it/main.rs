@@ -3,6 +3,8 @@
 mod address;
 mod anvil;
 mod checker;
+mod reference;
+mod serve;
 mod server;
 
 use alloy::signers::{local::PrivateKeySigner, SignerSync};

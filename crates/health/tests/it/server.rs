@@ -153,11 +153,12 @@ async fn rate_limits_per_client() {
 #[tokio::test]
 async fn malformed_json_rpc_gets_proper_errors() {
     let (url, _) = server(ServerConfig::default()).await;
-    let cases: [(&str, i64, Value); 9] = [
+    let cases: [(&str, i64, Value); 10] = [
         ("{not json", codes::PARSE_ERROR, Value::Null),
         ("", codes::PARSE_ERROR, Value::Null),
+        ("[]", codes::INVALID_REQUEST, Value::Null),
         (
-            r#"[{"jsonrpc":"2.0","id":1,"method":"healthcheck","params":[1000]}]"#,
+            r#"[{"jsonrpc":"2.0","id":1,"method":"healthcheck","params":[1000]},{},{},{},{}]"#,
             codes::INVALID_REQUEST,
             Value::Null,
         ),
@@ -259,4 +260,76 @@ fn refuses_unworkable_config() {
     for config in bad {
         assert!(HealthServer::new(Arc::clone(&source), key(1), config).is_err());
     }
+}
+
+#[tokio::test]
+async fn batches_and_chain_id_are_answered_call_by_call() {
+    // Without a chain id, eth_chainId is not served.
+    let (url, _) = server(ServerConfig::default()).await;
+    let (_, answer) = post(
+        &url,
+        r#"{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}"#,
+    )
+    .await;
+    assert_eq!(error_code(&answer), codes::METHOD_NOT_FOUND);
+
+    let (url, _) = server(ServerConfig {
+        chain_id: Some(31337),
+        ..ServerConfig::default()
+    })
+    .await;
+    let (status, answer) = post(
+        &url,
+        r#"{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}"#,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(answer["result"], json!("0x7a69"));
+
+    // ethers' first request: eth_chainId and the call together; a bad call
+    // and a notification in the same batch.
+    let body = format!(
+        "[{},{},{},{}]",
+        r#"{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}"#,
+        r#"{"jsonrpc":"2.0","id":2,"method":"healthcheck","params":[1000]}"#,
+        r#"{"jsonrpc":"2.0","id":3,"method":"nope","params":[]}"#,
+        r#"{"jsonrpc":"2.0","method":"healthcheck","params":[1000]}"#,
+    );
+    let (status, answer) = post(&url, body).await;
+    assert_eq!(status, 200);
+    let replies = answer.as_array().unwrap_or_else(|| panic!("{answer}"));
+    assert_eq!(replies.len(), 3, "the notification gets no reply: {answer}");
+    assert_eq!(replies[0]["id"], 1);
+    assert_eq!(replies[0]["result"], json!("0x7a69"));
+    assert_eq!(replies[1]["id"], 2);
+    assert_eq!(proof_of(&replies[1]).block_number, 1000);
+    assert_eq!(replies[2]["id"], 3);
+    assert_eq!(error_code(&replies[2]), codes::METHOD_NOT_FOUND);
+
+    // Only notifications: nothing to answer.
+    let (status, _) = post(
+        &url,
+        r#"[{"jsonrpc":"2.0","method":"healthcheck","params":[1000]}]"#,
+    )
+    .await;
+    assert_eq!(status, 204);
+}
+
+#[tokio::test]
+async fn every_call_of_a_batch_costs_a_token() {
+    let (url, _) = server(ServerConfig {
+        rate_limit: Some(liveliness_health::RateLimit {
+            per_second: 0.001,
+            burst: 5,
+            max_clients: 10,
+        }),
+        ..ServerConfig::default()
+    })
+    .await;
+    let call = r#"{"jsonrpc":"2.0","id":1,"method":"healthcheck","params":[1000]}"#;
+    let batch = format!("[{call},{call},{call},{call}]");
+    let (status, _) = post(&url, batch.clone()).await;
+    assert_eq!(status, 200, "4 of 5 tokens");
+    let (status, _) = post(&url, batch).await;
+    assert_eq!(status, 429, "the 5th token and no more");
 }
