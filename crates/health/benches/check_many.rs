@@ -127,6 +127,9 @@ async fn run(endpoints: usize, timeout_ms: u64, rounds: usize) {
                     slow && *reason == FailureReason::Timeout,
                     "endpoint #{i}: {reason:?}"
                 ),
+                CheckOutcome::Undetermined(fault) => {
+                    panic!("endpoint #{i}: this node could not check ({fault:?})")
+                }
             }
         }
         println!(

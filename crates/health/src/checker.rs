@@ -1,8 +1,12 @@
 //! The checker: queries an operator's health endpoint and judges the answer.
 
-use crate::{address::AddressPolicy, rpc::healthcheck_request};
+use crate::{
+    address::AddressPolicy,
+    dns::{Dns, ResolveFailure},
+    rpc::healthcheck_request,
+};
 use alloy_primitives::{Address, B256};
-use liveliness_primitives::{Check, FailureReason, HealthAnswer};
+use liveliness_primitives::{Check, FailureReason, HealthAnswer, HealthProof};
 use serde::Deserialize;
 use serde_json::Value;
 use std::{
@@ -11,7 +15,7 @@ use std::{
     time::{Duration, Instant},
 };
 use tokio::{sync::Semaphore, task::JoinSet};
-use tracing::debug;
+use tracing::{debug, warn};
 use url::{Host, Url};
 
 /// How many checks [`Checker::check_many`] runs at once unless told.
@@ -20,10 +24,83 @@ pub const DEFAULT_CHECK_CONCURRENCY: usize = 256;
 /// At most this many resolved addresses of one host are tried.
 const MAX_ADDRESSES: usize = 4;
 
-/// The outcome of one check: [`Check::Healthy`] with the proof, or
-/// [`Check::Unhealthy`] with a fixed [`FailureReason`] (never the response
-/// bytes). It goes into the proof-of-task document as is.
-pub type CheckOutcome = Check;
+/// Why this node could not check an endpoint: its own trouble, never the
+/// operator's. A check that ends this way is no evidence about the operator
+/// and must not be reported as unhealthy (nor count as a re-check).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LocalFault {
+    /// The process or the host ran out of something: file descriptors,
+    /// memory, buffers or local ports (`EMFILE`, `ENFILE`, `ENOMEM`,
+    /// `ENOBUFS`, `EADDRNOTAVAIL`), or a local rule forbade the connection
+    /// (`EPERM`, `EACCES`).
+    Resources,
+    /// This node's DNS resolver did not answer, and did not answer a probe
+    /// of the root zone either.
+    Resolver,
+    /// The check's timer fired so late that this node's runtime was stalled
+    /// (overload): the endpoint was not given its time.
+    Stalled,
+    /// The HTTP client or the resolver could not be set up.
+    Setup,
+}
+
+impl LocalFault {
+    /// A short label for logs and metrics.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Resources => "resources",
+            Self::Resolver => "resolver",
+            Self::Stalled => "stalled",
+            Self::Setup => "setup",
+        }
+    }
+}
+
+/// The outcome of one check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CheckOutcome {
+    /// The endpoint answered with a valid proof.
+    Healthy(HealthProof),
+    /// The endpoint failed, for a fixed [`FailureReason`] (never the
+    /// response bytes).
+    Unhealthy(FailureReason),
+    /// This node could not check: "I don't know".
+    Undetermined(LocalFault),
+}
+
+impl CheckOutcome {
+    /// The document's verdict for this outcome; `None` when undetermined.
+    pub fn into_check(self) -> Option<Check> {
+        match self {
+            Self::Healthy(proof) => Some(Check::Healthy(proof)),
+            Self::Unhealthy(reason) => Some(Check::Unhealthy(reason)),
+            Self::Undetermined(_) => None,
+        }
+    }
+
+    /// A short label for logs and metrics: `healthy`, `unhealthy` or
+    /// `undetermined`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Healthy(_) => "healthy",
+            Self::Unhealthy(_) => "unhealthy",
+            Self::Undetermined(_) => "undetermined",
+        }
+    }
+}
+
+/// How a fetch failed: the operator's fault or this node's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Failure {
+    Operator(FailureReason),
+    Local(LocalFault),
+}
+
+impl From<FailureReason> for Failure {
+    fn from(reason: FailureReason) -> Self {
+        Self::Operator(reason)
+    }
+}
 
 /// Checker settings. [`Default`] gives the protocol defaults with every
 /// non-public address refused.
@@ -39,6 +116,9 @@ pub struct CheckerConfig {
     /// Allow private (RFC 1918, `fc00::/7`) and CGNAT (`100.64/10`)
     /// endpoints.
     pub allow_private: bool,
+    /// DNS servers to resolve endpoint names with; `None` (the default) uses
+    /// the system's configuration (`/etc/resolv.conf`, `/etc/hosts`).
+    pub name_servers: Option<Vec<SocketAddr>>,
 }
 
 impl Default for CheckerConfig {
@@ -48,6 +128,7 @@ impl Default for CheckerConfig {
             max_response_bytes: 16 * 1024,
             allow_loopback: false,
             allow_private: false,
+            name_servers: None,
         }
     }
 }
@@ -86,17 +167,35 @@ pub struct CheckRequest {
 /// addresses the [`AddressPolicy`] does not allow, connects to the resolved
 /// address itself (no second lookup, no proxy, no redirect, no retry), bounds
 /// the whole exchange by the timeout and the body by the size limit, and
-/// verifies the proof with [`HealthProof::verify`](liveliness_primitives::HealthProof::verify).
+/// verifies the proof with [`HealthProof::verify`].
+///
+/// Failures that are this node's own ([`LocalFault`]: no descriptors or
+/// memory, its resolver down, its runtime stalled) give
+/// [`CheckOutcome::Undetermined`], never [`CheckOutcome::Unhealthy`].
 #[derive(Clone, Debug)]
 pub struct Checker {
     config: Arc<CheckerConfig>,
+    dns: Arc<Dns>,
 }
 
 impl Checker {
     /// A checker with `config`.
     pub fn new(config: CheckerConfig) -> Self {
+        let dns = Dns::new(config.name_servers.as_deref(), dns_budget(config.timeout()));
         Self {
             config: Arc::new(config),
+            dns,
+        }
+    }
+
+    /// The same checker (and resolver) with another timeout.
+    pub fn with_timeout_ms(&self, health_timeout_ms: u64) -> Self {
+        Self {
+            config: Arc::new(CheckerConfig {
+                health_timeout_ms,
+                ..(*self.config).clone()
+            }),
+            dns: Arc::clone(&self.dns),
         }
     }
 
@@ -115,24 +214,42 @@ impl Checker {
         canonical_hash: B256,
     ) -> CheckOutcome {
         let started = Instant::now();
-        let fetched =
-            tokio::time::timeout(self.config.timeout(), self.fetch(endpoint, epoch_block))
-                .await
-                .unwrap_or(Err(FailureReason::Timeout));
+        let timeout = self.config.timeout();
+        let fetched = match tokio::time::timeout(timeout, self.fetch(endpoint, epoch_block)).await {
+            Ok(fetched) => fetched,
+            Err(_) => {
+                // The timer fired: was it on time? A runtime too busy to run
+                // it for a long while did not give the endpoint its time.
+                let late = started.elapsed().saturating_sub(timeout);
+                if late > stall_tolerance(timeout) {
+                    Err(Failure::Local(LocalFault::Stalled))
+                } else {
+                    Err(Failure::Operator(FailureReason::Timeout))
+                }
+            }
+        };
         let outcome = fetched.and_then(|answer| {
-            let proof = answer.into_proof(epoch_block)?;
-            proof.verify(operator, epoch_block, canonical_hash)?;
+            let proof = answer
+                .into_proof(epoch_block)
+                .map_err(|e| Failure::Operator(e.into()))?;
+            proof
+                .verify(operator, epoch_block, canonical_hash)
+                .map_err(|e| Failure::Operator(e.into()))?;
             Ok(proof)
         });
         let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         match outcome {
             Ok(proof) => {
                 debug!(target: "health", endpoint, %operator, block = epoch_block, elapsed_ms, "healthy");
-                Check::Healthy(proof)
+                CheckOutcome::Healthy(proof)
             }
-            Err(reason) => {
+            Err(Failure::Operator(reason)) => {
                 debug!(target: "health", endpoint, %operator, block = epoch_block, elapsed_ms, ?reason, "unhealthy");
-                Check::Unhealthy(reason)
+                CheckOutcome::Unhealthy(reason)
+            }
+            Err(Failure::Local(fault)) => {
+                warn!(target: "health", endpoint, %operator, block = epoch_block, elapsed_ms, fault = fault.as_str(), "could not check: this node's own trouble");
+                CheckOutcome::Undetermined(fault)
             }
         }
     }
@@ -181,12 +298,12 @@ impl Checker {
         }
         outcomes
             .into_iter()
-            .map(|o| o.unwrap_or(Check::Unhealthy(FailureReason::Timeout)))
+            .map(|o| o.unwrap_or(CheckOutcome::Undetermined(LocalFault::Stalled)))
             .collect()
     }
 
     /// Resolves, connects, asks and reads; the proof is not verified yet.
-    async fn fetch(&self, endpoint: &str, block: u64) -> Result<HealthAnswer, FailureReason> {
+    async fn fetch(&self, endpoint: &str, block: u64) -> Result<HealthAnswer, Failure> {
         let url = Url::parse(endpoint).map_err(|_| refused(endpoint, "unparsable URL"))?;
         // Plain http only, the one scheme the registry accepts (its
         // `_validateEndpoint` refuses `https://`); anything else is refused.
@@ -196,12 +313,13 @@ impl Checker {
                 return Err(refused(
                     endpoint,
                     "https is not supported (endpoints are plain http)",
-                ))
+                )
+                .into())
             }
-            _ => return Err(refused(endpoint, "scheme is not http")),
+            _ => return Err(refused(endpoint, "scheme is not http").into()),
         }
         if !url.username().is_empty() || url.password().is_some() {
-            return Err(refused(endpoint, "URL carries userinfo"));
+            return Err(refused(endpoint, "URL carries userinfo").into());
         }
         let port = url
             .port_or_known_default()
@@ -210,12 +328,29 @@ impl Checker {
             Some(Host::Ipv4(ip)) => (None, vec![SocketAddr::new(IpAddr::V4(ip), port)]),
             Some(Host::Ipv6(ip)) => (None, vec![SocketAddr::new(IpAddr::V6(ip), port)]),
             Some(Host::Domain(domain)) => {
-                let found = tokio::net::lookup_host((domain, port))
+                let budget = dns_budget(self.config.timeout());
+                let ips = self
+                    .dns
+                    .resolve(domain, budget)
                     .await
-                    .map_err(|_| refused(endpoint, "host does not resolve"))?;
-                (Some(domain), found.collect())
+                    .map_err(|e| match e {
+                        ResolveFailure::Name { timed_out: true } => {
+                            debug!(target: "health", endpoint, "host does not resolve in time");
+                            Failure::Operator(FailureReason::Timeout)
+                        }
+                        ResolveFailure::Name { timed_out: false } => {
+                            refused(endpoint, "host does not resolve").into()
+                        }
+                        ResolveFailure::Local(fault) => Failure::Local(fault),
+                    })?;
+                (
+                    Some(domain),
+                    ips.into_iter()
+                        .map(|ip| SocketAddr::new(ip, port))
+                        .collect(),
+                )
             }
-            None => return Err(refused(endpoint, "no host")),
+            None => return Err(refused(endpoint, "no host").into()),
         };
         let policy = self.config.address_policy();
         let allowed: Vec<SocketAddr> = resolved
@@ -226,7 +361,7 @@ impl Checker {
             .collect();
         if allowed.is_empty() {
             debug!(target: "health", endpoint, addresses = ?resolved, "no allowed address");
-            return Err(FailureReason::Refused);
+            return Err(FailureReason::Refused.into());
         }
 
         let mut builder = reqwest::Client::builder()
@@ -239,9 +374,10 @@ impl Checker {
         if let Some(domain) = domain {
             builder = builder.resolve_to_addrs(domain, &allowed);
         }
-        let client = builder
-            .build()
-            .map_err(|_| refused(endpoint, "cannot build client"))?;
+        let client = builder.build().map_err(|e| {
+            warn!(target: "health", error = %e, "cannot build the HTTP client");
+            Failure::Local(local_fault_in(&e).unwrap_or(LocalFault::Setup))
+        })?;
 
         let mut response = client
             .post(url)
@@ -249,35 +385,78 @@ impl Checker {
             .send()
             .await
             .map_err(|e| {
-                if e.is_connect() {
-                    FailureReason::Refused
+                if let Some(fault) = local_fault_in(&e) {
+                    Failure::Local(fault)
+                } else if e.is_connect() {
+                    Failure::Operator(FailureReason::Refused)
                 } else {
-                    FailureReason::Malformed
+                    Failure::Operator(FailureReason::Malformed)
                 }
             })?;
         if !response.status().is_success() {
-            return Err(FailureReason::BadStatus);
+            return Err(FailureReason::BadStatus.into());
         }
         let max = self.config.max_response_bytes;
         if response
             .content_length()
             .is_some_and(|len| len > max as u64)
         {
-            return Err(FailureReason::Oversized);
+            return Err(FailureReason::Oversized.into());
         }
         let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|_| FailureReason::Malformed)?
-        {
+        while let Some(chunk) = response.chunk().await.map_err(|e| {
+            local_fault_in(&e).map_or(Failure::Operator(FailureReason::Malformed), Failure::Local)
+        })? {
             if body.len().saturating_add(chunk.len()) > max {
-                return Err(FailureReason::Oversized);
+                return Err(FailureReason::Oversized.into());
             }
             body.extend_from_slice(&chunk);
         }
-        parse_response(&body)
+        Ok(parse_response(&body)?)
     }
+}
+
+/// How long name resolution may take within a check's `timeout`: half of it
+/// for the lookup, then at most a quarter for the probe of the resolver.
+fn dns_budget(timeout: Duration) -> Duration {
+    timeout / 2
+}
+
+/// How late a check's timer may fire before the runtime counts as stalled.
+fn stall_tolerance(timeout: Duration) -> Duration {
+    (timeout / 4).max(Duration::from_millis(250))
+}
+
+/// The [`LocalFault`] behind `error`, if an OS error in its source chain is
+/// this node's own (out of descriptors, memory, buffers or local ports, or a
+/// local rule refusing the connection).
+fn local_fault_in(error: &(dyn std::error::Error + 'static)) -> Option<LocalFault> {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            if let Some(code) = io.raw_os_error() {
+                if is_local_errno(code) {
+                    return Some(LocalFault::Resources);
+                }
+            }
+        }
+        current = e.source();
+    }
+    None
+}
+
+/// OS errors that say "this host could not", not "the endpoint would not".
+fn is_local_errno(code: i32) -> bool {
+    [
+        libc::EMFILE,
+        libc::ENFILE,
+        libc::ENOMEM,
+        libc::ENOBUFS,
+        libc::EADDRNOTAVAIL,
+        libc::EPERM,
+        libc::EACCES,
+    ]
+    .contains(&code)
 }
 
 /// Logs why an endpoint is not even tried and returns `refused`.

@@ -15,7 +15,9 @@
 //!   ([`AddressPolicy`], [`classify`]), connects to the address it checked,
 //!   follows no redirect, bounds time and response size, verifies the proof
 //!   and reports a fixed [`FailureReason`](liveliness_primitives::FailureReason)
-//!   on failure, never the response bytes. [`Checker::check_many`] runs a
+//!   on failure, never the response bytes. When this node itself could not
+//!   check (no descriptors, its resolver down, its runtime stalled) it says
+//!   so ([`CheckOutcome::Undetermined`]) instead of blaming the operator. [`Checker::check_many`] runs a
 //!   whole sample concurrently.
 //!
 //! ```no_run
@@ -25,6 +27,7 @@
 //! match checker.check("http://127.0.0.1:8545", operator, 120, hash).await {
 //!     CheckOutcome::Healthy(proof) => println!("healthy: {:?}", proof.signature),
 //!     CheckOutcome::Unhealthy(reason) => println!("unhealthy: {reason:?}"),
+//!     CheckOutcome::Undetermined(fault) => println!("could not check: {}", fault.as_str()),
 //! }
 //! # }
 //! ```
@@ -44,6 +47,7 @@
 
 mod address;
 mod checker;
+mod dns;
 mod error;
 mod rate_limit;
 mod rpc;
@@ -54,7 +58,9 @@ mod source;
 pub mod test_utils;
 
 pub use address::{classify, AddressClass, AddressPolicy};
-pub use checker::{CheckOutcome, CheckRequest, Checker, CheckerConfig, DEFAULT_CHECK_CONCURRENCY};
+pub use checker::{
+    CheckOutcome, CheckRequest, Checker, CheckerConfig, LocalFault, DEFAULT_CHECK_CONCURRENCY,
+};
 pub use error::{BoxError, Error, Result};
 pub use rate_limit::RateLimit;
 pub use rpc::{codes, CHAIN_ID_METHOD, HEALTHCHECK_METHOD, MAX_BATCH};

@@ -16,7 +16,9 @@ use alloy::{
 };
 use liveliness_bls::{KeyPair, PublicKeyG2, Signature};
 use liveliness_chain::{submit_task_tracked, Certificate};
-use liveliness_health::{CheckRequest, Checker};
+use liveliness_health::{
+    CheckOutcome, CheckRequest, Checker, LocalFault, DEFAULT_CHECK_CONCURRENCY,
+};
 use liveliness_p2p::{Inbound, P2pHandle, Topic, Verdict};
 use liveliness_primitives::{Check, Document, SampleEntry, TaskInfo};
 use liveliness_store::{
@@ -61,6 +63,11 @@ enum Source {
     Restored,
 }
 
+/// How many times an attester re-checks entries it could not check because
+/// of its own trouble, and the pause between the tries.
+const RECHECK_ATTEMPTS: usize = 3;
+const RECHECK_PAUSE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Results of spawned work.
 #[derive(Debug)]
 pub(crate) enum Event {
@@ -69,10 +76,13 @@ pub(crate) enum Event {
     /// Performing failed (logged); the round may be retried.
     PerformFailed { epoch: u64, round: u64 },
     /// The attester's own checks of a task's unhealthy entries finished.
+    /// `could_not_check` is set when some entry could not be re-checked
+    /// because of this node's own trouble (then it does not approve).
     Judged {
         epoch: u64,
         task_hash: B256,
         disputes: Vec<DisputeEntry>,
+        could_not_check: Option<LocalFault>,
     },
     /// A submission attempt ended.
     Submitted {
@@ -440,26 +450,46 @@ impl Node {
                 })
                 .collect();
             let checker = with_epoch_timeout(&checker, &view);
-            let outcomes = checker.check_many(requests, view.sample.len().max(1)).await;
+            let outcomes = checker
+                .check_many(
+                    requests,
+                    view.sample.len().clamp(1, DEFAULT_CHECK_CONCURRENCY),
+                )
+                .await;
             metrics::histogram!("liveliness_perform_seconds")
                 .record(started.elapsed().as_secs_f64());
+            for outcome in &outcomes {
+                metrics::counter!("liveliness_checks_total", "outcome" => outcome.label(), "role" => "performer")
+                    .increment(1);
+            }
+            // This node's own trouble is no evidence against anyone: if it
+            // could not check every entry, it publishes nothing and tries the
+            // round again on a later tick.
+            let checks: Option<Vec<Check>> =
+                outcomes.into_iter().map(CheckOutcome::into_check).collect();
+            let Some(checks) = checks else {
+                warn!(
+                    epoch = view.number,
+                    round, "could not check the whole sample (this node's own trouble); not performing yet"
+                );
+                metrics::counter!("liveliness_perform_skipped_total").increment(1);
+                let _ = events
+                    .send(Event::PerformFailed {
+                        epoch: view.block,
+                        round,
+                    })
+                    .await;
+                return;
+            };
             let sample: Vec<SampleEntry> = view
                 .sample
                 .iter()
-                .zip(outcomes)
-                .map(|(s, check)| {
-                    let label = match &check {
-                        Check::Healthy(_) => "healthy",
-                        Check::Unhealthy(_) => "unhealthy",
-                    };
-                    metrics::counter!("liveliness_checks_total", "outcome" => label, "role" => "performer")
-                        .increment(1);
-                    SampleEntry {
-                        operator: s.address,
-                        operator_id: s.id,
-                        endpoint: s.endpoint.clone(),
-                        check,
-                    }
+                .zip(checks)
+                .map(|(s, check)| SampleEntry {
+                    operator: s.address,
+                    operator_id: s.id,
+                    endpoint: s.endpoint.clone(),
+                    check,
                 })
                 .collect();
             let sample = misbehave(&misbehaviour, &signer, &view, sample);
@@ -652,7 +682,11 @@ impl Node {
                 epoch,
                 task_hash,
                 disputes,
-            } => self.on_judged(epoch, task_hash, disputes).await,
+                could_not_check,
+            } => {
+                self.on_judged(epoch, task_hash, disputes, could_not_check)
+                    .await
+            }
             Event::Submitted {
                 epoch,
                 task_hash,
@@ -958,21 +992,45 @@ impl Node {
                 })
                 .collect();
             let checker = with_epoch_timeout(&checker, &view);
-            let outcomes = checker.check_many(requests, unhealthy.len().max(1)).await;
-            for ((_, address, _), outcome) in unhealthy.iter().zip(outcomes) {
-                let label = match &outcome {
-                    Check::Healthy(_) => "healthy",
-                    Check::Unhealthy(_) => "unhealthy",
-                };
-                metrics::counter!("liveliness_checks_total", "outcome" => label, "role" => "attester")
-                    .increment(1);
-                if let Check::Healthy(proof) = outcome {
-                    disputes.push(DisputeEntry {
-                        operator: *address,
-                        reason: DisputeReason::Reachable {
-                            proof_signature: proof.signature,
-                        },
-                    });
+            let mut pending: Vec<usize> = (0..requests.len()).collect();
+            let mut could_not_check = None;
+            for attempt in 0..RECHECK_ATTEMPTS {
+                if attempt > 0 {
+                    tokio::time::sleep(RECHECK_PAUSE).await;
+                }
+                let batch: Vec<CheckRequest> = pending
+                    .iter()
+                    .filter_map(|&i| requests.get(i).cloned())
+                    .collect();
+                let outcomes = checker
+                    .check_many(batch, pending.len().clamp(1, DEFAULT_CHECK_CONCURRENCY))
+                    .await;
+                let mut still = Vec::new();
+                could_not_check = None;
+                for (&i, outcome) in pending.iter().zip(outcomes) {
+                    metrics::counter!("liveliness_checks_total", "outcome" => outcome.label(), "role" => "attester")
+                        .increment(1);
+                    match outcome {
+                        CheckOutcome::Healthy(proof) => {
+                            if let Some((_, address, _)) = unhealthy.get(i) {
+                                disputes.push(DisputeEntry {
+                                    operator: *address,
+                                    reason: DisputeReason::Reachable {
+                                        proof_signature: proof.signature,
+                                    },
+                                });
+                            }
+                        }
+                        CheckOutcome::Unhealthy(_) => {}
+                        CheckOutcome::Undetermined(fault) => {
+                            still.push(i);
+                            could_not_check = Some(fault);
+                        }
+                    }
+                }
+                pending = still;
+                if pending.is_empty() {
+                    break;
                 }
             }
             disputes.sort_by_key(|d| d.operator);
@@ -982,12 +1040,19 @@ impl Node {
                     epoch: view.block,
                     task_hash,
                     disputes,
+                    could_not_check,
                 })
                 .await;
         });
     }
 
-    async fn on_judged(&mut self, b: u64, task_hash: B256, disputes: Vec<DisputeEntry>) {
+    async fn on_judged(
+        &mut self,
+        b: u64,
+        task_hash: B256,
+        disputes: Vec<DisputeEntry>,
+        could_not_check: Option<LocalFault>,
+    ) {
         let Some(epoch) = self.epochs.get(&b) else {
             return;
         };
@@ -997,6 +1062,18 @@ impl Node {
         let round = task.msg.document.round;
         let number = epoch.view.number;
         let expires = epoch.view.expires_at();
+        if let (Some(fault), true) = (could_not_check, disputes.is_empty()) {
+            // Not re-checked is not agreed: no approval for lack of a check.
+            warn!(
+                epoch = number,
+                round,
+                fault = fault.as_str(),
+                "abstaining: could not re-check the task's unhealthy entries (this node's own trouble)"
+            );
+            metrics::counter!("liveliness_abstained_total", "reason" => "could_not_check")
+                .increment(1);
+            return;
+        }
         if disputes.is_empty() {
             self.vote(b, round, task_hash, true).await;
             return;
@@ -1444,10 +1521,7 @@ fn amended_key(view: &EpochView, round: u64) -> String {
 
 /// The node's checker with the epoch's `healthTimeoutMs`.
 fn with_epoch_timeout(checker: &Checker, view: &EpochView) -> Checker {
-    Checker::new(liveliness_health::CheckerConfig {
-        health_timeout_ms: view.params.health_timeout_ms,
-        ..checker.config().clone()
-    })
+    checker.with_timeout_ms(view.params.health_timeout_ms)
 }
 
 /// Applies configured misbehaviour to a performer's sample (tests and

@@ -368,6 +368,7 @@ async fn check_many_keeps_input_order() {
                     assert!(!*healthy, "entry {i}");
                     assert_eq!(*reason, FailureReason::WrongSigner);
                 }
+                CheckOutcome::Undetermined(fault) => panic!("entry {i}: {fault:?}"),
             }
         }
         assert_eq!(outcomes.last(), Some(&unhealthy(FailureReason::Refused)));
@@ -392,4 +393,45 @@ async fn json_rpc_error_from_a_status_200_is_not_malformed() {
     ))
     .await;
     assert_eq!(check(&url).await, unhealthy(FailureReason::BadStatus));
+}
+
+/// A check whose timer fires long after it should (this node's runtime was
+/// stalled) is undetermined, not a timeout of the endpoint.
+#[test]
+fn a_stalled_runtime_is_not_the_endpoints_timeout() {
+    // The slow endpoint lives on a runtime of its own.
+    let endpoint_rt = tokio::runtime::Runtime::new().unwrap();
+    let url = endpoint_rt.block_on(async {
+        spawn_router(Router::new().route(
+            "/",
+            post(|| async {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                "late"
+            }),
+        ))
+        .await
+    });
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let checker = loopback_checker(400);
+    let (stalled, _) = rt.block_on(async {
+        tokio::join!(
+            checker.check(&url, key(1).address(), BLOCK, hash()),
+            async {
+                // Let the check start, then hog the only thread for 1.5 s.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                std::thread::sleep(Duration::from_millis(1500));
+            }
+        )
+    });
+    assert_eq!(
+        stalled,
+        CheckOutcome::Undetermined(liveliness_health::LocalFault::Stalled)
+    );
+    // Unhindered, the same endpoint times out on time.
+    let on_time = rt.block_on(checker.check(&url, key(1).address(), BLOCK, hash()));
+    assert_eq!(on_time, unhealthy(FailureReason::Timeout));
+    drop(endpoint_rt);
 }

@@ -3,6 +3,7 @@
 mod address;
 mod anvil;
 mod checker;
+mod dns;
 mod reference;
 mod serve;
 mod server;
