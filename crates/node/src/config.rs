@@ -41,7 +41,8 @@ pub struct NodeConfig {
     /// Allow health checks of loopback addresses (devnet only).
     #[serde(default)]
     pub allow_loopback: bool,
-    /// Allow health checks of private, link-local and CGNAT addresses.
+    /// Allow health checks of private and CGNAT addresses. Link-local, cloud
+    /// metadata and IPv6 transition addresses stay refused (PROTOCOL.md §7.4).
     #[serde(default)]
     pub allow_private: bool,
     /// How often the chain head is polled, in milliseconds.
