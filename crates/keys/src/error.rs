@@ -97,8 +97,8 @@ pub enum Error {
         /// The keystore file.
         path: PathBuf,
     },
-    /// The keystore library failed to encrypt or decrypt.
-    #[error("keystore {path}: encryption or decryption failed")]
+    /// The keystore library (eth-keystore) failed to decrypt.
+    #[error("keystore {path}: decryption failed")]
     Keystore {
         /// The keystore file.
         path: PathBuf,
