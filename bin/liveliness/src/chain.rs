@@ -157,20 +157,11 @@ pub fn read_deployment(path: &Path) -> Result<Deployment> {
 // Keys and passwords
 // ---------------------------------------------------------------------------------------------
 
-/// The keystore password: the first line of `--password-file`, else
-/// `LIVELINESS_KEYSTORE_PASSWORD`.
+/// The keystore password: the first line of `--password-file` (which must be private to its
+/// owner, [`liveliness_keys::read_password_file`]), else `LIVELINESS_KEYSTORE_PASSWORD`.
 pub fn password(args: &PasswordArgs) -> Result<String> {
     if let Some(path) = &args.password_file {
-        let text = std::fs::read_to_string(path)
-            .wrap_err_with(|| format!("cannot read password file {}", path.display()))?;
-        let password = text.lines().next().unwrap_or_default().to_owned();
-        if password.is_empty() {
-            bail!(
-                "password file {} is empty (the password is its first line)",
-                path.display()
-            );
-        }
-        return Ok(password);
+        return Ok(liveliness_keys::read_password_file(path)?);
     }
     match std::env::var(PASSWORD_ENV) {
         Ok(p) if !p.is_empty() => Ok(p),

@@ -6,8 +6,11 @@ use crate::{
     output,
 };
 use eyre::{bail, eyre, Result, WrapErr};
-use liveliness_keys::{KeyFiles, PublicInfo};
+use liveliness_keys::{KdfStrength, KeyFiles, PublicInfo};
 use std::path::{Path, PathBuf};
+
+/// Keystores made by the CLI are operators' real keys: always geth's standard scrypt cost.
+const KDF: KdfStrength = KdfStrength::Standard;
 
 /// Runs a `keys` subcommand.
 pub fn run(command: KeysCommand) -> Result<()> {
@@ -20,7 +23,7 @@ pub fn run(command: KeysCommand) -> Result<()> {
 
 fn generate(args: GenerateArgs) -> Result<()> {
     let password = password(&args.password)?;
-    let files = liveliness_keys::generate(&args.dir, password)
+    let files = liveliness_keys::generate(&args.dir, password, KDF)
         .wrap_err_with(|| format!("cannot create keystores in {}", args.dir.display()))?;
     tracing::info!(dir = %args.dir.display(), "generated the ECDSA and BLS keystores");
     print_files(&files, "generated", "generated")
@@ -63,7 +66,7 @@ fn import(args: ImportArgs) -> Result<()> {
 
     let ecdsa_done = match &ecdsa {
         Some(hex) => {
-            liveliness_keys::import_ecdsa(&files.ecdsa_path, hex, &password)
+            liveliness_keys::import_ecdsa(&files.ecdsa_path, hex, &password, KDF)
                 .wrap_err("cannot import the ECDSA key")?;
             IMPORTED
         }
@@ -71,13 +74,13 @@ fn import(args: ImportArgs) -> Result<()> {
         None => {
             let signer =
                 alloy::signers::local::PrivateKeySigner::random_with(&mut rand::rngs::OsRng);
-            liveliness_keys::save_ecdsa(&files.ecdsa_path, &signer, &password)
+            liveliness_keys::save_ecdsa(&files.ecdsa_path, &signer, &password, KDF)
                 .wrap_err("cannot create the ECDSA keystore")?;
             GENERATED
         }
     };
     let bls_result = match &bls {
-        Some(hex) => liveliness_keys::import_bls(&files.bls_path, hex, &password)
+        Some(hex) => liveliness_keys::import_bls(&files.bls_path, hex, &password, KDF)
             .map(|_| IMPORTED)
             .wrap_err("cannot import the BLS key"),
         None if exists(&files.bls_path) => Ok(KEPT),
@@ -100,7 +103,8 @@ fn import(args: ImportArgs) -> Result<()> {
 /// A fresh BLS key from the operating system's generator, in a new keystore at `path`.
 fn generate_bls(path: &Path, password: &str) -> Result<()> {
     let keys = liveliness_bls::KeyPair::random(&mut rand::rngs::OsRng);
-    liveliness_keys::save_bls(path, &keys, password).wrap_err("cannot create the BLS keystore")?;
+    liveliness_keys::save_bls(path, &keys, password, KDF)
+        .wrap_err("cannot create the BLS keystore")?;
     Ok(())
 }
 

@@ -68,8 +68,24 @@ fn json(text: &str) -> Value {
 
 fn password_file(dir: &Path) -> PathBuf {
     let path = dir.join("password.txt");
-    std::fs::write(&path, format!("{PASSWORD}\n")).unwrap();
+    write_private(&path, &format!("{PASSWORD}\n"));
     path
+}
+
+/// Writes a file only its owner can read: the binary refuses password files others can.
+fn write_private(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+    set_mode(path, 0o600);
+}
+
+fn set_mode(path: &Path, mode: u32) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
 }
 
 #[test]
@@ -176,6 +192,17 @@ fn keys_generate_show_and_refusals() {
     let g1 = field(&stdout, "BLS public key G1");
     assert!(g1.starts_with("0x") && g1.len() == 2 + 128, "{g1}");
 
+    // Operators' keystores get geth's standard scrypt cost.
+    for file in ["ecdsa.json", "bls.json"] {
+        let keystore = json(&std::fs::read_to_string(dir.join(file)).unwrap());
+        let kdf = &keystore["crypto"]["kdfparams"];
+        assert_eq!(
+            (&kdf["n"], &kdf["r"], &kdf["p"]),
+            (&262144.into(), &8.into(), &1.into()),
+            "{file}"
+        );
+    }
+
     let shown = ok(bin().args(["keys", "show"]).arg(dir.join("ecdsa.json")));
     assert_eq!(field(&shown, "operator address"), address.to_string());
     assert!(shown.contains("ECDSA"), "{shown}");
@@ -207,11 +234,35 @@ fn keys_generate_show_and_refusals() {
             && stderr.contains("LIVELINESS_KEYSTORE_PASSWORD"),
         "{stderr}"
     );
-    // The password from the environment works too.
-    ok(bin()
-        .args(["keys", "generate", "--dir"])
-        .arg(tmp.path().join("other"))
-        .env("LIVELINESS_KEYSTORE_PASSWORD", PASSWORD));
+    // A password file others can read is refused, with the fix; nothing is written.
+    #[cfg(unix)]
+    {
+        set_mode(&pw, 0o644);
+        let stderr = fail(
+            bin()
+                .args(["keys", "generate", "--dir"])
+                .arg(tmp.path().join("other"))
+                .arg("--password-file")
+                .arg(&pw),
+        );
+        assert!(
+            stderr.contains(&pw.display().to_string())
+                && stderr.contains("accessible to other users")
+                && stderr.contains("chmod 600"),
+            "{stderr}"
+        );
+        assert!(!tmp.path().join("other").exists());
+        set_mode(&pw, 0o600);
+    }
+    // The password from the environment is taken too: the command gets past the password to
+    // the existing keys (a fresh directory would cost two standard-cost keystores).
+    let stderr = fail(
+        bin()
+            .args(["keys", "generate", "--dir"])
+            .arg(&dir)
+            .env("LIVELINESS_KEYSTORE_PASSWORD", PASSWORD),
+    );
+    assert!(stderr.contains("already exists"), "{stderr}");
 
     // A keystore that is not one.
     let bogus = tmp.path().join("bogus.json");
@@ -342,29 +393,55 @@ fn operator_life_cycle_on_anvil() {
         stdout.contains("imported") && stdout.contains("generated"),
         "{stdout}"
     );
+    // `keys import` wrote keystores with the standard scrypt cost, about a second per
+    // decryption. One command below uses them; the many others use `light_dir`: the same two
+    // keys in keystores with the test-only light cost.
+    let light_dir = tmp.path().join("operator-light");
+    {
+        use liveliness_keys::{KdfStrength, KeyFiles};
+        let (standard, light) = (KeyFiles::in_dir(&key_dir), KeyFiles::in_dir(&light_dir));
+        let bls = liveliness_keys::load_bls(&standard.bls_path, PASSWORD).unwrap();
+        let weak = KdfStrength::InsecureTestOnly;
+        liveliness_keys::save_bls(&light.bls_path, &bls, PASSWORD, weak).unwrap();
+        liveliness_keys::import_ecdsa(&light.ecdsa_path, &operator_key, PASSWORD, weak).unwrap();
+    }
 
-    let operator_cmd = |sub: &str| {
+    let operator_cmd_in = |dir: &Path, sub: &str| {
         let mut cmd = bin();
         cmd.args(["operator", sub, "--rpc-url", &url])
             .arg("--deployment")
             .arg(&deployment_file)
             .arg("--key-dir")
-            .arg(&key_dir)
+            .arg(dir)
             .arg("--password-file")
             .arg(&pw);
         cmd
     };
+    let operator_cmd = |sub: &str| operator_cmd_in(&light_dir, sub);
     // Governance signs from a keystore: the deployer key imported from a file.
     let key_file = tmp.path().join("deployer.key");
     std::fs::write(&key_file, format!("{deployer_key}\n")).unwrap();
     let gov_dir = tmp.path().join("governance");
-    ok(bin()
+    let stdout = ok(bin()
         .args(["keys", "import", "--dir"])
         .arg(&gov_dir)
         .arg("--ecdsa-key-file")
         .arg(&key_file)
         .arg("--password-file")
         .arg(&pw));
+    assert!(
+        stdout.contains(&anvil.addresses()[0].to_string()),
+        "{stdout}"
+    );
+    // As for the operator, the commands use a light copy of that keystore.
+    let gov_keystore = tmp.path().join("governance-light.json");
+    liveliness_keys::import_ecdsa(
+        &gov_keystore,
+        &deployer_key,
+        PASSWORD,
+        liveliness_keys::KdfStrength::InsecureTestOnly,
+    )
+    .unwrap();
     let set_power = |id: &str, power: &str| {
         let mut cmd = bin();
         cmd.args(["operator", "set-power", "--id", id, "--power", power])
@@ -402,9 +479,10 @@ fn operator_life_cycle_on_anvil() {
     );
     assert!(stderr.contains("LIVELINESS_KEYSTORE_PASSWORD"), "{stderr}");
 
-    // The BLS key registers; without voting power the registry cannot take it yet.
+    // The BLS key registers (from the keystores `keys import` wrote); without voting power
+    // the registry cannot take it yet.
     let endpoint = "http://op.example:8600/";
-    let out = run(operator_cmd("register").args(["--endpoint", endpoint]));
+    let out = run(operator_cmd_in(&key_dir, "register").args(["--endpoint", endpoint]));
     assert!(!out.success, "{}", out.stdout);
     assert!(out.stdout.contains("operator id 1"), "{}", out.stdout);
     assert!(
@@ -423,18 +501,18 @@ fn operator_life_cycle_on_anvil() {
     let stderr = fail(&mut set_power("1", "10"));
     assert!(stderr.contains("no signing key"), "{stderr}");
     let wrong = tmp.path().join("wrong-password.txt");
-    std::fs::write(&wrong, "not it\n").unwrap();
+    write_private(&wrong, "not it\n");
     let stderr = fail(
         set_power("1", "10")
             .arg("--ecdsa-keystore")
-            .arg(gov_dir.join("ecdsa.json"))
+            .arg(&gov_keystore)
             .arg("--password-file")
             .arg(&wrong),
     );
     assert!(stderr.contains("wrong password"), "{stderr}");
     ok(set_power("1", "10")
         .arg("--ecdsa-keystore")
-        .arg(gov_dir.join("ecdsa.json"))
+        .arg(&gov_keystore)
         .arg("--password-file")
         .arg(&pw));
 

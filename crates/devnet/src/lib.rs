@@ -27,7 +27,7 @@ use liveliness_chain::{
     bindings::{registry::LivelinessRegistry as Reg, AttestationCenter, LivelinessRegistry},
     deploy, register_operator, set_voting_powers, DeployConfig, Deployment,
 };
-use liveliness_keys::KeyFiles;
+use liveliness_keys::{KdfStrength, KeyFiles};
 use liveliness_node::NodeConfig;
 use std::{
     net::{SocketAddr, TcpListener as StdListener},
@@ -43,6 +43,10 @@ use tokio::{
 
 /// Password of the devnet's keystores (a local throwaway network).
 pub const DEVNET_PASSWORD: &str = "devnet";
+/// KDF cost of the devnet's keystores: light, because every node process decrypts two
+/// keystores at start and a devnet starts many. Only for these throwaway keys; keystores
+/// made by `liveliness keys` use the standard cost.
+pub const DEVNET_KDF: KdfStrength = KdfStrength::InsecureTestOnly;
 
 /// How the devnet is set up.
 #[derive(Clone, Debug)]
@@ -215,6 +219,17 @@ pub struct Devnet {
     pub options: DevnetOptions,
 }
 
+/// Writes a new file that only its owner can read (unix): nodes refuse a password file
+/// others can access.
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(contents.as_bytes())
+}
+
 fn free_port() -> eyre::Result<u16> {
     Ok(StdListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
@@ -309,11 +324,11 @@ impl Devnet {
             let dir = options.dir.join(format!("op{}", index + 1));
             let files = KeyFiles::in_dir(&dir);
             std::fs::create_dir_all(&dir)?;
-            liveliness_keys::save_ecdsa(&files.ecdsa_path, &signer, DEVNET_PASSWORD)?;
+            liveliness_keys::save_ecdsa(&files.ecdsa_path, &signer, DEVNET_PASSWORD, DEVNET_KDF)?;
             let bls = KeyPair::random(&mut rand::rngs::OsRng);
-            liveliness_keys::save_bls(&files.bls_path, &bls, DEVNET_PASSWORD)?;
+            liveliness_keys::save_bls(&files.bls_path, &bls, DEVNET_PASSWORD, DEVNET_KDF)?;
             let password_file = dir.join("password");
-            std::fs::write(&password_file, DEVNET_PASSWORD)?;
+            write_private(&password_file, DEVNET_PASSWORD)?;
             bls_keys.push(bls);
             let (health, api, p2p) = ports[index];
             let health_listen = SocketAddr::from(([127, 0, 0, 1], health));

@@ -73,8 +73,32 @@ pub enum Error {
     /// New keystores need a non-empty password.
     #[error("the password must not be empty")]
     EmptyPassword,
-    /// The keystore library failed to encrypt or decrypt.
-    #[error("keystore {path}: encryption or decryption failed")]
+    /// A password file that users other than its owner may access (unix: the group or other
+    /// permission bits are not all zero).
+    #[error(
+        "password file {path} is accessible to other users (mode {mode:04o}); \
+         run `chmod 600 {path}` so that only its owner can read it"
+    )]
+    PasswordFileNotPrivate {
+        /// The password file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// The first line of a password file, the password, is empty.
+    #[error("password file {path} is empty (the password is its first line)")]
+    EmptyPasswordFile {
+        /// The password file.
+        path: PathBuf,
+    },
+    /// Encrypting a new keystore failed (the KDF or the cipher refused its parameters).
+    #[error("cannot encrypt keystore {path}")]
+    Encrypt {
+        /// The keystore file.
+        path: PathBuf,
+    },
+    /// The keystore library (eth-keystore) failed to decrypt.
+    #[error("keystore {path}: decryption failed")]
     Keystore {
         /// The keystore file.
         path: PathBuf,

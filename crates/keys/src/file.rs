@@ -1,5 +1,6 @@
 //! The keystore file: Web3 Secret Storage v3 JSON plus Liveliness' cleartext public fields,
 //! strict validation before anything reaches the decryptor, and no-clobber 0600 writes.
+//! Also the password file, which must be private too.
 
 use std::{
     fs,
@@ -12,7 +13,10 @@ use rand::{rngs::OsRng, RngCore};
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
-use crate::error::{Error, Result};
+use crate::{
+    error::{Error, Result},
+    kdf::{self, KdfStrength},
+};
 
 /// `keyType` of an ECDSA keystore. Files without `keyType` (geth, foundry) are read as ECDSA.
 pub const ECDSA_KEY_TYPE: &str = "secp256k1";
@@ -178,13 +182,14 @@ pub(crate) fn decrypt(path: &Path, password: &[u8]) -> Result<Zeroizing<[u8; 32]
     Ok(Zeroizing::new(bytes))
 }
 
-/// Encrypts `secret` into a new keystore at `path` with the cleartext `public` fields added
-/// at the top level. Refuses to overwrite; the file is 0600 from the moment it exists
-/// (unix) and appears at `path` only once complete.
+/// Encrypts `secret` into a new keystore at `path` with the KDF cost `strength` and the
+/// cleartext `public` fields added at the top level. Refuses to overwrite; the file is 0600
+/// from the moment it exists (unix) and appears at `path` only once complete.
 pub(crate) fn encrypt_new(
     path: &Path,
     secret: &[u8; 32],
     password: &[u8],
+    strength: KdfStrength,
     public: serde_json::Map<String, serde_json::Value>,
 ) -> Result<()> {
     if password.is_empty() {
@@ -205,50 +210,30 @@ pub(crate) fn encrypt_new(
     };
     create_private_dir(&dir)?;
 
-    let tmp_name = format!(".{name}.{:016x}.tmp", OsRng.next_u64());
-    let tmp = dir.join(&tmp_name);
-    let result = write_tmp_then_link(&dir, &tmp, &tmp_name, path, secret, password, public);
+    let mut json = kdf::encrypt(secret, password, strength).map_err(|_| Error::Encrypt {
+        path: path.to_owned(),
+    })?;
+    json.extend(public);
+    let mut out = serde_json::to_vec_pretty(&json).map_err(|source| Error::Json {
+        path: path.to_owned(),
+        source,
+    })?;
+    out.push(b'\n');
+
+    let tmp = dir.join(format!(".{name}.{:016x}.tmp", OsRng.next_u64()));
+    let result = write_tmp_then_link(&tmp, path, &out);
     // The temporary name is gone on success (linked, then unlinked) and on failure.
     let _ = fs::remove_file(&tmp);
     result
 }
 
-fn write_tmp_then_link(
-    dir: &Path,
-    tmp: &Path,
-    tmp_name: &str,
-    path: &Path,
-    secret: &[u8; 32],
-    password: &[u8],
-    public: serde_json::Map<String, serde_json::Value>,
-) -> Result<()> {
+fn write_tmp_then_link(tmp: &Path, path: &Path, contents: &[u8]) -> Result<()> {
     let io_tmp = |source| Error::Io {
         path: tmp.to_owned(),
         source,
     };
-    // Created 0600 first: eth-keystore's `File::create` then truncates it and keeps the mode.
-    create_private_file(tmp).map_err(io_tmp)?;
-    eth_keystore::encrypt_key(dir, &mut OsRng, secret, password, Some(tmp_name)).map_err(
-        |source| Error::Keystore {
-            path: path.to_owned(),
-            source,
-        },
-    )?;
-
-    let written = fs::read(tmp).map_err(io_tmp)?;
-    let mut json: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&written)
-        .map_err(|source| Error::Json {
-            path: tmp.to_owned(),
-            source,
-        })?;
-    json.extend(public);
-    let mut out = serde_json::to_vec_pretty(&json).map_err(|source| Error::Json {
-        path: tmp.to_owned(),
-        source,
-    })?;
-    out.push(b'\n');
-    let mut file = fs::File::create(tmp).map_err(io_tmp)?;
-    file.write_all(&out).map_err(io_tmp)?;
+    let mut file = create_private_file(tmp).map_err(io_tmp)?;
+    file.write_all(contents).map_err(io_tmp)?;
     file.sync_all().map_err(io_tmp)?;
     drop(file);
 
@@ -265,6 +250,42 @@ fn write_tmp_then_link(
             }
         }
     })
+}
+
+/// Reads the keystore password from a password file: its first line, without the line
+/// ending.
+///
+/// On unix the file must be private to its owner: if group or others have any permission on
+/// it (`mode & 0o077 != 0`) it is refused, as ssh refuses a private key file others can read.
+/// The mode is taken from the opened file, so the checked file is the one read. Symbolic links
+/// are followed; the mode checked is the target's.
+pub fn read_password_file(path: impl AsRef<Path>) -> Result<String> {
+    let path = path.as_ref();
+    let io = |source| Error::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let mut file = fs::File::open(path).map_err(io)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = file.metadata().map_err(io)?.permissions().mode() & 0o7777;
+        if mode & 0o077 != 0 {
+            return Err(Error::PasswordFileNotPrivate {
+                path: path.to_owned(),
+                mode,
+            });
+        }
+    }
+    let mut text = Zeroizing::new(String::new());
+    file.read_to_string(&mut text).map_err(io)?;
+    let password = text.lines().next().unwrap_or_default();
+    if password.is_empty() {
+        return Err(Error::EmptyPasswordFile {
+            path: path.to_owned(),
+        });
+    }
+    Ok(password.to_owned())
 }
 
 fn create_private_file(path: &Path) -> std::io::Result<fs::File> {

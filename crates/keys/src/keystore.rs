@@ -13,6 +13,7 @@ use zeroize::Zeroizing;
 use crate::{
     error::{Error, Result},
     file::{decrypt, encrypt_new, malformed, KeyFileJson, BLS_KEY_TYPE, ECDSA_KEY_TYPE},
+    kdf::KdfStrength,
 };
 
 /// The two keystore files of a node.
@@ -67,10 +68,15 @@ pub enum PublicInfo {
 }
 
 /// Creates a fresh ECDSA key and a fresh BLS key, each in its own keystore in `dir`
-/// ([`KeyFiles::in_dir`]), both under `password`. Refuses if either file exists.
+/// ([`KeyFiles::in_dir`]), both under `password` with the KDF cost `kdf`. Refuses if either
+/// file exists.
 ///
 /// Keys are drawn from the operating system's generator.
-pub fn generate(dir: impl AsRef<Path>, password: impl AsRef<[u8]>) -> Result<KeyFiles> {
+pub fn generate(
+    dir: impl AsRef<Path>,
+    password: impl AsRef<[u8]>,
+    kdf: KdfStrength,
+) -> Result<KeyFiles> {
     let files = KeyFiles::in_dir(dir);
     for path in [&files.ecdsa_path, &files.bls_path] {
         if path.exists() {
@@ -82,8 +88,9 @@ pub fn generate(dir: impl AsRef<Path>, password: impl AsRef<[u8]>) -> Result<Key
         &files.ecdsa_path,
         &PrivateKeySigner::random_with(&mut OsRng),
         password,
+        kdf,
     )?;
-    if let Err(e) = save_bls(&files.bls_path, &KeyPair::random(&mut OsRng), password) {
+    if let Err(e) = save_bls(&files.bls_path, &KeyPair::random(&mut OsRng), password, kdf) {
         // Leave nothing half-made: the ECDSA file was created just now by us.
         let _ = std::fs::remove_file(&files.ecdsa_path);
         return Err(e);
@@ -96,6 +103,7 @@ pub fn save_ecdsa(
     path: impl AsRef<Path>,
     signer: &PrivateKeySigner,
     password: impl AsRef<[u8]>,
+    kdf: KdfStrength,
 ) -> Result<Address> {
     let address = signer.address();
     let secret = Zeroizing::new(signer.to_bytes().0);
@@ -103,7 +111,7 @@ pub fn save_ecdsa(
     public.insert("keyType".into(), json!(ECDSA_KEY_TYPE));
     // geth's spelling: lower-case hex without 0x.
     public.insert("address".into(), json!(hex::encode(address)));
-    encrypt_new(path.as_ref(), &secret, password.as_ref(), public)?;
+    encrypt_new(path.as_ref(), &secret, password.as_ref(), kdf, public)?;
     Ok(address)
 }
 
@@ -112,6 +120,7 @@ pub fn save_bls(
     path: impl AsRef<Path>,
     keys: &KeyPair,
     password: impl AsRef<[u8]>,
+    kdf: KdfStrength,
 ) -> Result<(PublicKeyG1, PublicKeyG2)> {
     let mut public = Map::new();
     public.insert("keyType".into(), json!(BLS_KEY_TYPE));
@@ -121,6 +130,7 @@ pub fn save_bls(
         path.as_ref(),
         &keys.sk().to_bytes(),
         password.as_ref(),
+        kdf,
         public,
     )?;
     Ok((*keys.pk_g1(), *keys.pk_g2()))
@@ -132,11 +142,12 @@ pub fn import_ecdsa(
     path: impl AsRef<Path>,
     secret_hex: &str,
     password: impl AsRef<[u8]>,
+    kdf: KdfStrength,
 ) -> Result<Address> {
     let secret = parse_secret_hex(secret_hex)?;
     let signer =
         PrivateKeySigner::from_bytes(&B256::from(*secret)).map_err(|_| Error::InvalidEcdsaKey)?;
-    save_ecdsa(path, &signer, password)
+    save_ecdsa(path, &signer, password, kdf)
 }
 
 /// Imports a BLS secret key given as 64 hex digits, big-endian, in `[1, r)` (optional `0x`,
@@ -145,10 +156,11 @@ pub fn import_bls(
     path: impl AsRef<Path>,
     secret_hex: &str,
     password: impl AsRef<[u8]>,
+    kdf: KdfStrength,
 ) -> Result<(PublicKeyG1, PublicKeyG2)> {
     let secret = parse_secret_hex(secret_hex)?;
     let sk = SecretKey::from_bytes(&secret).map_err(Error::InvalidBlsKey)?;
-    save_bls(path, &KeyPair::from_secret(sk), password)
+    save_bls(path, &KeyPair::from_secret(sk), password, kdf)
 }
 
 fn parse_secret_hex(s: &str) -> Result<Zeroizing<[u8; 32]>> {

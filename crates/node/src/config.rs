@@ -41,7 +41,8 @@ pub struct NodeConfig {
     /// Allow health checks of loopback addresses (devnet only).
     #[serde(default)]
     pub allow_loopback: bool,
-    /// Allow health checks of private, link-local and CGNAT addresses.
+    /// Allow health checks of private and CGNAT addresses. Link-local, cloud
+    /// metadata and IPv6 transition addresses stay refused (PROTOCOL.md §7.4).
     #[serde(default)]
     pub allow_private: bool,
     /// How often the chain head is polled, in milliseconds.
@@ -131,6 +132,9 @@ pub enum ConfigError {
     /// A value is out of range.
     #[error("invalid config: {0}")]
     Invalid(String),
+    /// The password file cannot be read, is empty, or others can access it.
+    #[error(transparent)]
+    PasswordFile(liveliness_keys::Error),
 }
 
 impl NodeConfig {
@@ -193,22 +197,12 @@ impl NodeConfig {
         Ok(())
     }
 
-    /// The keystore password: the password file's first line, else
+    /// The keystore password: the password file's first line (the file must be private to
+    /// its owner, [`liveliness_keys::read_password_file`]), else
     /// `LIVELINESS_KEYSTORE_PASSWORD`.
     pub fn password(&self) -> Result<String, ConfigError> {
         if let Some(path) = &self.password_file {
-            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-                path: path.clone(),
-                source,
-            })?;
-            let password = text.lines().next().unwrap_or_default().to_owned();
-            if password.is_empty() {
-                return Err(ConfigError::Invalid(format!(
-                    "password file {} is empty",
-                    path.display()
-                )));
-            }
-            return Ok(password);
+            return liveliness_keys::read_password_file(path).map_err(ConfigError::PasswordFile);
         }
         match std::env::var("LIVELINESS_KEYSTORE_PASSWORD") {
             Ok(p) if !p.is_empty() => Ok(p),
@@ -255,10 +249,38 @@ bls_keystore = "keys/bls.json"
         let dir = tempfile::tempdir().unwrap();
         let pw = dir.path().join("pw");
         std::fs::write(&pw, "\n").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&pw, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
         let mut c = parse(MINIMAL).unwrap();
         c.password_file = Some(pw.clone());
         assert!(c.password().unwrap_err().to_string().contains("is empty"));
         std::fs::write(&pw, "secret\nignored").unwrap();
+        assert_eq!(c.password().unwrap(), "secret");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn password_file_others_can_read_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let pw = dir.path().join("pw");
+        std::fs::write(&pw, "secret\n").unwrap();
+        let mut c = parse(MINIMAL).unwrap();
+        c.password_file = Some(pw.clone());
+        std::fs::set_permissions(&pw, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let e = c.password().unwrap_err();
+        assert!(
+            matches!(
+                e,
+                ConfigError::PasswordFile(liveliness_keys::Error::PasswordFileNotPrivate { .. })
+            ),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("chmod 600"), "{e}");
+        std::fs::set_permissions(&pw, std::fs::Permissions::from_mode(0o600)).unwrap();
         assert_eq!(c.password().unwrap(), "secret");
     }
 

@@ -29,7 +29,8 @@ fn classifies_addresses() {
         ("192.168.1.1", Private),
         ("100.64.0.1", SharedCgnat),
         ("100.127.255.255", SharedCgnat),
-        ("169.254.169.254", LinkLocal),
+        ("169.254.169.254", CloudMetadata),
+        ("169.254.1.1", LinkLocal),
         ("224.0.0.1", Multicast),
         ("239.255.255.255", Multicast),
         ("0.0.0.0", Unspecified),
@@ -56,7 +57,8 @@ fn classifies_addresses() {
         // IPv6 forms of IPv4 addresses are judged as the IPv4 address.
         ("::ffff:127.0.0.1", Loopback),
         ("::ffff:10.1.2.3", Private),
-        ("::ffff:169.254.169.254", LinkLocal),
+        ("::ffff:169.254.169.254", CloudMetadata),
+        ("::ffff:169.254.1.1", LinkLocal),
         ("::ffff:8.8.8.8", Public),
         ("::10.1.2.3", Private),
         ("64:ff9b::7f00:1", Loopback),
@@ -107,6 +109,13 @@ fn policy_switches() {
     }
     for ip in [
         "169.254.169.254",
+        "100.100.100.200",
+        "fd00:ec2::254",
+        "::ffff:0:7f00:1",
+        "2002:7f00:1::",
+        "2001::1",
+        "64:ff9b:1::a00:1",
+        "192.88.99.1",
         "fe80::1",
         "224.0.0.1",
         "ff02::1",
@@ -117,6 +126,170 @@ fn policy_switches() {
         "2001:db8::1",
     ] {
         assert!(!allows(both, ip), "{ip}");
+    }
+}
+
+/// Each transition prefix, with the first and last address inside it and the
+/// nearest addresses outside it on both sides.
+#[test]
+fn transition_prefixes_have_exact_edges() {
+    use AddressClass::*;
+    let table = [
+        // SIIT, IPv4-translated ::ffff:0:0/96 (not IPv4-mapped ::ffff:0:0/96
+        // one group later).
+        ("::fffe:ffff:ffff:ffff", Public),
+        ("::ffff:0:0:0", Transition),
+        ("::ffff:0:7f00:1", Transition),
+        ("::ffff:0:808:808", Transition),
+        ("::ffff:0:ffff:ffff", Transition),
+        ("::ffff:1:0:0", Public),
+        ("::ffff:0:0", Unspecified),
+        ("::ffff:808:808", Public),
+        // 6to4 2002::/16, and its relay anycast 192.88.99.0/24.
+        ("2001:ffff:ffff:ffff:ffff:ffff:ffff:ffff", Public),
+        ("2002::", Transition),
+        ("2002:808:808::1", Transition),
+        ("2002:ffff:ffff:ffff:ffff:ffff:ffff:ffff", Transition),
+        ("2003::", Public),
+        ("192.88.98.255", Public),
+        ("192.88.99.0", Transition),
+        ("192.88.99.255", Transition),
+        ("192.88.100.0", Public),
+        // Teredo 2001::/32.
+        ("2000:ffff:ffff:ffff:ffff:ffff:ffff:ffff", Public),
+        ("2001::", Transition),
+        ("2001:0:ffff:ffff:ffff:ffff:ffff:ffff", Transition),
+        ("2001:1::", Public),
+        // NAT64 local-use 64:ff9b:1::/48; the well-known 64:ff9b::/96 is
+        // still judged by the IPv4 address it carries.
+        ("64:ff9b:0:ffff:ffff:ffff:ffff:ffff", Public),
+        ("64:ff9b:1::", Transition),
+        ("64:ff9b:1:ffff:ffff:ffff:ffff:ffff", Transition),
+        ("64:ff9b:2::", Public),
+        ("64:ff9b::808:808", Public),
+        ("64:ff9b::a00:1", Private),
+    ];
+    for (ip, class) in table {
+        assert_eq!(classify(ip.parse().unwrap()), class, "{ip}");
+    }
+}
+
+/// Every listed metadata address, in every form that reaches it, and its
+/// neighbours, which keep their range's class.
+#[test]
+fn cloud_metadata_addresses_and_their_neighbours() {
+    use AddressClass::*;
+    let metadata = [
+        "169.254.169.254",
+        "169.254.170.2",
+        "169.254.170.23",
+        "169.254.0.23",
+        "169.254.42.42",
+        "100.100.100.200",
+        "168.63.129.16",
+        "192.0.0.192",
+        "fd00:ec2::254",
+        "fd00:ec2::23",
+        "fd20:ce::254",
+        "fd00:42::42",
+        "fe80::a9fe:a9fe",
+        // IPv4 ones in IPv6 forms that are judged by the IPv4 address.
+        "::ffff:100.100.100.200",
+        "::100.100.100.200",
+        "64:ff9b::6464:64c8",
+        "::ffff:168.63.129.16",
+    ];
+    for ip in metadata {
+        assert_eq!(classify(ip.parse().unwrap()), CloudMetadata, "{ip}");
+    }
+    let neighbours = [
+        ("169.254.169.253", LinkLocal),
+        ("169.254.169.255", LinkLocal),
+        ("169.254.170.3", LinkLocal),
+        ("100.100.100.199", SharedCgnat),
+        ("100.100.100.201", SharedCgnat),
+        ("168.63.129.15", Public),
+        ("168.63.129.17", Public),
+        ("192.0.0.191", Reserved),
+        ("192.0.0.193", Reserved),
+        ("fd00:ec2::253", Private),
+        ("fd00:ec2::255", Private),
+        ("fd00:ec2::22", Private),
+        ("fd20:ce::253", Private),
+        ("fd20:ce::255", Private),
+        ("fd00:42::41", Private),
+        ("fd00:42::43", Private),
+        ("fe80::a9fe:a9fd", LinkLocal),
+    ];
+    for (ip, class) in neighbours {
+        assert_eq!(classify(ip.parse().unwrap()), class, "{ip}");
+    }
+}
+
+#[test]
+fn metadata_and_transition_addresses_are_refused_with_every_switch_on() {
+    let all = AddressPolicy {
+        allow_loopback: true,
+        allow_private: true,
+    };
+    for ip in [
+        "169.254.169.254",
+        "169.254.170.2",
+        "100.100.100.200",
+        "168.63.129.16",
+        "fd00:ec2::254",
+        "fd20:ce::254",
+        "::ffff:0:7f00:1",
+        "::ffff:0:a00:1",
+        "2002:7f00:1::1",
+        "2002:a00:1::1",
+        "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+        "64:ff9b:1::a00:1",
+        "192.88.99.1",
+    ] {
+        assert!(!all.allows(ip.parse().unwrap()), "{ip}");
+    }
+    // Their neighbours follow their range's switch.
+    let private = AddressPolicy {
+        allow_loopback: false,
+        allow_private: true,
+    };
+    for ip in ["100.100.100.201", "fd00:ec2::253", "fd20:ce::255"] {
+        let ip: IpAddr = ip.parse().unwrap();
+        assert!(
+            private.allows(ip) && !AddressPolicy::default().allows(ip),
+            "{ip}"
+        );
+    }
+    assert!(AddressPolicy::default().allows("168.63.129.17".parse().unwrap()));
+}
+
+#[tokio::test]
+async fn metadata_endpoints_are_refused_without_connecting() {
+    // With every switch on, a connection attempt to these would time out (or
+    // worse, succeed); a refusal that comes at once is the policy's.
+    let checker = Checker::new(CheckerConfig {
+        health_timeout_ms: 5_000,
+        allow_loopback: true,
+        allow_private: true,
+        ..Default::default()
+    });
+    for endpoint in [
+        "http://100.100.100.200/",
+        "http://[fd00:ec2::254]/",
+        "http://[::ffff:0:7f00:1]:8600/",
+        "http://168.63.129.16/",
+    ] {
+        let started = std::time::Instant::now();
+        let outcome = checker
+            .check(endpoint, key(1).address(), 1, Default::default())
+            .await;
+        assert_eq!(
+            outcome,
+            CheckOutcome::Unhealthy(FailureReason::Refused),
+            "{endpoint}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(1), "{endpoint}");
     }
 }
 
