@@ -141,6 +141,9 @@ pub struct DevnetNode {
     pub config_path: PathBuf,
     /// The switch in front of its health endpoint (the registered endpoint).
     pub proxy: Proxy,
+    /// When set, the process starts with this open-file limit, soft and
+    /// hard (through util-linux `prlimit`), so that it cannot raise it.
+    pub open_file_limit: Option<u64>,
     child: Option<Child>,
     /// Every line the node process printed.
     pub log: Arc<Mutex<Vec<String>>>,
@@ -369,6 +372,7 @@ impl Devnet {
                 config,
                 config_path,
                 proxy,
+                open_file_limit: None,
                 child: None,
                 log: Arc::new(Mutex::new(Vec::new())),
             });
@@ -448,7 +452,17 @@ impl Devnet {
     pub fn start_node(&mut self, i: usize) -> eyre::Result<()> {
         let echo = self.options.echo_logs;
         let node = &mut self.nodes[i];
-        let mut child = Command::new(&self.options.binary)
+        let mut command = match node.open_file_limit {
+            Some(limit) => {
+                let mut c = Command::new("prlimit");
+                c.arg(format!("--nofile={limit}:{limit}"))
+                    .arg("--")
+                    .arg(&self.options.binary);
+                c
+            }
+            None => Command::new(&self.options.binary),
+        };
+        let mut child = command
             .arg("node")
             .arg("--config")
             .arg(&node.config_path)

@@ -24,6 +24,8 @@ pub mod codes {
     pub const BLOCK_OUT_OF_RANGE: i64 = -32000;
     /// The block is in range but was not seen within the wait bound.
     pub const BLOCK_UNAVAILABLE: i64 = -32001;
+    /// Too many calls are being answered at once.
+    pub const BUSY: i64 = -32002;
 }
 
 /// A JSON-RPC error object plus the id to answer with.

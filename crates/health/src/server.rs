@@ -59,6 +59,10 @@ pub struct ServerConfig {
     pub chain_id: Option<u64>,
     /// Connection caps and HTTP timeouts ([`serve`](crate::serve)).
     pub limits: ServeLimits,
+    /// `healthcheck` calls being answered at once, all clients together;
+    /// beyond, a call is refused at once with -32002 (busy) instead of
+    /// queueing chain work.
+    pub max_in_flight: usize,
 }
 
 impl Default for ServerConfig {
@@ -72,6 +76,7 @@ impl Default for ServerConfig {
             request_timeout: Duration::from_secs(3),
             chain_id: None,
             limits: ServeLimits::default(),
+            max_in_flight: 64,
         }
     }
 }
@@ -107,6 +112,7 @@ struct Inner<S> {
     config: ServerConfig,
     cache: Mutex<BTreeMap<u64, HealthProof>>,
     limiter: Option<RateLimiter>,
+    in_flight: tokio::sync::Semaphore,
 }
 
 impl<S> Clone for HealthServer<S> {
@@ -133,6 +139,9 @@ impl<S: BlockSource> HealthServer<S> {
             return Err(Error::InvalidConfig("max_body_bytes must not be zero"));
         }
         config.limits.validate().map_err(Error::InvalidConfig)?;
+        if config.max_in_flight == 0 {
+            return Err(Error::InvalidConfig("max_in_flight must not be zero"));
+        }
         if config.poll_interval.is_zero() {
             return Err(Error::InvalidConfig("poll_interval must not be zero"));
         }
@@ -147,12 +156,14 @@ impl<S: BlockSource> HealthServer<S> {
             }
         }
         let limiter = config.rate_limit.map(RateLimiter::new);
+        let config_in_flight = config.max_in_flight;
         let inner = Inner {
             source,
             signer,
             config,
             cache: Mutex::new(BTreeMap::new()),
             limiter,
+            in_flight: tokio::sync::Semaphore::new(config_in_flight),
         };
         Ok(Self {
             inner: Arc::new(inner),
@@ -361,6 +372,13 @@ impl<S: BlockSource> Inner<S> {
                 })
             }
             Method::Healthcheck(block) => block,
+        };
+        let Ok(_slot) = self.in_flight.try_acquire() else {
+            debug!(target: "health", %client, block, "busy");
+            return Some(error_response(
+                id,
+                &RpcError::new(codes::BUSY, "server busy; retry later"),
+            ));
         };
         Some(match self.answer(block).await {
             Ok(proof) => {

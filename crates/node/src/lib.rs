@@ -5,6 +5,7 @@
 pub mod api;
 pub mod config;
 pub mod epoch;
+mod health_source;
 mod node;
 pub mod reader;
 mod run;

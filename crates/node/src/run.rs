@@ -2,6 +2,7 @@
 
 use crate::{
     api::{self, ApiState, Status},
+    health_source::FollowerSource,
     node::{Event, Node},
     reader::Reader,
     NodeConfig,
@@ -109,7 +110,9 @@ pub async fn run_until(config: NodeConfig, shutdown: impl Future<Output = ()>) -
         .install_recorder()
         .wrap_err("cannot install the metrics recorder")?;
 
-    // Health endpoint.
+    // Health endpoint, answering from the follower's head (§7.3).
+    let status = Arc::new(RwLock::new(Status::default()));
+    let block_source = FollowerSource::new(Arc::clone(&status), block_source);
     let health = HealthServer::new(
         block_source,
         signer.clone(),
@@ -149,7 +152,6 @@ pub async fn run_until(config: NodeConfig, shutdown: impl Future<Output = ()>) -
     info!(peer_id = %p2p.local_peer_id(), addrs = ?p2p.listen_addrs().await?, "p2p listening");
 
     // Read API and metrics.
-    let status = Arc::new(RwLock::new(Status::default()));
     let api_listener = TcpListener::bind(config.api_listen)
         .await
         .wrap_err_with(|| format!("cannot listen on {}", config.api_listen))?;

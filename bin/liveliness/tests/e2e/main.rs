@@ -2,6 +2,7 @@
 //! HTTP health endpoints and libp2p gossip on 127.0.0.1. Each test runs its
 //! own devnet.
 
+mod attacks;
 mod scenarios;
 
 use liveliness_devnet::{Devnet, DevnetOptions, Standing};

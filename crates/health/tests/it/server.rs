@@ -256,6 +256,17 @@ fn refuses_unworkable_config() {
             }),
             ..ServerConfig::default()
         },
+        ServerConfig {
+            max_in_flight: 0,
+            ..ServerConfig::default()
+        },
+        ServerConfig {
+            limits: liveliness_health::ServeLimits {
+                max_connections: 0,
+                ..Default::default()
+            },
+            ..ServerConfig::default()
+        },
     ];
     for config in bad {
         assert!(HealthServer::new(Arc::clone(&source), key(1), config).is_err());
@@ -332,4 +343,28 @@ async fn every_call_of_a_batch_costs_a_token() {
     assert_eq!(status, 200, "4 of 5 tokens");
     let (status, _) = post(&url, batch).await;
     assert_eq!(status, 429, "the 5th token and no more");
+}
+
+#[tokio::test]
+async fn calls_in_flight_are_capped() {
+    let (url, source) = server(ServerConfig {
+        max_in_flight: 1,
+        ..ServerConfig::default()
+    })
+    .await;
+    // The next block does not come: this call holds the one slot for 1 s.
+    let waiting = tokio::spawn({
+        let url = url.clone();
+        async move { post(&url, healthcheck(HEAD + 1)).await }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (status, answer) = post(&url, healthcheck(HEAD)).await;
+    assert_eq!(status, 200);
+    assert_eq!(error_code(&answer), codes::BUSY);
+    let (_, first) = waiting.await.unwrap();
+    assert_eq!(error_code(&first), codes::BLOCK_UNAVAILABLE);
+    // The slot is free again.
+    let (_, answer) = post(&url, healthcheck(HEAD)).await;
+    assert_eq!(proof_of(&answer).block_number, HEAD);
+    drop(source);
 }
