@@ -18,6 +18,9 @@ pub fn anvil_path() -> PathBuf {
     PathBuf::from("anvil")
 }
 
+/// How long a test waits for anvil to start listening.
+pub const ANVIL_START_TIMEOUT_MS: u64 = 60_000;
+
 /// Starts anvil on 127.0.0.1 with a port the OS picks, the Prague hardfork
 /// (the contracts' pinned EVM version), instant mining and `accounts`
 /// pre-funded accounts.
@@ -29,6 +32,9 @@ pub fn spawn_anvil(accounts: u32) -> AnvilInstance {
         .host("127.0.0.1")
         .args(["--hardfork", "prague", "--accounts", &accounts.to_string()])
         .args(["--gas-limit", "100000000"])
+        // A loaded 2-core CI machine can take well over alloy's default 10 s
+        // to start anvil with a hundred funded accounts.
+        .timeout(ANVIL_START_TIMEOUT_MS)
         .try_spawn()
         .unwrap_or_else(|e| {
             panic!(

@@ -258,6 +258,9 @@ impl Devnet {
             .block_time(options.block_time)
             .args(["--hardfork", "prague", "--accounts", &accounts.to_string()])
             .args(["--gas-limit", "100000000"])
+            // Well past alloy's 10 s default: a busy 2-core machine can be slow
+            // to start anvil with many funded accounts.
+            .timeout(60_000)
             .try_spawn()
             .wrap_err_with(|| {
                 format!(

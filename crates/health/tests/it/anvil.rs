@@ -27,6 +27,7 @@ async fn serves_proofs_for_an_anvil_chain() {
     let anvil = Anvil::at(anvil_path())
         .host("127.0.0.1")
         .args(["--accounts", "1"])
+        .timeout(60_000)
         .try_spawn()
         .unwrap_or_else(|e| panic!("cannot start anvil at {} ({e})", anvil_path().display()));
     let provider = ProviderBuilder::new().connect_http(anvil.endpoint_url());
