@@ -87,7 +87,7 @@ struct OperatorRow {
 fn internal(e: impl std::fmt::Display) -> Response {
     (
         StatusCode::BAD_GATEWAY,
-        Json(serde_json::json!({ "error": e.to_string() })),
+        Json(serde_json::json!({ "error": crate::redact::redact_urls(&e.to_string()) })),
     )
         .into_response()
 }

@@ -8,6 +8,7 @@ pub mod epoch;
 mod health_source;
 mod node;
 pub mod reader;
+pub mod redact;
 mod run;
 pub mod wire;
 

@@ -83,6 +83,8 @@ pub(crate) enum Event {
         task_hash: B256,
         disputes: Vec<DisputeEntry>,
         could_not_check: Option<LocalFault>,
+        /// What the re-checks found, to be remembered for the epoch.
+        rechecks: Vec<(Address, Option<[u8; 65]>)>,
     },
     /// A submission attempt ended.
     Submitted {
@@ -120,6 +122,13 @@ struct EpochState {
     certified: Option<B256>,
     loaded_at: Instant,
     summarized: bool,
+    /// Re-check results of this epoch by operator: the proof signature when
+    /// its endpoint answered, `None` when it failed. Undetermined results are
+    /// not kept. However many tasks name an operator, it is re-checked once.
+    rechecked: HashMap<Address, Option<[u8; 65]>>,
+    /// `(round, performer)` pairs for which two different signed tasks were
+    /// seen; their evidence is stored and further tasks are dropped unread.
+    equivocated: BTreeSet<(u64, Address)>,
 }
 
 /// The node.
@@ -304,6 +313,8 @@ impl Node {
                 certified: None,
                 loaded_at: Instant::now(),
                 summarized: false,
+                rechecked: HashMap::new(),
+                equivocated: BTreeSet::new(),
             },
         );
         self.restore_epoch(b).await;
@@ -578,7 +589,9 @@ impl Node {
                         );
                         if w.1.is_none() && proof.verify(e.operator, view.block, view.hash).is_ok()
                         {
-                            w.1 = Some(*proof_signature);
+                            // Documents carry v = 27 or 28 only.
+                            w.1 =
+                                Some(liveliness_primitives::canonical_signature(*proof_signature));
                         }
                     }
                 }
@@ -683,7 +696,11 @@ impl Node {
                 task_hash,
                 disputes,
                 could_not_check,
+                rechecks,
             } => {
+                if let Some(e) = self.epochs.get_mut(&epoch) {
+                    e.rechecked.extend(rechecks);
+                }
                 self.on_judged(epoch, task_hash, disputes, could_not_check)
                     .await
             }
@@ -870,6 +887,41 @@ impl Node {
             }
             _ => {}
         }
+        // One signed task per (epoch, round, performer): a second, different
+        // one is equivocation. The first such pair is kept as evidence and
+        // forwarded once; anything further is dropped unread.
+        let performer = msg.document.performer;
+        if signed_by_performer(&judged) {
+            let earlier = epoch
+                .tasks
+                .iter()
+                .find(|(_, t)| {
+                    t.msg.document.performer == performer && t.msg.document.round == round
+                })
+                .map(|(h, t)| (*h, Message::Task(t.msg.clone()).encode()));
+            if let Some((earlier_hash, earlier_bytes)) = earlier {
+                if !epoch.equivocated.insert((round, performer)) {
+                    return Verdict::Ignore;
+                }
+                warn!(epoch = epoch.view.number, round, %performer, first = %earlier_hash, second = %task_hash, "performer signed two different tasks for one round: keeping the evidence");
+                metrics::counter!("liveliness_equivocations_total", "kind" => "task").increment(1);
+                let mut evidence = Vec::with_capacity(8 + earlier_bytes.len());
+                let second = Message::Task(msg).encode();
+                for part in [&earlier_bytes, &second] {
+                    evidence.extend_from_slice(
+                        &u32::try_from(part.len()).unwrap_or(u32::MAX).to_be_bytes(),
+                    );
+                    evidence.extend_from_slice(part);
+                }
+                if let Err(e) = self
+                    .store
+                    .set_meta(&equivocation_key(b, round, performer), &evidence)
+                {
+                    warn!(error = %e, "cannot store the equivocation evidence");
+                }
+                return Verdict::Accept;
+            }
+        }
         // A task restored from the store was seen in its round at the latest.
         let seen_at = match source {
             Source::Restored => epoch.view.round_start(round),
@@ -965,7 +1017,14 @@ impl Node {
         let round = msg.document.round;
         let opened = view.round_start(round);
         let mut disputes: Vec<DisputeEntry> = Vec::new();
+        // Operators already re-checked this epoch are not checked again.
+        let mut known: Vec<(Address, Option<[u8; 65]>)> = Vec::new();
         if let Some(epoch) = self.epochs.get(&view.block) {
+            for (_, address, _) in &unhealthy {
+                if let Some(result) = epoch.rechecked.get(address) {
+                    known.push((*address, *result));
+                }
+            }
             for missed in &msg.document.missed_performers {
                 let seen_in_time = (0..round).any(|r| {
                     view.performer(r).map(|o| o.address) == Some(*missed)
@@ -981,7 +1040,22 @@ impl Node {
         }
         let checker = self.checker.clone();
         let events = self.events.clone();
+        for (address, signature) in &known {
+            if let Some(proof_signature) = signature {
+                disputes.push(DisputeEntry {
+                    operator: *address,
+                    reason: DisputeReason::Reachable {
+                        proof_signature: *proof_signature,
+                    },
+                });
+            }
+        }
+        let unhealthy: Vec<_> = unhealthy
+            .into_iter()
+            .filter(|(_, address, _)| !known.iter().any(|(a, _)| a == address))
+            .collect();
         tokio::spawn(async move {
+            let mut rechecks: Vec<(Address, Option<[u8; 65]>)> = Vec::new();
             let requests: Vec<CheckRequest> = unhealthy
                 .iter()
                 .map(|(_, address, endpoint)| CheckRequest {
@@ -1010,18 +1084,24 @@ impl Node {
                 for (&i, outcome) in pending.iter().zip(outcomes) {
                     metrics::counter!("liveliness_checks_total", "outcome" => outcome.label(), "role" => "attester")
                         .increment(1);
+                    let address = unhealthy.get(i).map(|(_, a, _)| *a);
                     match outcome {
                         CheckOutcome::Healthy(proof) => {
-                            if let Some((_, address, _)) = unhealthy.get(i) {
+                            if let Some(address) = address {
+                                rechecks.push((address, Some(proof.signature)));
                                 disputes.push(DisputeEntry {
-                                    operator: *address,
+                                    operator: address,
                                     reason: DisputeReason::Reachable {
                                         proof_signature: proof.signature,
                                     },
                                 });
                             }
                         }
-                        CheckOutcome::Unhealthy(_) => {}
+                        CheckOutcome::Unhealthy(_) => {
+                            if let Some(address) = address {
+                                rechecks.push((address, None));
+                            }
+                        }
                         CheckOutcome::Undetermined(fault) => {
                             still.push(i);
                             could_not_check = Some(fault);
@@ -1041,6 +1121,7 @@ impl Node {
                     task_hash,
                     disputes,
                     could_not_check,
+                    rechecks,
                 })
                 .await;
         });
@@ -1513,6 +1594,24 @@ fn sign_task(
     TaskMsg::new(task_definition_id, sig.as_bytes(), document).map_err(|e| e.to_string())
 }
 
+/// Whether the task's signature was checked and is its performer's (so that
+/// two such tasks for one round are evidence against that performer).
+fn signed_by_performer<T>(judged: &Result<T, Result<Fault, Skip>>) -> bool {
+    !matches!(
+        judged,
+        Err(Ok(Fault::WrongDeployment { .. }
+            | Fault::BadSignature(_)
+            | Fault::WrongPerformer { .. }))
+            | Err(Err(_))
+    )
+}
+
+/// Where the evidence of a performer's two tasks for one round is kept:
+/// both task messages (§9.5), each prefixed with its length (u32, big-endian).
+pub(crate) fn equivocation_key(epoch_block: u64, round: u64, performer: Address) -> String {
+    format!("equivocation/task/{epoch_block}/{round}/{performer:#x}")
+}
+
 /// Store key marking that this node published an amended task for
 /// `(epoch, round)`.
 fn amended_key(view: &EpochView, round: u64) -> String {
@@ -1674,7 +1773,7 @@ async fn submit(store: &Store, reader: &Reader, cert: &Certificate, epoch: u64) 
             Attempt::Settled
         }
         Err(e) => {
-            warn!(epoch, %task_hash, error = %e, "submission failed; will retry");
+            warn!(epoch, %task_hash, error = %crate::redact::redact_urls(&e.to_string()), "submission failed; will retry");
             metrics::counter!("liveliness_submissions_total", "outcome" => "failed").increment(1);
             // Released only when nothing went out; a sent transaction stays
             // recorded and is looked up on the next attempt.

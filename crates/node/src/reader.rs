@@ -85,7 +85,7 @@ impl Reader {
             match f(self.provider().clone()).await {
                 Ok(v) => return Ok(v),
                 Err(e) => {
-                    last = e.to_string();
+                    last = crate::redact::redact_urls(&e.to_string());
                     warn!(what, attempt, error = %last, "chain read failed; retrying");
                     metrics::counter!("liveliness_rpc_errors_total").increment(1);
                     self.current.fetch_add(1, Ordering::Relaxed);

@@ -5,6 +5,7 @@ use crate::{
     health_source::FollowerSource,
     node::{Event, Node},
     reader::Reader,
+    redact::redact_urls,
     NodeConfig,
 };
 use alloy::{
@@ -23,6 +24,10 @@ use std::{
 };
 use tokio::{net::TcpListener, sync::mpsc};
 use tracing::{info, warn};
+
+/// Bound on one RPC request, and on connecting to the RPC.
+const RPC_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+const RPC_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Most gossip messages handled in one batch.
 const MAX_INBOUND_BATCH: usize = 256;
@@ -87,10 +92,19 @@ pub async fn run_until(config: NodeConfig, shutdown: impl Future<Output = ()>) -
         .rpc_urls
         .iter()
         .map(|url| {
-            let url = url.parse().wrap_err_with(|| format!("bad rpc url {url}"))?;
+            let url = url
+                .parse()
+                .wrap_err_with(|| format!("bad rpc url {}", redact_urls(url)))?;
+            // Every request is bounded: a hung RPC fails over (§11.2)
+            // instead of freezing the node.
+            let http = reqwest::Client::builder()
+                .connect_timeout(RPC_CONNECT_TIMEOUT)
+                .timeout(RPC_REQUEST_TIMEOUT)
+                .build()
+                .wrap_err("cannot build the RPC client")?;
             Ok(ProviderBuilder::new()
                 .wallet(EthereumWallet::from(signer.clone()))
-                .connect_http(url)
+                .connect_reqwest(http, url)
                 .erased())
         })
         .collect::<eyre::Result<Vec<_>>>()?;

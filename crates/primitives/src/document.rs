@@ -178,6 +178,12 @@ impl Document {
             }
             if let Check::Healthy(proof) = &entry.check {
                 check_safe("blockNumber", proof.block_number)?;
+                if !matches!(proof.signature.get(64), Some(27 | 28)) {
+                    return Err(Error::InvalidEntry {
+                        operator_id: entry.operator_id,
+                        reason: EntryError::NonCanonicalSignature,
+                    });
+                }
             }
         }
         let ids: Vec<u64> = self.sample.iter().map(|e| e.operator_id).collect();
@@ -665,6 +671,37 @@ mod tests {
             d.validate(),
             Err(Error::InvalidEntry {
                 reason: EntryError::ZeroOperatorId,
+                ..
+            })
+        ));
+        // One signature, one encoding: v = 0/1 twins are refused.
+        let mut d = doc();
+        let Check::Healthy(proof) = &mut d.sample[0].check else {
+            panic!("entry 0 is healthy");
+        };
+        proof.signature[64] -= 27;
+        assert!(matches!(
+            d.validate(),
+            Err(Error::InvalidEntry {
+                reason: EntryError::NonCanonicalSignature,
+                ..
+            })
+        ));
+        let mut v = value();
+        let sig = v["sample"][0]["proof"]["signature"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let twin = format!(
+            "{}{:02x}",
+            &sig[..sig.len() - 2],
+            u8::from_str_radix(&sig[sig.len() - 2..], 16).unwrap() - 27
+        );
+        v["sample"][0]["proof"]["signature"] = twin.into();
+        assert!(matches!(
+            reparse(v),
+            Err(Error::InvalidEntry {
+                reason: EntryError::NonCanonicalSignature,
                 ..
             })
         ));

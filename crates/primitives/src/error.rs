@@ -135,6 +135,11 @@ pub enum EntryError {
     /// The same operator address appears in two entries.
     #[error("operator address listed twice")]
     DuplicateAddress,
+    /// A healthy entry's proof signature has `v` other than 27 or 28 (one
+    /// signature, one encoding: otherwise each healthy entry would give a
+    /// performer two documents).
+    #[error("proof signature v must be 27 or 28")]
+    NonCanonicalSignature,
 }
 
 /// Why a health proof is rejected: a fixed set of reasons, never the

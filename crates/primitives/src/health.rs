@@ -35,6 +35,17 @@ pub fn health_signing_hash(block_hash: B256) -> B256 {
     sig::personal_hash(&health_message(block_hash))
 }
 
+/// `signature` with `v` in the form documents carry, 27 or 28 (0 and 1 are
+/// the same signatures written the other way).
+pub fn canonical_signature(mut signature: [u8; 65]) -> [u8; 65] {
+    if let Some(v) = signature.get_mut(64) {
+        if *v < 2 {
+            *v = v.saturating_add(27);
+        }
+    }
+    signature
+}
+
 impl HealthProof {
     /// Assembles a proof from a signature produced elsewhere (by a signer
     /// over [`health_message`] with `personal_sign`).
@@ -118,7 +129,8 @@ impl HealthAnswer {
     /// The proof this answer gives for the block `asked`: its own
     /// `blockNumber` must be `asked` when present ([`ProofError::WrongBlock`]
     /// otherwise); when absent the block is the one asked for, which the
-    /// signature does not cover but the block hash pins.
+    /// signature does not cover but the block hash pins. A signature with
+    /// `v` = 0 or 1 is rewritten with 27 or 28 ([`canonical_signature`]).
     pub fn into_proof(self, asked: u64) -> Result<HealthProof, ProofError> {
         match self.block_number {
             Some(n) if n != asked => Err(ProofError::WrongBlock),
@@ -126,7 +138,7 @@ impl HealthAnswer {
                 self.address,
                 asked,
                 self.block_hash,
-                self.signature,
+                canonical_signature(self.signature),
             )),
         }
     }
@@ -329,6 +341,16 @@ mod tests {
             assert_eq!(got, p);
             got.verify(ANVIL0_ADDRESS, 120, HASH).unwrap();
         }
+    }
+
+    #[test]
+    fn answer_signatures_come_out_canonical() {
+        let p = proof();
+        let mut answer = HealthAnswer::from_proof(&p);
+        answer.signature[64] -= 27;
+        let got = answer.into_proof(120).unwrap();
+        assert_eq!(got, p, "v = 0/1 becomes 27/28");
+        assert_eq!(canonical_signature(p.signature), p.signature);
     }
 
     #[test]

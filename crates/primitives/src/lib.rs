@@ -64,6 +64,8 @@ pub use epoch::{
     round_start, sample, OperatorId, OperatorRef,
 };
 pub use error::{EntryError, Error, ProofError, Result};
-pub use health::{health_message, health_signing_hash, HealthAnswer, HealthProof};
+pub use health::{
+    canonical_signature, health_message, health_signing_hash, HealthAnswer, HealthProof,
+};
 pub use task::{pop_message, TaskInfo};
 pub use task_data::TaskData;
