@@ -347,6 +347,7 @@ impl Devnet {
                 .collect();
             let config = NodeConfig {
                 rpc_urls: vec![rpc_url.clone()],
+                rpc_ca_file: None,
                 attestation_center: deployment.attestation_center,
                 registry: deployment.registry,
                 data_dir: dir.join("data"),

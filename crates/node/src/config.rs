@@ -12,6 +12,10 @@ pub struct NodeConfig {
     /// JSON-RPC URLs of the chain; the first that answers is used, the others
     /// are tried in turn on faults.
     pub rpc_urls: Vec<String>,
+    /// PEM file of certificates trusted for `https://` RPC URLs besides the
+    /// system's roots (an RPC behind a private CA).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rpc_ca_file: Option<PathBuf>,
     /// The AttestationCenter.
     pub attestation_center: Address,
     /// The LivelinessRegistry.
@@ -161,10 +165,12 @@ impl NodeConfig {
         if self.rpc_urls.is_empty() {
             return Err(ConfigError::Invalid("rpc_urls is empty".into()));
         }
-        for url in &self.rpc_urls {
+        for (i, url) in self.rpc_urls.iter().enumerate() {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
+                // The URL itself is not quoted: it may carry an API key.
+                let scheme = url.split_once("://").map_or("none", |(s, _)| s);
                 return Err(ConfigError::Invalid(format!(
-                    "rpc url {url:?} is not http(s)"
+                    "rpc_urls[{i}] is not http(s) (scheme {scheme:?})"
                 )));
             }
         }

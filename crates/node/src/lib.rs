@@ -9,6 +9,7 @@ mod health_source;
 mod node;
 pub mod reader;
 pub mod redact;
+pub mod rpc;
 mod run;
 pub mod wire;
 

@@ -25,10 +25,6 @@ use std::{
 use tokio::{net::TcpListener, sync::mpsc};
 use tracing::{info, warn};
 
-/// Bound on one RPC request, and on connecting to the RPC.
-const RPC_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
-const RPC_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
-
 /// Most gossip messages handled in one batch.
 const MAX_INBOUND_BATCH: usize = 256;
 
@@ -95,13 +91,7 @@ pub async fn run_until(config: NodeConfig, shutdown: impl Future<Output = ()>) -
             let url = url
                 .parse()
                 .wrap_err_with(|| format!("bad rpc url {}", redact_urls(url)))?;
-            // Every request is bounded: a hung RPC fails over (§11.2)
-            // instead of freezing the node.
-            let http = reqwest::Client::builder()
-                .connect_timeout(RPC_CONNECT_TIMEOUT)
-                .timeout(RPC_REQUEST_TIMEOUT)
-                .build()
-                .wrap_err("cannot build the RPC client")?;
+            let http = crate::rpc::http_client(config.rpc_ca_file.as_deref())?;
             Ok(ProviderBuilder::new()
                 .wallet(EthereumWallet::from(signer.clone()))
                 .connect_reqwest(http, url)
