@@ -17,8 +17,8 @@ use crate::{
     },
     tables::{
         CERTIFICATES, DISPUTES, DOCUMENTS, EPOCHS, HEALTH, HEALTH_BY_EPOCH, META, OWN_VOTES,
-        OWN_VOTE_BY_TASK, RUN_KEY, SCHEMA, SCHEMA_VERSION, SCHEMA_VERSION_KEY, SUBMISSIONS, TASKS,
-        TASKS_BY_ROUND, VOTES,
+        OWN_VOTES_SIGNED, OWN_VOTE_BY_TASK, RUN_KEY, SCHEMA, SCHEMA_VERSION, SCHEMA_VERSION_KEY,
+        SUBMISSIONS, TASKS, TASKS_BY_ROUND, VOTES,
     },
 };
 
@@ -92,6 +92,7 @@ impl Store {
         txn.open_table(TASKS_BY_ROUND)?;
         txn.open_table(OWN_VOTES)?;
         txn.open_table(OWN_VOTE_BY_TASK)?;
+        txn.open_table(OWN_VOTES_SIGNED)?;
         txn.open_table(VOTES)?;
         txn.open_table(DISPUTES)?;
         txn.open_table(CERTIFICATES)?;
@@ -183,72 +184,63 @@ impl Store {
 
     /// Removes, in one transaction, the epoch at `epoch_block` and
     /// everything keyed by it: its tasks with their votes, disputes and
-    /// submissions, the node's own votes in it, its certificate and its
+    /// submissions, the node's own vote slots in it, its certificate and its
     /// health observations. Used when the epoch block is reorged away, so
     /// that the node may act on the new block at the same height.
     ///
-    /// Documents (content-addressed) and votes or disputes for tasks the
-    /// store never saw are kept.
+    /// Documents (content-addressed), votes or disputes for tasks the store
+    /// never saw, and the record of every own vote signed (see
+    /// [`record_own_vote`](Self::record_own_vote)) are kept.
     pub fn drop_epoch(&self, epoch_block: u64) -> Result<DroppedEpoch> {
+        self.write(|txn| Ok(Tx::Commit(drop_epoch_in(txn, epoch_block)?.0)))
+    }
+
+    /// Removes an epoch the protocol can no longer use (older than the
+    /// retention window), in one transaction: everything
+    /// [`drop_epoch`](Self::drop_epoch) removes, and also the record of own
+    /// votes signed for its tasks, the `documents` given (the CIDs of its
+    /// tasks' documents, which the caller decodes) and the meta values whose
+    /// key starts with one of `meta_prefixes`.
+    pub fn prune_epoch(
+        &self,
+        epoch_block: u64,
+        documents: &[String],
+        meta_prefixes: &[String],
+    ) -> Result<DroppedEpoch> {
         self.write(|txn| {
-            let mut dropped = DroppedEpoch {
-                epoch: txn.open_table(EPOCHS)?.remove(epoch_block)?.is_some(),
-                certificate: txn.open_table(CERTIFICATES)?.remove(epoch_block)?.is_some(),
-                ..DroppedEpoch::default()
-            };
-
-            let mut index = txn.open_table(TASKS_BY_ROUND)?;
-            let mut tasks = txn.open_table(TASKS)?;
-            let mut votes = txn.open_table(VOTES)?;
-            let mut disputes = txn.open_table(DISPUTES)?;
-            let mut submissions = txn.open_table(SUBMISSIONS)?;
-            let task_keys = keys(
-                index.range((epoch_block, 0, HASH_MIN)..=(epoch_block, u32::MAX, HASH_MAX))?,
-                |key| key,
-            )?;
-            for key in task_keys {
-                let (_, _, hash) = key;
-                index.remove(key)?;
-                dropped.tasks = dropped.tasks.saturating_add(removed(tasks.remove(hash)?));
-                dropped.votes = dropped
-                    .votes
-                    .saturating_add(remove_by_operator(&mut votes, hash)?);
-                dropped.disputes = dropped
-                    .disputes
-                    .saturating_add(remove_by_operator(&mut disputes, hash)?);
-                dropped.submissions = dropped
-                    .submissions
-                    .saturating_add(removed(submissions.remove(hash)?));
+            let (dropped, task_hashes) = drop_epoch_in(txn, epoch_block)?;
+            let mut signed = txn.open_table(OWN_VOTES_SIGNED)?;
+            for hash in task_hashes {
+                signed.remove(hash)?;
             }
-
-            let mut own_votes = txn.open_table(OWN_VOTES)?;
-            let mut own_vote_by_task = txn.open_table(OWN_VOTE_BY_TASK)?;
-            let own_keys = keys(
-                own_votes.range((epoch_block, 0)..=(epoch_block, u32::MAX))?,
-                |key| key,
-            )?;
-            for key in own_keys {
-                if let Some(value) = own_votes.remove(key)? {
-                    let vote = OwnVoteRecord::decode(value.value())?;
-                    own_vote_by_task.remove(vote.task_hash.0)?;
-                    dropped.own_votes = dropped.own_votes.saturating_add(1);
+            let mut table = txn.open_table(DOCUMENTS)?;
+            for cid in documents {
+                table.remove(cid.as_str())?;
+            }
+            let mut meta = txn.open_table(META)?;
+            for prefix in meta_prefixes {
+                let doomed: Vec<String> = meta
+                    .range::<&str>(prefix.as_str()..)?
+                    .map(|e| e.map(|(k, _)| k.value().to_owned()))
+                    .take_while(|k| k.as_ref().map_or(true, |k| k.starts_with(prefix.as_str())))
+                    .collect::<std::result::Result<_, _>>()?;
+                for key in doomed {
+                    meta.remove(key.as_str())?;
                 }
             }
-
-            let mut health = txn.open_table(HEALTH)?;
-            let mut health_by_epoch = txn.open_table(HEALTH_BY_EPOCH)?;
-            let health_keys = keys(
-                health_by_epoch.range((epoch_block, ADDRESS_MIN)..=(epoch_block, ADDRESS_MAX))?,
-                |key| key,
-            )?;
-            for key in health_keys {
-                let (_, operator) = key;
-                health_by_epoch.remove(key)?;
-                dropped.health = dropped
-                    .health
-                    .saturating_add(removed(health.remove((operator, epoch_block))?));
-            }
             Ok(Tx::Commit(dropped))
+        })
+    }
+
+    /// The epoch blocks stored below `before`, oldest first, at most
+    /// `limit`.
+    pub fn epochs_before(&self, before: u64, limit: usize) -> Result<Vec<u64>> {
+        self.read(|txn| {
+            txn.open_table(EPOCHS)?
+                .range(..before)?
+                .take(limit)
+                .map(|e| Ok(e?.0.value()))
+                .collect()
         })
     }
 
@@ -377,12 +369,13 @@ impl Store {
     // ---- own votes ------------------------------------------------------
 
     /// Records the node's own vote, atomically enforcing that the node votes
-    /// at most once per task and for at most one task per
-    /// `(epoch_block, round)`.
+    /// at most once per task, ever, and for at most one task per
+    /// `(epoch_block, round)` of the epoch block it holds.
     ///
     /// Returns [`OwnVote::Recorded`] if the vote was stored, or
-    /// [`OwnVote::AlreadyVoted`] with the vote stored earlier (for this task
-    /// or this round) and stores nothing. Sign the vote before calling, and
+    /// [`OwnVote::AlreadyVoted`] with the vote stored earlier (for this task,
+    /// even in an epoch since dropped by [`drop_epoch`](Self::drop_epoch), or
+    /// for this round) and stores nothing. Sign the vote before calling, and
     /// gossip only what this returns.
     pub fn record_own_vote(
         &self,
@@ -401,6 +394,10 @@ impl Store {
         self.write(|txn| {
             let mut own_votes = txn.open_table(OWN_VOTES)?;
             let mut by_task = txn.open_table(OWN_VOTE_BY_TASK)?;
+            let mut signed = txn.open_table(OWN_VOTES_SIGNED)?;
+            if let Some(previous) = load::<_, OwnVoteRecord, _>(&signed, task_hash.0)? {
+                return Ok(Tx::Abort(OwnVote::AlreadyVoted(previous)));
+            }
             if let Some(slot) = by_task.get(task_hash.0)?.map(|v| v.value()) {
                 let previous =
                     load::<_, OwnVoteRecord, _>(&own_votes, slot)?.ok_or(Error::DanglingIndex {
@@ -414,6 +411,7 @@ impl Store {
             }
             own_votes.insert((epoch_block, round), value.as_slice())?;
             by_task.insert(task_hash.0, (epoch_block, round))?;
+            signed.insert(task_hash.0, value.as_slice())?;
             Ok(Tx::Commit(OwnVote::Recorded))
         })
     }
@@ -762,6 +760,94 @@ impl Store {
     pub fn meta(&self, key: &str) -> Result<Option<Vec<u8>>> {
         self.read(|txn| Ok(load::<_, Blob, _>(&txn.open_table(META)?, key)?.map(|b| b.0)))
     }
+
+    /// Up to `limit` values whose key starts with `prefix`, in key order.
+    pub fn meta_with_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>> {
+        self.read(|txn| {
+            let table = txn.open_table(META)?;
+            let mut out = Vec::new();
+            for entry in table.range::<&str>(prefix..)? {
+                if out.len() >= limit {
+                    break;
+                }
+                let (key, value) = entry?;
+                let key = key.value();
+                if !key.starts_with(prefix) {
+                    break;
+                }
+                out.push((key.to_owned(), Blob::decode(value.value())?.0));
+            }
+            Ok(out)
+        })
+    }
+}
+
+/// [`Store::drop_epoch`] inside `txn`; also returns the hashes of the tasks
+/// it removed.
+fn drop_epoch_in(
+    txn: &WriteTransaction,
+    epoch_block: u64,
+) -> Result<(DroppedEpoch, Vec<[u8; 32]>)> {
+    let mut dropped = DroppedEpoch {
+        epoch: txn.open_table(EPOCHS)?.remove(epoch_block)?.is_some(),
+        certificate: txn.open_table(CERTIFICATES)?.remove(epoch_block)?.is_some(),
+        ..DroppedEpoch::default()
+    };
+
+    let mut index = txn.open_table(TASKS_BY_ROUND)?;
+    let mut tasks = txn.open_table(TASKS)?;
+    let mut votes = txn.open_table(VOTES)?;
+    let mut disputes = txn.open_table(DISPUTES)?;
+    let mut submissions = txn.open_table(SUBMISSIONS)?;
+    let task_keys = keys(
+        index.range((epoch_block, 0, HASH_MIN)..=(epoch_block, u32::MAX, HASH_MAX))?,
+        |key| key,
+    )?;
+    let mut task_hashes = Vec::with_capacity(task_keys.len());
+    for key in task_keys {
+        let (_, _, hash) = key;
+        task_hashes.push(hash);
+        index.remove(key)?;
+        dropped.tasks = dropped.tasks.saturating_add(removed(tasks.remove(hash)?));
+        dropped.votes = dropped
+            .votes
+            .saturating_add(remove_by_operator(&mut votes, hash)?);
+        dropped.disputes = dropped
+            .disputes
+            .saturating_add(remove_by_operator(&mut disputes, hash)?);
+        dropped.submissions = dropped
+            .submissions
+            .saturating_add(removed(submissions.remove(hash)?));
+    }
+
+    let mut own_votes = txn.open_table(OWN_VOTES)?;
+    let mut own_vote_by_task = txn.open_table(OWN_VOTE_BY_TASK)?;
+    let own_keys = keys(
+        own_votes.range((epoch_block, 0)..=(epoch_block, u32::MAX))?,
+        |key| key,
+    )?;
+    for key in own_keys {
+        if let Some(value) = own_votes.remove(key)? {
+            let vote = OwnVoteRecord::decode(value.value())?;
+            own_vote_by_task.remove(vote.task_hash.0)?;
+            dropped.own_votes = dropped.own_votes.saturating_add(1);
+        }
+    }
+
+    let mut health = txn.open_table(HEALTH)?;
+    let mut health_by_epoch = txn.open_table(HEALTH_BY_EPOCH)?;
+    let health_keys = keys(
+        health_by_epoch.range((epoch_block, ADDRESS_MIN)..=(epoch_block, ADDRESS_MAX))?,
+        |key| key,
+    )?;
+    for key in health_keys {
+        let (_, operator) = key;
+        health_by_epoch.remove(key)?;
+        dropped.health = dropped
+            .health
+            .saturating_add(removed(health.remove((operator, epoch_block))?));
+    }
+    Ok((dropped, task_hashes))
 }
 
 /// A table keyed by `(task_hash, operator_id)`: [`VOTES`] or [`DISPUTES`].

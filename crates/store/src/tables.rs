@@ -38,6 +38,12 @@ pub(crate) const OWN_VOTES: TableDefinition<'_, (u64, u32), &[u8]> =
 pub(crate) const OWN_VOTE_BY_TASK: TableDefinition<'_, [u8; 32], (u64, u32)> =
     TableDefinition::new("own_vote_by_task");
 
+/// `task_hash -> OwnVoteRecord`: every own vote ever signed, never removed
+/// (not even when its epoch is reorged away), so that a task that comes back
+/// gets the same vote again and never the opposite one.
+pub(crate) const OWN_VOTES_SIGNED: TableDefinition<'_, [u8; 32], &[u8]> =
+    TableDefinition::new("own_votes_signed");
+
 /// `(task_hash, operator_id) -> VoteRecord`.
 pub(crate) const VOTES: TableDefinition<'_, ([u8; 32], u64), &[u8]> = TableDefinition::new("votes");
 

@@ -118,3 +118,86 @@ fn drop_epoch_removes_everything_keyed_by_it() -> eyre::Result<()> {
     ));
     Ok(())
 }
+
+/// A reorg that is undone (or a block the RPC briefly failed to return)
+/// brings a task back: the node's vote on it is the one it signed before,
+/// never a new one, so it cannot sign both outcomes of one task.
+#[test]
+fn a_dropped_epochs_own_votes_stay_signed() -> eyre::Result<()> {
+    use liveliness_store::OwnVote;
+    let f = Fixture::new();
+    f.store.put_epoch(100, hash(1), b"fork a")?;
+    f.store.put_task(hash(10), 100, 0, addr(1), b"task a")?;
+    assert!(matches!(
+        f.store.record_own_vote(100, 0, hash(10), b"approve a")?,
+        OwnVote::Recorded
+    ));
+
+    // Fork b replaces a at the same height: a new vote in round 0 is fine.
+    f.store.drop_epoch(100)?;
+    f.store.put_epoch(100, hash(2), b"fork b")?;
+    f.store.put_task(hash(20), 100, 0, addr(1), b"task b")?;
+    assert!(matches!(
+        f.store.record_own_vote(100, 0, hash(20), b"vote b")?,
+        OwnVote::Recorded
+    ));
+
+    // Fork a comes back: its task gets the vote signed the first time.
+    f.store.drop_epoch(100)?;
+    f.store.put_epoch(100, hash(1), b"fork a")?;
+    f.store.put_task(hash(10), 100, 0, addr(1), b"task a")?;
+    match f.store.record_own_vote(100, 0, hash(10), b"reject a")? {
+        OwnVote::AlreadyVoted(earlier) => {
+            assert_eq!(earlier.task_hash, hash(10));
+            assert_eq!(earlier.bytes, b"approve a");
+        }
+        OwnVote::Recorded => panic!("a second vote on one task was recorded"),
+    }
+    // And it survives a restart.
+    let f = f.reopen();
+    assert!(matches!(
+        f.store.record_own_vote(100, 0, hash(10), b"reject a")?,
+        OwnVote::AlreadyVoted(_)
+    ));
+    Ok(())
+}
+
+/// Retention: an old epoch goes with its documents, its record of own votes
+/// signed and its meta values; newer epochs stay whole.
+#[test]
+fn prune_epoch_removes_what_the_protocol_no_longer_uses() -> eyre::Result<()> {
+    use liveliness_store::OwnVote;
+    let f = Fixture::new();
+    fill(&f, 100, 10)?;
+    fill(&f, 200, 20)?;
+    f.store.put_document("bdoc100", b"doc of 100")?;
+    f.store.put_document("bdoc200", b"doc of 200")?;
+    f.store.set_meta("equivocation/task/100/0/0xaa", b"e100")?;
+    f.store.set_meta("equivocation/task/200/0/0xaa", b"e200")?;
+    assert_eq!(f.store.epochs_before(201, 10)?, [100, 200]);
+    assert_eq!(f.store.epochs_before(200, 10)?, [100]);
+    assert_eq!(f.store.epochs_before(201, 1)?, [100]);
+
+    let dropped = f.store.prune_epoch(
+        100,
+        &["bdoc100".to_owned()],
+        &["equivocation/task/100/".to_owned()],
+    )?;
+    assert!(dropped.epoch && dropped.tasks == 2 && dropped.own_votes == 1);
+    assert_eq!(f.store.epochs_before(u64::MAX, 10)?, [200]);
+    assert_eq!(f.store.document("bdoc100")?, None);
+    assert!(f.store.document("bdoc200")?.is_some());
+    assert_eq!(f.store.meta("equivocation/task/100/0/0xaa")?, None);
+    assert!(f.store.meta("equivocation/task/200/0/0xaa")?.is_some());
+    // The record of the vote signed in the pruned epoch is gone too; the
+    // newer epoch's is kept.
+    assert!(matches!(
+        f.store.record_own_vote(100, 0, hash(10), b"again")?,
+        OwnVote::Recorded
+    ));
+    assert!(matches!(
+        f.store.record_own_vote(200, 1, hash(20), b"again")?,
+        OwnVote::AlreadyVoted(_)
+    ));
+    Ok(())
+}

@@ -57,6 +57,26 @@ fn meta_set_get_overwrite() -> eyre::Result<()> {
 }
 
 #[test]
+fn meta_by_prefix_is_ordered_bounded_and_exact() -> eyre::Result<()> {
+    let f = Fixture::new();
+    for key in ["ev/b", "ev/a", "ev/c", "ev", "evx/a", "eu/z", "last_block"] {
+        f.store.set_meta(key, key.as_bytes())?;
+    }
+    let keys = |v: Vec<(String, Vec<u8>)>| v.into_iter().map(|(k, _)| k).collect::<Vec<_>>();
+    assert_eq!(
+        keys(f.store.meta_with_prefix("ev/", 10)?),
+        ["ev/a", "ev/b", "ev/c"]
+    );
+    assert_eq!(keys(f.store.meta_with_prefix("ev/", 2)?), ["ev/a", "ev/b"]);
+    assert_eq!(
+        f.store.meta_with_prefix("ev/a", 10)?,
+        [("ev/a".to_owned(), b"ev/a".to_vec())]
+    );
+    assert!(f.store.meta_with_prefix("none/", 10)?.is_empty());
+    Ok(())
+}
+
+#[test]
 fn second_open_of_the_same_file_is_refused() {
     let f = Fixture::new();
     assert!(matches!(Store::open(f.path()), Err(Error::Open(_))));
