@@ -7,10 +7,12 @@
 mod impostor;
 mod live;
 mod proxy;
+mod rpc_fault;
 
 pub use impostor::Lie;
 pub use live::{run, Faults};
 pub use proxy::{Mode, Proxy};
+pub use rpc_fault::{RpcFault, RpcProxy};
 
 use alloy::{
     network::EthereumWallet,
@@ -144,6 +146,9 @@ pub struct DevnetNode {
     /// When set, the process starts with this open-file limit, soft and
     /// hard (through util-linux `prlimit`), so that it cannot raise it.
     pub open_file_limit: Option<u64>,
+    /// A forwarder between the node and anvil that can be made faulty
+    /// ([`Devnet::put_rpc_proxy`]).
+    pub rpc_proxy: Option<RpcProxy>,
     child: Option<Child>,
     /// Every line the node process printed.
     pub log: Arc<Mutex<Vec<String>>>,
@@ -364,6 +369,7 @@ impl Devnet {
                 submit_empty_tasks: options.submit_empty_tasks,
                 aggregator_slot_blocks: 2,
                 task_definition_id: 1,
+                retention_epochs: 1000,
                 misbehaviour: Default::default(),
             };
             let config_path = dir.join("node.toml");
@@ -377,6 +383,7 @@ impl Devnet {
                 config_path,
                 proxy,
                 open_file_limit: None,
+                rpc_proxy: None,
                 child: None,
                 log: Arc::new(Mutex::new(Vec::new())),
             });
@@ -442,6 +449,27 @@ impl Devnet {
             }
         }
         Ok(())
+    }
+
+    /// Puts an [`RpcProxy`] between node `i` and anvil: its only RPC URL
+    /// becomes the proxy's. Takes effect at the node's next start.
+    pub async fn put_rpc_proxy(&mut self, i: usize) -> eyre::Result<()> {
+        let proxy = RpcProxy::start(&self.rpc_url).await?;
+        self.nodes[i].config.rpc_urls = vec![proxy.url()];
+        self.nodes[i].rpc_proxy = Some(proxy);
+        self.write_config(i)
+    }
+
+    /// Makes node `i`'s RPC proxy misbehave (or behave again).
+    ///
+    /// # Panics
+    /// If the node has no RPC proxy.
+    pub fn set_rpc_fault(&self, i: usize, fault: RpcFault) {
+        self.nodes[i]
+            .rpc_proxy
+            .as_ref()
+            .expect("put_rpc_proxy first")
+            .set(fault);
     }
 
     /// Rewrites node `i`'s configuration (e.g. after changing its

@@ -59,6 +59,7 @@ pub(crate) fn router(state: ApiState) -> Router {
         .route("/api/operators", get(operators))
         .route("/api/tasks", get(tasks))
         .route("/api/documents/{cid}", get(document))
+        .route("/api/equivocations", get(equivocations))
         .with_state(state)
 }
 
@@ -171,6 +172,45 @@ async fn tasks(State(s): State<ApiState>) -> Response {
         .into_response(),
         Err(e) => internal(e),
     }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EquivocationRow {
+    kind: &'static str,
+    epoch_block: u64,
+    round: u64,
+    performer: Address,
+    /// The two tasks' hashes, first seen first.
+    task_hashes: [B256; 2],
+    /// Both signed task messages (§9.5), each prefixed with its length as a
+    /// big-endian u32: enough for anyone to check both signatures.
+    evidence: alloy::primitives::Bytes,
+}
+
+/// Evidence of equivocation this node holds, the oldest epoch first (at most
+/// 1,000 entries).
+async fn equivocations(State(s): State<ApiState>) -> Response {
+    use crate::evidence::{TaskEquivocation, TASK_EQUIVOCATION_PREFIX};
+    let stored = match s.store.meta_with_prefix(TASK_EQUIVOCATION_PREFIX, 1000) {
+        Ok(stored) => stored,
+        Err(e) => return internal(e),
+    };
+    let rows: Vec<EquivocationRow> = stored
+        .into_iter()
+        .filter_map(|(_, bytes)| {
+            let e = TaskEquivocation::decode(&bytes)?;
+            Some(EquivocationRow {
+                kind: "task",
+                epoch_block: e.first.document.epoch_block,
+                round: e.first.document.round,
+                performer: e.first.document.performer,
+                task_hashes: e.task_hashes()?,
+                evidence: bytes.into(),
+            })
+        })
+        .collect();
+    Json(rows).into_response()
 }
 
 async fn document(State(s): State<ApiState>, Path(cid): Path<String>) -> Response {

@@ -5,6 +5,10 @@ use alloy_primitives::Address;
 use serde::{Deserialize, Serialize};
 use std::{net::SocketAddr, path::PathBuf};
 
+/// The fewest epochs the store may keep: more than the node holds in memory
+/// and than any task stays valid.
+pub const MIN_RETENTION_EPOCHS: u64 = 8;
+
 /// Everything a node needs to run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -62,6 +66,10 @@ pub struct NodeConfig {
     /// The task definition id of liveness tasks.
     #[serde(default = "defaults::task_definition_id")]
     pub task_definition_id: u16,
+    /// How many epochs the store keeps behind the head; older tasks,
+    /// documents, votes, disputes, health records and evidence are pruned.
+    #[serde(default = "defaults::retention_epochs")]
+    pub retention_epochs: u64,
     /// Deliberate misbehaviour, for end-to-end tests and devnet demos only.
     /// Never set this on a real network: the node then lies as told.
     #[serde(default, skip_serializing_if = "Misbehaviour::is_honest")]
@@ -82,6 +90,10 @@ pub struct Misbehaviour {
     /// signed by this node's own key.
     #[serde(default)]
     pub forge_proofs: bool,
+    /// As performer, also gossip a second, different task for the same
+    /// round (one sampled operator's verdict changed), signed all the same.
+    #[serde(default)]
+    pub equivocate: bool,
 }
 
 impl Misbehaviour {
@@ -111,6 +123,9 @@ mod defaults {
     }
     pub(super) const fn task_definition_id() -> u16 {
         1
+    }
+    pub(super) const fn retention_epochs() -> u64 {
+        1000
     }
 }
 
@@ -178,6 +193,12 @@ impl NodeConfig {
             return Err(ConfigError::Invalid(format!(
                 "poll_interval_ms {} is not in 1..=60000",
                 self.poll_interval_ms
+            )));
+        }
+        if self.retention_epochs < MIN_RETENTION_EPOCHS {
+            return Err(ConfigError::Invalid(format!(
+                "retention_epochs {} is below {MIN_RETENTION_EPOCHS}",
+                self.retention_epochs
             )));
         }
         if self.aggregator_slot_blocks == 0 {

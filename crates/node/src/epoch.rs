@@ -131,6 +131,13 @@ pub enum Skip {
         /// Its first block.
         opens: u64,
     },
+    /// The round opens only after the epoch's tasks expire: no such task can
+    /// ever be valid.
+    #[error("round {round} opens after the epoch expires")]
+    NeverOpens {
+        /// The round.
+        round: u64,
+    },
     /// Past `taskValidityBlocks`.
     #[error("epoch {0} expired")]
     Expired(u64),
@@ -253,11 +260,8 @@ impl EpochView {
             return Err(Err(Skip::Expired(self.block)));
         }
         let opens = self.round_start(doc.round);
-        if head < opens {
-            return Err(Err(Skip::RoundNotOpen {
-                round: doc.round,
-                opens,
-            }));
+        if opens > self.expires_at() {
+            return Err(Err(Skip::NeverOpens { round: doc.round }));
         }
         if doc.chain_id != self.chain_id || doc.attestation_center != self.attestation_center {
             return Err(Ok(Fault::WrongDeployment {
@@ -282,6 +286,14 @@ impl EpochView {
             self.attestation_center,
         )
         .map_err(|e| Ok(Fault::BadSignature(e.to_string())))?;
+        // A task is buffered until its round opens only once its signer is
+        // known to be the round's performer: nobody else can fill buffers.
+        if head < opens {
+            return Err(Err(Skip::RoundNotOpen {
+                round: doc.round,
+                opens,
+            }));
+        }
         // Only now, with the due performer's signature checked, is a wrong
         // hash the performer's provable fault (and not anyone's forgery).
         if doc.epoch_block_hash != self.hash {
@@ -513,6 +525,44 @@ mod tests {
         assert!(matches!(
             w.view.judge(&msg, B + 21, None),
             Err(Err(Skip::Expired(B)))
+        ));
+    }
+
+    #[test]
+    fn only_a_rounds_performer_can_make_a_node_wait_for_it() {
+        let w = world();
+        // A round that opens after the epoch's tasks expire (B + 20 here)
+        // can never be voted on: nothing to wait for.
+        let mut doc = w.document(0, &[]);
+        doc.round = 6;
+        assert!(matches!(
+            w.view.judge(&w.task(doc), B, None),
+            Err(Err(Skip::NeverOpens { round: 6 }))
+        ));
+        // Before round 1 opens, a task the round's performer did not sign
+        // is a fault at once, not a message to keep until then.
+        let due = w.view.performer(1).unwrap().address;
+        let other = w
+            .signers
+            .iter()
+            .map(|s| s.address())
+            .find(|a| *a != due)
+            .unwrap();
+        let forged = w.sign(w.document(1, &[]), other);
+        assert!(matches!(
+            w.view.judge(&forged, B + 1, None),
+            Err(Ok(Fault::BadSignature(_)))
+        ));
+        let mut doc = w.document(1, &[]);
+        doc.performer = other;
+        assert!(matches!(
+            w.view.judge(&w.task(doc), B + 1, None),
+            Err(Ok(Fault::WrongPerformer { .. }))
+        ));
+        // Signed by its performer: wait for the round.
+        assert!(matches!(
+            w.view.judge(&w.task(w.document(1, &[])), B + 1, None),
+            Err(Err(Skip::RoundNotOpen { round: 1, .. }))
         ));
     }
 

@@ -3,8 +3,10 @@
 //! gossiping over libp2p and keeping everything in an embedded store.
 
 pub mod api;
+mod buffer;
 pub mod config;
 pub mod epoch;
+pub mod evidence;
 mod health_source;
 mod node;
 pub mod reader;

@@ -4,6 +4,7 @@
 
 use crate::{
     api::Status,
+    buffer::{Pending, PendingBuffer},
     epoch::{EpochView, Fault, Skip},
     reader::Reader,
     wire::{DisputeEntry, DisputeMsg, DisputeReason, Message, TaskMsg, VoteMsg},
@@ -34,6 +35,10 @@ use tracing::{debug, info, warn};
 
 /// Most messages buffered for epochs or tasks this node does not know yet.
 const MAX_BUFFERED: usize = 4096;
+/// Most stored epochs removed by one retention pass.
+const PRUNE_EPOCHS_PER_TICK: usize = 16;
+/// Most of those from any one sender.
+const MAX_BUFFERED_PER_SENDER: usize = 256;
 /// Epochs older than this many epoch lengths (or their validity, if longer)
 /// behind the head are forgotten in memory (they stay in the store).
 const KEEP_EPOCHS: u64 = 3;
@@ -146,7 +151,12 @@ pub(crate) struct Node {
     epochs: BTreeMap<u64, EpochState>,
     /// Messages for epochs or tasks not known yet, with the head when they
     /// were buffered.
-    buffered: Vec<(Message, Address, u64)>,
+    buffered: PendingBuffer<Message>,
+    /// While a buffered message is replayed: the head it was first buffered
+    /// at.
+    replaying_since: Option<u64>,
+    /// The retention pass in progress, if any.
+    pruning: Option<tokio::task::JoinHandle<()>>,
     /// Own messages whose publication failed (no peers yet): retried every
     /// tick until they go out or their epoch expires.
     /// Entries are `(topic, bytes, not before block, expires block)`.
@@ -186,7 +196,9 @@ impl Node {
             events,
             status,
             epochs: BTreeMap::new(),
-            buffered: Vec::new(),
+            buffered: PendingBuffer::new(MAX_BUFFERED, MAX_BUFFERED_PER_SENDER),
+            replaying_since: None,
+            pruning: None,
             outbox: Vec::new(),
             active_refreshed_at: 0,
             head: 0,
@@ -237,8 +249,35 @@ impl Node {
                 .max(e.view.params.task_validity_blocks);
             b.saturating_add(keep) >= head || !e.summarized
         });
+        if new_head {
+            self.prune_store();
+        }
         self.publish_status();
         Ok(())
+    }
+
+    /// Retention (§10): removes from the store, off the event loop, up to
+    /// [`PRUNE_EPOCHS_PER_TICK`] epochs older than `retention_epochs` epoch
+    /// lengths behind the head, never one still held in memory.
+    fn prune_store(&mut self) {
+        if self.pruning.as_ref().is_some_and(|p| !p.is_finished()) {
+            return;
+        }
+        let Some((&oldest_held, e)) = self.epochs.iter().next() else {
+            return;
+        };
+        let window = e
+            .view
+            .params
+            .epoch_length
+            .saturating_mul(self.config.retention_epochs);
+        let cutoff = self.head.saturating_sub(window).min(oldest_held);
+        let store = Arc::clone(&self.store);
+        self.pruning = Some(tokio::task::spawn_blocking(move || {
+            if let Err(e) = prune(&store, cutoff) {
+                warn!(error = %e, "cannot prune the store");
+            }
+        }));
     }
 
     /// Loads the newest confirmed epoch if not loaded yet (after a restart,
@@ -386,9 +425,19 @@ impl Node {
             .map(|(b, e)| (*b, e.view.hash))
             .collect();
         for (b, hash) in recent {
-            let now = self.reader.block_hash(b).await?;
-            if now != Some(hash) {
-                warn!(epoch_block = b, old = %hash, new = ?now, "epoch block reorged away; dropping the epoch");
+            let Some(now) = self.reader.block_hash(b).await? else {
+                // The block is below our head, so "no such block" is the
+                // RPC's trouble (a lagging backend), not a reorg: look
+                // again on the next tick rather than drop what we hold.
+                warn!(
+                    epoch_block = b,
+                    "the RPC has no block at the epoch height; checking again later"
+                );
+                metrics::counter!("liveliness_rpc_missing_blocks_total").increment(1);
+                continue;
+            };
+            if now != hash {
+                warn!(epoch_block = b, old = %hash, new = %now, "epoch block reorged away; dropping the epoch");
                 metrics::counter!("liveliness_epochs_reorged_total").increment(1);
                 self.epochs.remove(&b);
                 self.store.drop_epoch(b)?;
@@ -530,6 +579,22 @@ impl Node {
             };
             let _ = events.send(event).await;
         });
+    }
+
+    /// Misbehaviour (tests and demos only): a task for the same round as
+    /// `msg`, signed by this node, with the first entry's verdict changed
+    /// (healthy becomes a timeout, a timeout becomes refused, any other
+    /// failure becomes a timeout).
+    fn equivocating_twin(&self, view: &EpochView, msg: &TaskMsg) -> Option<TaskMsg> {
+        let mut document = msg.document.clone();
+        let entry = document.sample.first_mut()?;
+        entry.check = match entry.check {
+            Check::Unhealthy(liveliness_primitives::FailureReason::Timeout) => {
+                Check::Unhealthy(liveliness_primitives::FailureReason::Refused)
+            }
+            _ => Check::Unhealthy(liveliness_primitives::FailureReason::Timeout),
+        };
+        sign_task(&self.signer, view, msg.task_definition_id, document).ok()
     }
 
     /// As performer: when disputes make approval of an own task impossible
@@ -682,9 +747,21 @@ impl Node {
                 metrics::counter!("liveliness_tasks_performed_total").increment(1);
                 let bytes = Message::Task((*msg).clone()).encode();
                 let expires = view.expires_at();
-                self.publish(Topic::Tasks, bytes, expires).await;
+                let twin = if self.config.misbehaviour.equivocate {
+                    self.equivocating_twin(&view, &msg)
+                } else {
+                    None
+                };
+                // Stored (as the node's own, §11.7) before anyone else sees
+                // it: a crash right after publishing cannot lose it.
                 let me = self.me();
                 self.on_task(*msg, me, Source::Own).await;
+                self.publish(Topic::Tasks, bytes, expires).await;
+                if let Some(other) = twin {
+                    warn!(epoch_block = epoch, "misbehaving as configured (test/demo only): gossiping a second task for the round");
+                    let bytes = Message::Task(other).encode();
+                    self.publish(Topic::Tasks, bytes, expires).await;
+                }
             }
             Event::PerformFailed { epoch, round } => {
                 if let Some(e) = self.epochs.get_mut(&epoch) {
@@ -795,20 +872,26 @@ impl Node {
         }
     }
 
+    /// Buffers `msg`; a message buffered again while it is replayed keeps
+    /// its original age.
     fn buffer(&mut self, msg: Message, from: Address) {
-        if self.buffered.len() < MAX_BUFFERED {
-            self.buffered.push((msg, from, self.head));
+        let at = self.replaying_since.unwrap_or(self.head);
+        if let Err(why) = self.buffered.push(msg, from, at) {
+            metrics::counter!("liveliness_buffer_refused_total", "reason" => why.label())
+                .increment(1);
         }
+        #[allow(clippy::cast_precision_loss)] // at most MAX_BUFFERED
+        metrics::gauge!("liveliness_buffered_messages").set(self.buffered.len() as f64);
     }
 
     async fn replay_buffered(&mut self) {
         let head = self.head;
-        let buffered = std::mem::take(&mut self.buffered);
-        for (msg, from, at) in buffered {
+        let buffered = self.buffered.take_all();
+        for Pending { msg, from, at } in buffered {
             if head > at.saturating_add(MAX_BUFFER_AGE_BLOCKS) {
                 continue;
             }
-            let before = self.buffered.len();
+            self.replaying_since = Some(at);
             match msg {
                 Message::Task(t) => {
                     self.on_task(t, from, Source::Gossip).await;
@@ -820,13 +903,10 @@ impl Node {
                     self.on_dispute(d, from);
                 }
             }
-            // Buffered again: keep its original age.
-            if self.buffered.len() > before {
-                if let Some(last) = self.buffered.last_mut() {
-                    last.2 = at;
-                }
-            }
+            self.replaying_since = None;
         }
+        #[allow(clippy::cast_precision_loss)] // at most MAX_BUFFERED
+        metrics::gauge!("liveliness_buffered_messages").set(self.buffered.len() as f64);
     }
 
     /// A task from gossip (`gossip = Some`), our own, or the store.
@@ -876,7 +956,7 @@ impl Node {
                 self.buffer(Message::Task(msg), from);
                 return Verdict::Ignore;
             }
-            Err(Err(Skip::Expired(_))) => return Verdict::Ignore,
+            Err(Err(Skip::Expired(_) | Skip::NeverOpens { .. })) => return Verdict::Ignore,
             Err(Ok(
                 Fault::WrongDeployment { .. }
                 | Fault::BadSignature(_)
@@ -898,25 +978,21 @@ impl Node {
                 .find(|(_, t)| {
                     t.msg.document.performer == performer && t.msg.document.round == round
                 })
-                .map(|(h, t)| (*h, Message::Task(t.msg.clone()).encode()));
-            if let Some((earlier_hash, earlier_bytes)) = earlier {
+                .map(|(h, t)| (*h, t.msg.clone()));
+            if let Some((earlier_hash, earlier_msg)) = earlier {
                 if !epoch.equivocated.insert((round, performer)) {
                     return Verdict::Ignore;
                 }
                 warn!(epoch = epoch.view.number, round, %performer, first = %earlier_hash, second = %task_hash, "performer signed two different tasks for one round: keeping the evidence");
                 metrics::counter!("liveliness_equivocations_total", "kind" => "task").increment(1);
-                let mut evidence = Vec::with_capacity(8 + earlier_bytes.len());
-                let second = Message::Task(msg).encode();
-                for part in [&earlier_bytes, &second] {
-                    evidence.extend_from_slice(
-                        &u32::try_from(part.len()).unwrap_or(u32::MAX).to_be_bytes(),
-                    );
-                    evidence.extend_from_slice(part);
-                }
-                if let Err(e) = self
-                    .store
-                    .set_meta(&equivocation_key(b, round, performer), &evidence)
-                {
+                let evidence = crate::evidence::TaskEquivocation {
+                    first: earlier_msg,
+                    second: msg,
+                };
+                if let Err(e) = self.store.set_meta(
+                    &crate::evidence::TaskEquivocation::key(b, round, performer),
+                    &evidence.encode(),
+                ) {
                     warn!(error = %e, "cannot store the equivocation evidence");
                 }
                 return Verdict::Accept;
@@ -999,12 +1075,11 @@ impl Node {
     }
 
     fn replay_buffered_for(&mut self, task_hash: B256) {
-        let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.buffered)
-            .into_iter()
-            .partition(|(m, _, _)| matches!(m, Message::Vote(v) if v.task_hash == task_hash));
-        self.buffered = rest;
-        for (m, from, _) in mine {
-            if let Message::Vote(v) = m {
+        let mine = self
+            .buffered
+            .take_where(|m| matches!(m, Message::Vote(v) if v.task_hash == task_hash));
+        for Pending { msg, from, .. } in mine {
+            if let Message::Vote(v) = msg {
                 self.on_vote(v, from, false);
             }
         }
@@ -1594,6 +1669,34 @@ fn sign_task(
     TaskMsg::new(task_definition_id, sig.as_bytes(), document).map_err(|e| e.to_string())
 }
 
+/// Removes the stored epochs below `cutoff` (at most
+/// [`PRUNE_EPOCHS_PER_TICK`]), each with its documents and evidence, one
+/// transaction per epoch.
+fn prune(store: &Store, cutoff: u64) -> Result<(), liveliness_store::Error> {
+    for b in store.epochs_before(cutoff, PRUNE_EPOCHS_PER_TICK)? {
+        let documents: Vec<String> = store
+            .tasks_for_epoch(b)?
+            .iter()
+            .filter_map(|t| match Message::decode(&t.bytes) {
+                Ok(Message::Task(m)) => m.document.cid().ok(),
+                _ => None,
+            })
+            .collect();
+        let meta = [
+            format!("{}{b}/", crate::evidence::TASK_EQUIVOCATION_PREFIX),
+            format!("amended/{b}/"),
+        ];
+        let dropped = store.prune_epoch(b, &documents, &meta)?;
+        debug!(
+            epoch_block = b,
+            tasks = dropped.tasks,
+            "pruned from the store"
+        );
+        metrics::counter!("liveliness_epochs_pruned_total").increment(1);
+    }
+    Ok(())
+}
+
 /// Whether the task's signature was checked and is its performer's (so that
 /// two such tasks for one round are evidence against that performer).
 fn signed_by_performer<T>(judged: &Result<T, Result<Fault, Skip>>) -> bool {
@@ -1604,12 +1707,6 @@ fn signed_by_performer<T>(judged: &Result<T, Result<Fault, Skip>>) -> bool {
             | Fault::WrongPerformer { .. }))
             | Err(Err(_))
     )
-}
-
-/// Where the evidence of a performer's two tasks for one round is kept:
-/// both task messages (§9.5), each prefixed with its length (u32, big-endian).
-pub(crate) fn equivocation_key(epoch_block: u64, round: u64, performer: Address) -> String {
-    format!("equivocation/task/{epoch_block}/{round}/{performer:#x}")
 }
 
 /// Store key marking that this node published an amended task for

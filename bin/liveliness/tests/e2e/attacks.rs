@@ -139,3 +139,117 @@ async fn idle_connections_cannot_get_honest_operators_penalized() {
         "the down operator was not penalized"
     );
 }
+
+/// The equivocations node `i` serves on `/api/equivocations`.
+async fn equivocations(net: &Devnet, i: usize) -> Option<Vec<serde_json::Value>> {
+    let api = net.nodes[i].config.api_listen;
+    reqwest::get(format!("http://{api}/api/equivocations"))
+        .await
+        .ok()?
+        .json()
+        .await
+        .ok()
+}
+
+/// Performers that sign two different tasks for their round: every other
+/// node keeps the pair as evidence a third party can check (both signatures
+/// recover to the performer) and serves it on its API; further tasks of that
+/// round are dropped; the epochs still get their tasks; and the one honest
+/// node, whose endpoint is up, is never penalized.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_performer_signing_two_tasks_for_a_round_is_caught() {
+    use alloy::primitives::Signature;
+    use liveliness_node::evidence::TaskEquivocation;
+
+    let (mut opts, _dir) = options(4);
+    opts.submit_empty_tasks = true;
+    let mut net = Devnet::setup(opts).await.expect("devnet");
+    // Three of four equivocate, so that one of them performs round 0 of an
+    // epoch soon (3/4 per epoch); node 3 is honest.
+    for i in 0..3 {
+        net.nodes[i].config.misbehaviour.equivocate = true;
+        net.write_config(i).unwrap();
+    }
+    net.start_nodes().unwrap();
+    let ready = net.wait_ready(epochs(&net, 6)).await.unwrap();
+    let honest = net.nodes[3].address();
+
+    let caught = wait_for(epochs(&net, 8), || async {
+        equivocations(&net, 3)
+            .await?
+            .into_iter()
+            .find(|e| e["epochBlock"].as_u64().is_some_and(|b| b >= ready))
+    })
+    .await;
+    let Some(caught) = caught else {
+        dump_logs(&net);
+        panic!("the honest node kept no equivocation evidence");
+    };
+    let epoch_block = caught["epochBlock"].as_u64().unwrap();
+    let performer: alloy::primitives::Address =
+        caught["performer"].as_str().unwrap().parse().unwrap();
+    let p = net
+        .nodes
+        .iter()
+        .position(|n| n.address() == performer)
+        .expect("a devnet operator");
+    assert!(p < 3, "the honest node was called an equivocator");
+
+    // A third party re-checks the evidence: two different tasks of one round,
+    // both signed by the performer.
+    let bytes = alloy::primitives::hex::decode(caught["evidence"].as_str().unwrap()).unwrap();
+    let evidence = TaskEquivocation::decode(&bytes).expect("two task messages");
+    let [first, second] = evidence.task_hashes().unwrap();
+    assert_ne!(first, second);
+    assert_eq!(caught["taskHashes"][0].as_str().unwrap(), first.to_string());
+    for task in [&evidence.first, &evidence.second] {
+        assert_eq!(task.document.epoch_block, epoch_block);
+        assert_eq!(task.document.round, evidence.first.document.round);
+        let digest = task
+            .task_info()
+            .unwrap()
+            .task_signing_digest(net.deployment.chain_id, net.deployment.attestation_center);
+        let signature = Signature::try_from(&task.performer_signature[..]).unwrap();
+        assert_eq!(
+            signature.recover_address_from_msg(digest).unwrap(),
+            performer,
+            "a signature of the evidence is not the performer's"
+        );
+    }
+
+    // Every node but the equivocator holds the same evidence.
+    for i in (0..4).filter(|i| *i != p) {
+        let held = wait_for(epochs(&net, 1), || async {
+            equivocations(&net, i).await?.into_iter().find(|e| {
+                e["epochBlock"].as_u64() == Some(epoch_block)
+                    && e["performer"] == caught["performer"]
+            })
+        })
+        .await;
+        assert!(
+            held.is_some(),
+            "node {i} kept no evidence for {epoch_block}"
+        );
+    }
+
+    // The epoch, or the next one, still gets a task on chain.
+    let landed = wait_for(epochs(&net, 3), || async {
+        let (approved, rejected) = net.landed_tasks().await.ok()?;
+        approved
+            .iter()
+            .chain(&rejected)
+            .any(|(b, _)| *b >= epoch_block)
+            .then_some(())
+    })
+    .await;
+    if landed.is_none() {
+        dump_logs(&net);
+    }
+    assert!(landed.is_some(), "no task landed after the equivocation");
+    let penalties = net.penalties().await.unwrap();
+    assert!(
+        penalties.iter().all(|(op, _, _)| *op != honest),
+        "the honest operator was penalized: {penalties:?}"
+    );
+    net.stop().await;
+}

@@ -3,6 +3,7 @@
 //! own devnet.
 
 mod attacks;
+mod faults;
 mod scenarios;
 
 use liveliness_devnet::{Devnet, DevnetOptions, Standing};

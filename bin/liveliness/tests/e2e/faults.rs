@@ -1,0 +1,105 @@
+//! Faults of a node's own RPC, with real processes: its RPC answers `null`
+//! for blocks that exist, then hangs, then is out for 30 s.
+
+use crate::{dump_logs, epochs, options};
+use liveliness_devnet::{wait_for, Devnet, RpcFault};
+use std::{net::SocketAddr, time::Duration};
+
+/// The sum of the samples of `name` in a Prometheus text exposition.
+fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .filter(|l| {
+            l.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with(' ') || rest.starts_with('{'))
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+async fn metrics(api: SocketAddr) -> String {
+    reqwest::get(format!("http://{api}/metrics"))
+        .await
+        .expect("the API answers")
+        .text()
+        .await
+        .unwrap()
+}
+
+async fn node_head(api: SocketAddr) -> Option<u64> {
+    let status: serde_json::Value = reqwest::get(format!("http://{api}/api/status"))
+        .await
+        .ok()?
+        .json()
+        .await
+        .ok()?;
+    status["head"].as_u64()
+}
+
+/// A node's RPC misbehaves in turn: `null` for blocks (not a reorg: the
+/// node keeps its epochs), requests that hang, a 30 s outage. The node
+/// stays up and catches up afterwards, tasks keep landing, and no operator
+/// but the one whose own RPC failed is penalized.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nodes_rpc_faults_penalize_no_one_else_and_it_recovers() {
+    let (mut opts, _dir) = options(4);
+    opts.submit_empty_tasks = true;
+    let mut net = Devnet::setup(opts).await.expect("devnet");
+    net.put_rpc_proxy(0).await.unwrap();
+    net.start_nodes().unwrap();
+    let ready = net.wait_ready(epochs(&net, 6)).await.unwrap();
+    let victim = net.nodes[0].address();
+    let api = net.nodes[0].config.api_listen;
+
+    // Null for every block: looked at again later, never taken for a reorg.
+    net.set_rpc_fault(0, RpcFault::NullBlocks);
+    tokio::time::sleep(epochs(&net, 2)).await;
+    let m = metrics(api).await;
+    assert!(
+        metric(&m, "liveliness_rpc_missing_blocks_total") > 0.0,
+        "the null answers were not seen:\n{m}"
+    );
+    assert_eq!(
+        metric(&m, "liveliness_epochs_reorged_total"),
+        0.0,
+        "null answers were taken for a reorg"
+    );
+
+    // Requests that never end, then an outage.
+    net.set_rpc_fault(0, RpcFault::Hang);
+    tokio::time::sleep(Duration::from_secs(15)).await;
+    net.set_rpc_fault(0, RpcFault::Down);
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    assert!(net.nodes[0].exited().is_none(), "the node died");
+    net.set_rpc_fault(0, RpcFault::None);
+    let healed = net.head().await.unwrap();
+    let m = metrics(api).await;
+    assert!(metric(&m, "liveliness_rpc_errors_total") > 0.0, "{m}");
+
+    // It catches up with the chain.
+    let caught_up = wait_for(epochs(&net, 2), || async {
+        (node_head(api).await? >= healed).then_some(())
+    })
+    .await;
+    if caught_up.is_none() {
+        dump_logs(&net);
+    }
+    assert!(caught_up.is_some(), "the node did not catch up");
+
+    // Tasks land after the faults, and nobody else was penalized.
+    let landed = wait_for(epochs(&net, 3), || async {
+        let (approved, _) = net.landed_tasks().await.ok()?;
+        approved.iter().any(|(b, _)| *b >= healed).then_some(())
+    })
+    .await;
+    if landed.is_none() {
+        dump_logs(&net);
+    }
+    assert!(landed.is_some(), "no task landed after the faults");
+    let penalties = net.penalties().await.unwrap();
+    let others: Vec<_> = penalties
+        .iter()
+        .filter(|(op, b, _)| *b >= ready && *op != victim)
+        .collect();
+    assert!(others.is_empty(), "others penalized: {others:?}");
+    net.stop().await;
+}
