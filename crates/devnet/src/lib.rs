@@ -192,6 +192,20 @@ impl DevnetNode {
         self.child.as_ref().and_then(Child::id)
     }
 
+    /// The running node's peak resident memory so far, in KiB (Linux
+    /// `VmHWM`).
+    pub fn peak_memory_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()?)).ok()?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))?
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()
+    }
+
     /// Whether the node process runs.
     pub fn is_running(&self) -> bool {
         self.child.is_some()

@@ -35,6 +35,8 @@ use tracing::{debug, info, warn};
 
 /// Most messages buffered for epochs or tasks this node does not know yet.
 const MAX_BUFFERED: usize = 4096;
+/// Most own messages waiting for publication.
+const MAX_OUTBOX: usize = 1024;
 /// Most stored epochs removed by one retention pass.
 const PRUNE_EPOCHS_PER_TICK: usize = 16;
 /// Most of those from any one sender.
@@ -706,12 +708,12 @@ impl Node {
                 // Gossiped when its round opens (peers would only buffer it
                 // before), and judged here then too.
                 let bytes = Message::Task(msg.clone()).encode();
-                self.outbox.push((
+                self.outbox_push(
                     Topic::Tasks,
                     bytes,
                     view.round_start(round),
                     view.expires_at(),
-                ));
+                );
                 self.buffer(Message::Task(msg), me);
             }
             Err(e) => warn!(epoch = view.number, error = %e, "cannot build the amended task"),
@@ -819,8 +821,27 @@ impl Node {
         if let Err(e) = self.p2p.publish(topic, bytes.clone()).await {
             debug!(?topic, error = %e, "publishing failed; will retry");
             metrics::counter!("liveliness_publish_retries_total").increment(1);
-            self.outbox.push((topic, bytes, 0, expires));
+            self.outbox_push(topic, bytes, 0, expires);
         }
+    }
+
+    /// Keeps an own message for publication from head `not_before` until
+    /// `expires`, once: the same bytes on the same topic (the same gossip
+    /// message id) are kept only once, and at most [`MAX_OUTBOX`] messages
+    /// are kept.
+    fn outbox_push(&mut self, topic: Topic, bytes: Vec<u8>, not_before: u64, expires: u64) {
+        if self
+            .outbox
+            .iter()
+            .any(|(t, b, _, _)| *t == topic && *b == bytes)
+        {
+            return;
+        }
+        if self.outbox.len() >= MAX_OUTBOX {
+            metrics::counter!("liveliness_outbox_dropped_total").increment(1);
+            return;
+        }
+        self.outbox.push((topic, bytes, not_before, expires));
     }
 
     async fn flush_outbox(&mut self) {

@@ -1,6 +1,6 @@
 //! Hostile clients against a node, with real processes on loopback.
 
-use crate::{dump_logs, epochs, options};
+use crate::{dump_logs, epochs, options, report, Reliability};
 use liveliness_devnet::{wait_for, Devnet, Mode};
 use std::{
     net::{IpAddr, SocketAddr},
@@ -138,6 +138,17 @@ async fn idle_connections_cannot_get_honest_operators_penalized() {
         penalized_down.is_some(),
         "the down operator was not penalized"
     );
+    report(
+        &net,
+        &Reliability {
+            name: "idle connections",
+            injected: "1,100 idle and half-sent HTTP connections from one address on one node's health and API ports, the node under a 1,024 open-file limit",
+            epochs: 4,
+            tasks_landed: landed,
+            false_penalties: after.iter().filter(|(op, _, _)| *op != down).count(),
+            recovery: None,
+        },
+    );
 }
 
 /// The equivocations node `i` serves on `/api/equivocations`.
@@ -250,6 +261,23 @@ async fn a_performer_signing_two_tasks_for_a_round_is_caught() {
     assert!(
         penalties.iter().all(|(op, _, _)| *op != honest),
         "the honest operator was penalized: {penalties:?}"
+    );
+    let (approved, rejected) = net.landed_tasks().await.unwrap();
+    let l = u64::from(net.options.epoch_length);
+    report(
+        &net,
+        &Reliability {
+            name: "equivocating performers",
+            injected: "three of four performers gossip a second, different signed task for each round they perform",
+            epochs: net.head().await.unwrap().saturating_sub(ready).div_ceil(l),
+            tasks_landed: approved
+                .iter()
+                .chain(&rejected)
+                .filter(|(b, _)| *b >= ready)
+                .count(),
+            false_penalties: 0,
+            recovery: None,
+        },
     );
     net.stop().await;
 }

@@ -1,7 +1,7 @@
 //! Faults of a node's own RPC, with real processes: its RPC answers `null`
 //! for blocks that exist, then hangs, then is out for 30 s.
 
-use crate::{dump_logs, epochs, options};
+use crate::{dump_logs, epochs, options, report, Reliability};
 use liveliness_devnet::{wait_for, Devnet, RpcFault};
 use std::{net::SocketAddr, time::Duration};
 
@@ -45,12 +45,18 @@ async fn a_nodes_rpc_faults_penalize_no_one_else_and_it_recovers() {
     opts.submit_empty_tasks = true;
     let mut net = Devnet::setup(opts).await.expect("devnet");
     net.put_rpc_proxy(0).await.unwrap();
+    // A short retention, so that pruning happens within the test.
+    for i in 0..net.nodes.len() {
+        net.nodes[i].config.retention_epochs = 8;
+        net.write_config(i).unwrap();
+    }
     net.start_nodes().unwrap();
     let ready = net.wait_ready(epochs(&net, 6)).await.unwrap();
     let victim = net.nodes[0].address();
     let api = net.nodes[0].config.api_listen;
 
     // Null for every block: looked at again later, never taken for a reorg.
+    let fault_start = net.head().await.unwrap();
     net.set_rpc_fault(0, RpcFault::NullBlocks);
     tokio::time::sleep(epochs(&net, 2)).await;
     let m = metrics(api).await;
@@ -71,6 +77,7 @@ async fn a_nodes_rpc_faults_penalize_no_one_else_and_it_recovers() {
     tokio::time::sleep(Duration::from_secs(30)).await;
     assert!(net.nodes[0].exited().is_none(), "the node died");
     net.set_rpc_fault(0, RpcFault::None);
+    let healed_at = std::time::Instant::now();
     let healed = net.head().await.unwrap();
     let m = metrics(api).await;
     assert!(metric(&m, "liveliness_rpc_errors_total") > 0.0, "{m}");
@@ -84,6 +91,7 @@ async fn a_nodes_rpc_faults_penalize_no_one_else_and_it_recovers() {
         dump_logs(&net);
     }
     assert!(caught_up.is_some(), "the node did not catch up");
+    let recovery = healed_at.elapsed();
 
     // Tasks land after the faults, and nobody else was penalized.
     let landed = wait_for(epochs(&net, 3), || async {
@@ -101,5 +109,45 @@ async fn a_nodes_rpc_faults_penalize_no_one_else_and_it_recovers() {
         .filter(|(op, b, _)| *b >= ready && *op != victim)
         .collect();
     assert!(others.is_empty(), "others penalized: {others:?}");
+
+    // Retention: another node pruned its store down to the last 8 epochs
+    // (plus the one a pass may lag behind).
+    let api1 = net.nodes[1].config.api_listen;
+    let pruned = wait_for(epochs(&net, 3), || async {
+        let m = metrics(api1).await;
+        (metric(&m, "liveliness_epochs_pruned_total") > 0.0).then_some(())
+    })
+    .await;
+    assert!(pruned.is_some(), "nothing pruned:\n{}", metrics(api1).await);
+    let head = net.head().await.unwrap();
+    let l = u64::from(net.options.epoch_length);
+    let tasks: Vec<serde_json::Value> = reqwest::get(format!("http://{api1}/api/tasks"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(!tasks.is_empty());
+    for t in &tasks {
+        let b = t["epoch_block"].as_u64().unwrap();
+        assert!(b + 9 * l >= head, "epoch {b} kept at head {head}");
+    }
+
+    let (approved, rejected) = net.landed_tasks().await.unwrap();
+    report(
+        &net,
+        &Reliability {
+            name: "rpc faults",
+            injected: "one node's only RPC: `null` for every block for 2 epochs, then every request hanging for 15 s, then HTTP 503 for 30 s",
+            epochs: healed.saturating_sub(fault_start).div_ceil(l),
+            tasks_landed: approved
+                .iter()
+                .chain(&rejected)
+                .filter(|(b, _)| *b >= fault_start)
+                .count(),
+            false_penalties: others.len(),
+            recovery: Some(recovery),
+        },
+    );
     net.stop().await;
 }

@@ -80,3 +80,49 @@ pub async fn next_epoch_block(net: &Devnet) -> u64 {
     .expect("chain advances");
     b
 }
+
+/// One row of docs/RELIABILITY.md: what a test injected and what happened.
+#[derive(Debug)]
+pub struct Reliability<'a> {
+    pub name: &'a str,
+    pub injected: &'a str,
+    /// Epochs the attack or fault lasted.
+    pub epochs: u64,
+    /// Tasks that landed (approved or rejected) from its start to the end of
+    /// the test.
+    pub tasks_landed: usize,
+    /// Penalties of operators whose endpoint was up and who did nothing
+    /// wrong.
+    pub false_penalties: usize,
+    /// From the end of the fault until the node caught up, if measured.
+    pub recovery: Option<Duration>,
+}
+
+/// Appends `r` as a markdown table row to the file named by
+/// `LIVELINESS_RELIABILITY_OUT` (set by scripts/reliability.sh), with the
+/// peak resident memory of the devnet's nodes; does nothing otherwise.
+pub fn report(net: &Devnet, r: &Reliability<'_>) {
+    use std::io::Write;
+    let Some(path) = std::env::var_os("LIVELINESS_RELIABILITY_OUT") else {
+        return;
+    };
+    let peak = net
+        .nodes
+        .iter()
+        .filter_map(liveliness_devnet::DevnetNode::peak_memory_kib)
+        .max()
+        .map_or("–".to_owned(), |k| format!("{:.0}", k as f64 / 1024.0));
+    let recovery = r
+        .recovery
+        .map_or("–".to_owned(), |d| format!("{:.0}", d.as_secs_f64()));
+    let row = format!(
+        "| {} | {} | {} | {} | {} | {} | {} |\n",
+        r.name, r.injected, r.epochs, r.tasks_landed, r.false_penalties, recovery, peak
+    );
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .expect("reliability output");
+    file.write_all(row.as_bytes()).expect("reliability output");
+}
