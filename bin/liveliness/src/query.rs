@@ -30,11 +30,12 @@ pub struct OperatorScore {
     pub operator_id: Option<u64>,
     /// Its voting power in the AttestationCenter.
     pub voting_power: u128,
-    /// `getLivelinessScore`: blocks since registration minus penalty points, floored at 0.
+    /// `getLivelinessScore`: blocks served (registered and active) minus
+    /// penalty points, floored at 0; 0 when not registered.
     pub score: u64,
     /// Lifetime number of penalties.
     pub penalties: u64,
-    /// Penalty points since the current registration.
+    /// Lifetime penalty points.
     pub penalty_points: u64,
     /// Block of the current registration (`None`: not registered).
     pub registered_at_block: Option<u64>,
@@ -95,7 +96,7 @@ async fn operator_score(
     let ac = AttestationCenter::new(contracts.attestation_center, &chain.provider);
     let err =
         |what: &'static str| move |e| contract_error(&format!("reading {what} of {address}"), e);
-    let (registration, score, id) = futures::try_join!(
+    let (registration, penalties, score, id) = futures::try_join!(
         async {
             registry
                 .registrations(address)
@@ -103,6 +104,14 @@ async fn operator_score(
                 .call()
                 .await
                 .map_err(err("the registration"))
+        },
+        async {
+            registry
+                .penaltyRecordOf(address)
+                .block(at)
+                .call()
+                .await
+                .map_err(err("the penalty record"))
         },
         async {
             registry
@@ -140,8 +149,8 @@ async fn operator_score(
         operator_id: (id != 0).then_some(id),
         voting_power,
         score: to_u64(score, "score")?,
-        penalties: u64::from(record.penaltyCount),
-        penalty_points: record.penaltyPoints,
+        penalties: u64::from(penalties.count),
+        penalty_points: penalties.points,
         registered_at_block: registered.then_some(record.registeredAtBlock),
         endpoint: registered.then_some(registration.endpoint),
     })
