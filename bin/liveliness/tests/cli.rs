@@ -113,6 +113,7 @@ fn every_subcommand_has_help() {
             "Replace the operator's health endpoint",
         ),
         (&["operator", "leave"], "Leave the AVS"),
+        (&["operator", "rejoin"], "Consent to serve again"),
         (
             &["operator", "unregister"],
             "Remove the operator from the LivelinessRegistry",
@@ -601,6 +602,18 @@ fn operator_life_cycle_on_anvil() {
     let stderr = fail(&mut operator_cmd("unregister"));
     assert!(stderr.contains("StillActive"), "{stderr}");
     ok(&mut operator_cmd("leave"));
+    // Governance cannot bring it back without its consent; after `rejoin` it can.
+    let stderr = fail(
+        set_power("1", "10")
+            .arg("--ecdsa-keystore")
+            .arg(&gov_keystore)
+            .arg("--password-file")
+            .arg(&pw),
+    );
+    assert!(stderr.contains("OperatorHasLeft"), "{stderr}");
+    ok(&mut operator_cmd("rejoin"));
+    let stderr = fail(&mut operator_cmd("rejoin"));
+    assert!(stderr.contains("OperatorHasNotLeft"), "{stderr}");
     ok(&mut operator_cmd("unregister"));
     let after = score(operator);
     assert_eq!(after["registered"], false);
