@@ -143,14 +143,16 @@ contract AttestationCenter is IAttestationCenter, Owned2Step {
         emit OperatorRegistered(operatorId, msg.sender, pkG1, pkG2);
     }
 
-    /// @notice The caller leaves the AVS: its voting power becomes 0, and governance cannot give it power again
-    ///         until the caller consents with `rejoin`.
+    /// @notice The caller leaves the AVS: its voting power becomes 0 (if it was not already), and governance
+    ///         cannot give it power again until the caller consents with `rejoin`. An operator that governance
+    ///         already made inactive may leave too, so that it cannot be made active again without its consent.
     function leave() external {
         uint256 operatorId = operatorsIdsByAddress[msg.sender];
         if (operatorId == 0) revert NotAnOperator(msg.sender);
-        if (_operators[operatorId].votingPower == 0) revert OperatorNotActive(operatorId);
-        _setVotingPower(operatorId, 0);
-        _operators[operatorId].left = true;
+        OperatorData storage op = _operators[operatorId];
+        if (op.left) revert OperatorHasLeft(operatorId);
+        if (op.votingPower != 0) _setVotingPower(operatorId, 0);
+        op.left = true;
         emit OperatorLeft(operatorId, msg.sender);
     }
 

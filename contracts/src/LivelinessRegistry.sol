@@ -501,7 +501,8 @@ contract LivelinessRegistry is ILivelinessRegistry, IAvsLogic, Owned2Step {
             if (epochBlock >= newest) {
                 // A newer epoch (or the first penalty): slide the window up to it. The shift is the number of
                 // epochs from the newest penalized one, rounded up (see `_epochsBetween`).
-                uint256 shift = newest == 0 ? PENALTY_WINDOW_EPOCHS : (epochBlock - newest + len) / len;
+                // With no penalty yet (newest = 0) the window is empty and any shift leaves just bit 0.
+                uint256 shift = (epochBlock + len - newest) / len;
                 // forge-lint: disable-next-line(unsafe-typecast)
                 r.window = shift >= PENALTY_WINDOW_EPOCHS ? 1 : uint32((uint256(r.window) << shift) | 1);
                 // forge-lint: disable-next-line(unsafe-typecast)

@@ -535,7 +535,7 @@ contract AttestationCenterTest is Fixture {
         vm.assertTrue(ac.hasLeft(2));
         vm.assertEq(ac.totalVotingPower(), 300);
         vm.prank(ops[1].addr);
-        vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.OperatorNotActive.selector, 2));
+        vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.OperatorHasLeft.selector, 2));
         ac.leave();
         vm.prank(address(0xBEEF));
         vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.NotAnOperator.selector, address(0xBEEF)));
@@ -558,6 +558,21 @@ contract AttestationCenterTest is Fixture {
         _setPower(1, 0); // power 0 stays allowed (nothing changes)
         vm.assertFalse(ac.isActive(ops[1].addr));
         vm.assertEq(ac.operatorHistoryLength(2), 2);
+    }
+
+    function test_Leave_AfterGovernanceRemovedThePower() public {
+        vm.roll(120);
+        _setPower(1, 0); // governance made it inactive; it has not left
+        vm.assertFalse(ac.hasLeft(2));
+        vm.expectEmit(address(ac));
+        emit IAttestationCenter.OperatorLeft(2, ops[1].addr);
+        vm.prank(ops[1].addr);
+        ac.leave(); // it can still opt out, so that governance cannot make it active again
+        vm.assertTrue(ac.hasLeft(2));
+        vm.assertEq(ac.operatorHistoryLength(2), 2, "no new history entry");
+        vm.prank(GOV);
+        vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.OperatorHasLeft.selector, 2));
+        ac.setVotingPower(2, 1);
     }
 
     function test_Rejoin_NeedsTheOperatorsConsent() public {
