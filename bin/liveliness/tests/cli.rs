@@ -610,7 +610,10 @@ fn operator_life_cycle_on_anvil() {
             .arg("--password-file")
             .arg(&pw),
     );
-    assert!(stderr.contains("OperatorHasLeft"), "{stderr}");
+    assert!(
+        stderr.contains("OperatorHasLeft") && stderr.contains("operator rejoin"),
+        "{stderr}"
+    );
     ok(&mut operator_cmd("rejoin"));
     let stderr = fail(&mut operator_cmd("rejoin"));
     assert!(stderr.contains("OperatorHasNotLeft"), "{stderr}");
