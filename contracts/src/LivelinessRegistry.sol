@@ -514,8 +514,9 @@ contract LivelinessRegistry is ILivelinessRegistry, IAvsLogic, Owned2Step {
                 if (d >= PENALTY_WINDOW_EPOCHS) {
                     revert EpochOutsidePenaltyWindow(op, epochBlock, newest - 1 > span ? newest - 1 - span : 0);
                 }
+                uint256 bit = 1;
                 // forge-lint: disable-next-line(unsafe-typecast)
-                r.window |= uint32(1 << d); // d < 32
+                r.window |= uint32(bit << d); // d < 32
             }
             uint64 points = p.C;
             uint64 sum = r.points + points;
