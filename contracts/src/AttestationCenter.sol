@@ -3,7 +3,7 @@ pragma solidity ^0.8.30;
 
 import {IAttestationCenter} from "./interfaces/IAttestationCenter.sol";
 import {IAvsLogic} from "./interfaces/IAvsLogic.sol";
-import {BN254} from "./libraries/BN254.sol";
+import {BN254, BN254_ECADD_GAS, BN254_ECMUL_GAS, BN254_PAIRING2_GAS} from "./libraries/BN254.sol";
 import {Owned2Step} from "./utils/Owned2Step.sol";
 
 /// @title AttestationCenter: the Liveliness operator set and BLS quorum verifier.
@@ -13,19 +13,30 @@ import {Owned2Step} from "./utils/Owned2Step.sol";
 ///         power are kept as block-numbered, append-only histories, so that a certificate is judged
 ///         against the set as it stood at its reference block. Lookups take index hints from the
 ///         submitter and check them with one storage read, so gas does not grow with history length.
-/// @dev A certificate costs two pairings, a hash to G1, and one G1 addition plus three storage reads per
+/// @dev Deployment limit: `block.number` must stay below 2^32 (block 4,294,967,296; see `_blockNumber32`).
+///      A certificate costs two pairings, a hash to G1, and one G1 addition plus three storage reads per
 ///      non-signer; nothing per signer. Names and shapes follow Othentic's AttestationCenter where a
 ///      function exists there.
 contract AttestationCenter is IAttestationCenter, Owned2Step {
     /// @dev secp256k1 order / 2: signatures with a larger `s` are malleable copies and are refused.
     uint256 private constant SECP256K1_HALF_ORDER = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
 
+    /// @dev Slot of an `ApkEntry` (from its first) holding `fromBlock | toBlock << 32 | totalVotingPower << 64`.
+    uint256 internal constant APK_ENTRY_META_SLOT = 2;
+    /// @dev Slot of an `OperatorData` (from its first) holding pkG1.x; pkG1.y is in the next one.
+    uint256 internal constant OPERATOR_PK_G1_SLOT = 2;
+
     /// @dev Per-operator record. Slot 0: address and current voting power. Slot 1: history length.
-    ///      Slots 2-3: pkG1. Slots 4-7: pkG2.
+    ///      Slots 2-3 (`OPERATOR_PK_G1_SLOT`): pkG1. Slots 4-7: pkG2. The assembly of `_signersApk` and
+    ///      `_sumNonSigners` reads these offsets directly; `test_StorageLayout_PinnedOffsets` pins them.
     struct OperatorData {
         address addr;
         uint96 votingPower;
         uint32 historyLength;
+        uint32 activeIndex; // position + 1 in `_activeIds`; 0 = inactive
+        uint32 activeSince; // block at which it last became active (meaningful while active)
+        uint64 activeBlocks; // blocks it was active before `activeSince`
+        bool left; // it left (`leave`); only its own `rejoin` lets governance give it power again
         uint256[2] pkG1;
         uint256[4] pkG2;
     }
@@ -36,18 +47,18 @@ contract AttestationCenter is IAttestationCenter, Owned2Step {
     uint32 public maxTaskAge;
     /// @notice The highest operator id assigned (ids start at 1).
     uint256 public operatorCount;
-    /// @notice Number of operators with voting power above 0 now.
-    uint256 public numOfActiveOperators;
     /// @notice An operator's id by address (0: not an operator).
     mapping(address operator => uint256 operatorId) public operatorsIdsByAddress;
     /// @notice Whether a task (by `taskHash`) has been submitted.
     mapping(bytes32 taskHash => bool) public submitted;
 
     mapping(bytes32 keyHash => bool) private _keyUsed;
-    mapping(uint256 operatorId => OperatorData) private _operators;
-    mapping(uint256 operatorId => mapping(uint256 index => VotingPowerEntry)) private _powerHistory;
-    mapping(uint256 index => ApkEntry) private _apkHistory;
+    mapping(uint256 operatorId => OperatorData) internal _operators;
+    mapping(uint256 operatorId => mapping(uint256 index => VotingPowerEntry)) internal _powerHistory;
+    mapping(uint256 index => ApkEntry) internal _apkHistory;
     uint256 private _apkHistoryLength;
+    /// @dev Ids of the operators active now, in no particular order (swap-and-pop on removal).
+    uint256[] private _activeIds;
 
     /// @dev The reference block of the task whose hooks are running (0 outside `submitTask`).
     uint256 private transient _taskReferenceBlock;
@@ -79,7 +90,8 @@ contract AttestationCenter is IAttestationCenter, Owned2Step {
         emit MaxTaskAgeSet(maxTaskAge_);
     }
 
-    /// @notice Sets an operator's voting power; 0 makes it inactive.
+    /// @notice Sets an operator's voting power; 0 makes it inactive. Power above 0 for an operator that left
+    ///         reverts `OperatorHasLeft` until the operator itself calls `rejoin`.
     function setVotingPower(uint256 operatorId, uint96 votingPower) external onlyOwner {
         _checkOperatorId(operatorId);
         _setVotingPower(operatorId, votingPower);
@@ -131,13 +143,28 @@ contract AttestationCenter is IAttestationCenter, Owned2Step {
         emit OperatorRegistered(operatorId, msg.sender, pkG1, pkG2);
     }
 
-    /// @notice The caller leaves the AVS: its voting power becomes 0. Governance may set it again later.
+    /// @notice The caller leaves the AVS: its voting power becomes 0 (if it was not already), and governance
+    ///         cannot give it power again until the caller consents with `rejoin`. An operator that governance
+    ///         already made inactive may leave too, so that it cannot be made active again without its consent.
     function leave() external {
         uint256 operatorId = operatorsIdsByAddress[msg.sender];
         if (operatorId == 0) revert NotAnOperator(msg.sender);
-        if (_operators[operatorId].votingPower == 0) revert OperatorNotActive(operatorId);
-        _setVotingPower(operatorId, 0);
+        OperatorData storage op = _operators[operatorId];
+        if (op.left) revert OperatorHasLeft(operatorId);
+        if (op.votingPower != 0) _setVotingPower(operatorId, 0);
+        op.left = true;
         emit OperatorLeft(operatorId, msg.sender);
+    }
+
+    /// @notice The caller, which left with `leave`, consents to serve again: governance may then give it voting
+    ///         power. It stays inactive until governance does.
+    function rejoin() external {
+        uint256 operatorId = operatorsIdsByAddress[msg.sender];
+        if (operatorId == 0) revert NotAnOperator(msg.sender);
+        OperatorData storage op = _operators[operatorId];
+        if (!op.left) revert OperatorHasNotLeft(operatorId);
+        op.left = false;
+        emit OperatorRejoined(operatorId, msg.sender);
     }
 
     /// @notice The message an operator's proof of possession signs:
@@ -249,15 +276,42 @@ contract AttestationCenter is IAttestationCenter, Owned2Step {
     // Views
     // =============================================================================================
 
-    /// @notice Every operator active now, in id order. Unbounded: for off-chain use.
-    function getActiveOperatorsDetails() external view returns (OperatorDetails[] memory details) {
-        details = new OperatorDetails[](numOfActiveOperators);
-        uint256 n = 0;
-        uint256 count = operatorCount;
-        for (uint256 id = 1; id <= count; ++id) {
-            OperatorData storage op = _operators[id];
-            if (op.votingPower != 0) details[n++] = OperatorDetails(op.addr, id, op.votingPower, op.pkG1);
-        }
+    /// @notice Number of operators with voting power above 0 now.
+    function numOfActiveOperators() external view returns (uint256) {
+        return _activeIds.length;
+    }
+
+    /// @notice Every operator active now, in the order of the active list (not id order; it changes when an
+    ///         operator becomes inactive). O(active): operators registered but inactive cost nothing. Nodes read
+    ///         `getActiveOperatorsDetailsPage`, which bounds each call.
+    function getActiveOperatorsDetails() external view returns (OperatorDetails[] memory) {
+        return _activePage(0, _activeIds.length);
+    }
+
+    /// @notice The active operators at positions `[offset, offset + limit)` of the active list, and the list's
+    ///         length. Read every page at one block to get a consistent set.
+    function getActiveOperatorsDetailsPage(uint256 offset, uint256 limit)
+        external
+        view
+        returns (OperatorDetails[] memory page, uint256 total)
+    {
+        return (_activePage(offset, limit), _activeIds.length);
+    }
+
+    /// @notice Blocks during which `operator` had voting power above 0, over its lifetime, up to and including
+    ///         the current block's state (0 for a non-operator). Grows by one per block while it is active and not
+    ///         at all otherwise; the registry's score accrues from it.
+    function activeBlocksOf(address operator) external view returns (uint256) {
+        uint256 operatorId = operatorsIdsByAddress[operator];
+        if (operatorId == 0) return 0;
+        OperatorData storage op = _operators[operatorId];
+        if (op.votingPower == 0) return op.activeBlocks;
+        return op.activeBlocks + (block.number - op.activeSince);
+    }
+
+    /// @notice True iff operator `operatorId` left with `leave` and has not called `rejoin` since.
+    function hasLeft(uint256 operatorId) external view returns (bool) {
+        return _operators[operatorId].left;
     }
 
     /// @notice An operator's address, keys and current voting power. Reverts for an unknown id.
@@ -383,13 +437,9 @@ contract AttestationCenter is IAttestationCenter, Owned2Step {
             ApkEntry storage entry = _apkHistory[apkHint];
             uint256 meta;
             assembly ("memory-safe") {
-                meta := sload(add(entry.slot, 2)) // ApkEntry slot 2: fromBlock | toBlock << 32 | total << 64
+                meta := sload(add(entry.slot, APK_ENTRY_META_SLOT))
             }
-            uint256 fromBlock = meta & 0xffffffff;
-            uint256 toBlock = (meta >> 32) & 0xffffffff;
-            if (fromBlock == 0 || fromBlock > ref || (toBlock != 0 && ref >= toBlock)) {
-                revert InvalidApkHint(apkHint, ref);
-            }
+            if (!_entryCovers(meta, ref)) revert InvalidApkHint(apkHint, ref);
             totalPower = meta >> 64;
             ax = entry.apkX;
             ay = entry.apkY;
@@ -419,8 +469,8 @@ contract AttestationCenter is IAttestationCenter, Owned2Step {
             uint256 word;
             uint256 px;
             uint256 py;
-            // Three storage reads per non-signer: its history entry and its G1 key (slots 2 and 3 of its
-            // OperatorData), addressed directly to keep the loop lean.
+            // Three storage reads per non-signer: its history entry and its G1 key (OperatorData slots
+            // OPERATOR_PK_G1_SLOT and the next), addressed directly to keep the loop lean.
             assembly ("memory-safe") {
                 mstore(0x00, operatorId)
                 mstore(0x20, _powerHistory.slot)
@@ -430,13 +480,10 @@ contract AttestationCenter is IAttestationCenter, Owned2Step {
                 mstore(0x00, operatorId)
                 mstore(0x20, _operators.slot)
                 let base := keccak256(0x00, 0x40)
-                px := sload(add(base, 2))
-                py := sload(add(base, 3))
+                px := sload(add(base, OPERATOR_PK_G1_SLOT))
+                py := sload(add(base, add(OPERATOR_PK_G1_SLOT, 1)))
             }
-            // VotingPowerEntry layout: fromBlock bits 0-31, toBlock bits 32-63, votingPower bits 64-159.
-            uint256 fromBlock = word & 0xffffffff;
-            uint256 toBlock = (word >> 32) & 0xffffffff;
-            if (fromBlock == 0 || fromBlock > ref || (toBlock != 0 && ref >= toBlock)) {
+            if (!_entryCovers(word, ref)) {
                 // forge-lint: disable-next-line(unsafe-typecast)
                 revert InvalidOperatorHint(operatorId, uint32(hint), ref); // hint came in as a uint32
             }
@@ -472,21 +519,21 @@ contract AttestationCenter is IAttestationCenter, Owned2Step {
             mstore(m, ax)
             mstore(add(m, 0x20), ay)
             mstore(add(m, 0x40), gamma)
-            let ok := staticcall(gas(), 0x07, m, 0x60, m, 0x40)
+            let ok := staticcall(BN254_ECMUL_GAS, 0x07, m, 0x60, m, 0x40)
             calldatacopy(add(m, 0x40), sigma, 0x40)
-            ok := and(ok, staticcall(gas(), 0x06, m, 0x80, m, 0x40))
+            ok := and(ok, staticcall(BN254_ECADD_GAS, 0x06, m, 0x80, m, 0x40))
             let q := add(m, 0xc0)
             mstore(q, 1)
             mstore(add(q, 0x20), 2)
             mstore(add(q, 0x40), gamma)
-            ok := and(ok, staticcall(gas(), 0x07, q, 0x60, q, 0x40))
+            ok := and(ok, staticcall(BN254_ECMUL_GAS, 0x07, q, 0x60, q, 0x40))
             mstore(add(q, 0x40), hx)
             mstore(add(q, 0x60), hy)
-            ok := and(ok, staticcall(gas(), 0x06, q, 0x80, q, 0x40))
+            ok := and(ok, staticcall(BN254_ECADD_GAS, 0x06, q, 0x80, q, 0x40))
             mcopy(add(m, 0x40), negG2, 0x80)
             calldatacopy(add(q, 0x40), apkG2, 0x80)
             // The G1 steps cannot fail (apk from storage, σ checked, H on the curve): a failure is apkG2's.
-            success := and(ok, staticcall(gas(), 0x08, m, 0x180, m, 0x20))
+            success := and(ok, staticcall(BN254_PAIRING2_GAS, 0x08, m, 0x180, m, 0x20))
             valid := and(success, eq(mload(m), 1))
         }
         if (!success) revert InvalidAggregateKeyG2();
@@ -554,17 +601,63 @@ contract AttestationCenter is IAttestationCenter, Owned2Step {
     /// @dev The voting power of `operatorId` at `ref` from the entry at `hint`; reverts if that entry does
     ///      not cover `ref`. One storage read.
     function _operatorPowerAt(uint256 operatorId, uint32 hint, uint32 ref) internal view returns (uint96) {
-        VotingPowerEntry memory e = _powerHistory[operatorId][hint];
-        if (e.fromBlock == 0 || e.fromBlock > ref || (e.toBlock != 0 && ref >= e.toBlock)) {
-            revert InvalidOperatorHint(operatorId, hint, ref);
+        VotingPowerEntry storage e = _powerHistory[operatorId][hint];
+        uint256 word;
+        assembly ("memory-safe") {
+            word := sload(e.slot)
         }
-        return e.votingPower;
+        if (!_entryCovers(word, ref)) revert InvalidOperatorHint(operatorId, hint, ref);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return uint96(word >> 64); // VotingPowerEntry.votingPower, bits 64-159
+    }
+
+    /// @dev The one "history entry covers block `b`" rule (PROTOCOL.md §1.4): `fromBlock != 0 && fromBlock <= b
+    ///      && (toBlock == 0 || b < toBlock)`, on the packed word of a `VotingPowerEntry` or of an `ApkEntry`'s
+    ///      slot `APK_ENTRY_META_SLOT`. Both pack `fromBlock` in bits 0-31, `toBlock` in bits 32-63 and the power
+    ///      from bit 64 (pinned by `test_StorageLayout_PinnedOffsets`).
+    function _entryCovers(uint256 word, uint256 b) internal pure returns (bool) {
+        uint256 fromBlock = word & 0xffffffff;
+        uint256 toBlock = (word >> 32) & 0xffffffff;
+        return fromBlock != 0 && fromBlock <= b && (toBlock == 0 || b < toBlock);
+    }
+
+    function _activePage(uint256 offset, uint256 limit) internal view returns (OperatorDetails[] memory details) {
+        uint256 len = _activeIds.length;
+        uint256 n = offset >= len ? 0 : (limit < len - offset ? limit : len - offset);
+        details = new OperatorDetails[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            uint256 id = _activeIds[offset + i];
+            OperatorData storage op = _operators[id];
+            details[i] = OperatorDetails(op.addr, id, op.votingPower, op.pkG1);
+        }
+    }
+
+    /// @dev Keeps the active list and the active-block counter in step with a change of activity.
+    function _setActive(uint256 operatorId, OperatorData storage op, bool active, uint32 bn) internal {
+        if (active) {
+            _activeIds.push(operatorId);
+            // forge-lint: disable-next-line(unsafe-typecast)
+            op.activeIndex = uint32(_activeIds.length); // at most one new active operator per registration
+            op.activeSince = bn;
+        } else {
+            uint256 position = op.activeIndex - 1;
+            uint256 lastPosition = _activeIds.length - 1;
+            if (position != lastPosition) {
+                uint256 moved = _activeIds[lastPosition];
+                _activeIds[position] = moved;
+                _operators[moved].activeIndex = op.activeIndex;
+            }
+            _activeIds.pop();
+            op.activeIndex = 0;
+            op.activeBlocks += bn - op.activeSince;
+        }
     }
 
     function _setVotingPower(uint256 operatorId, uint96 newPower) internal {
         OperatorData storage op = _operators[operatorId];
         uint96 oldPower = op.votingPower;
         if (oldPower == newPower) return;
+        if (newPower != 0 && op.left) revert OperatorHasLeft(operatorId);
         op.votingPower = newPower;
         uint32 bn = _blockNumber32();
 
@@ -585,11 +678,11 @@ contract AttestationCenter is IAttestationCenter, Owned2Step {
         uint256 ay = last.apkY;
         if (oldPower == 0) {
             (ax, ay) = BN254.add(ax, ay, op.pkG1[0], op.pkG1[1]);
-            ++numOfActiveOperators;
+            _setActive(operatorId, op, true, bn);
         } else if (newPower == 0) {
             (uint256 nx, uint256 ny) = BN254.neg(op.pkG1[0], op.pkG1[1]);
             (ax, ay) = BN254.add(ax, ay, nx, ny);
-            --numOfActiveOperators;
+            _setActive(operatorId, op, false, bn);
         }
         uint256 sum = uint256(last.totalVotingPower) - oldPower + newPower;
         if (sum > type(uint96).max) revert TotalVotingPowerOverflow();
@@ -635,6 +728,11 @@ contract AttestationCenter is IAttestationCenter, Owned2Step {
         if (operatorId == 0 || operatorId > operatorCount) revert UnknownOperator(operatorId);
     }
 
+    /// @dev Deployment limit: block numbers are kept as `uint32` (histories, `referenceBlock`, `activeSince`). From
+    ///      block 2^32 = 4,294,967,296 on, every change of voting power reverts `BlockNumberOverflow` and no
+    ///      reference block can be named, so the contract stops working. That is about 1,634 years of 12-second
+    ///      blocks, 272 years of 2-second blocks and 34 years of 250-millisecond blocks: deploy only on a chain
+    ///      whose `block.number` stays below 2^32 for the deployment's lifetime.
     function _blockNumber32() internal view returns (uint32) {
         if (block.number > type(uint32).max) revert BlockNumberOverflow(block.number);
         return uint32(block.number);

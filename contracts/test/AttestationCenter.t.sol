@@ -2,6 +2,7 @@
 pragma solidity ^0.8.30;
 
 import {Fixture, AttestationCenterHarness} from "./utils/Fixture.sol";
+import {console} from "./utils/Test.sol";
 import {BN254} from "../src/libraries/BN254.sol";
 import {BN254G2} from "./utils/BN254G2.sol";
 import {AttestationCenter} from "../src/AttestationCenter.sol";
@@ -511,12 +512,14 @@ contract AttestationCenterTest is Fixture {
         IAttestationCenter.OperatorDetails[] memory d = ac.getActiveOperatorsDetails();
         vm.assertEq(ac.numOfActiveOperators(), 3);
         vm.assertEq(d.length, 3);
+        // the active list was [1, 2, 3, 4]; removing 2 moved the last one (4) into its place
         vm.assertEq(d[0].operatorId, 1);
-        vm.assertEq(d[1].operatorId, 3);
-        vm.assertEq(d[1].operator, ops[2].addr);
-        vm.assertEq(d[1].votingPower, 42);
-        vm.assertEq(d[1].pkG1[0], ops[2].pkG1[0]);
-        vm.assertEq(d[2].operatorId, 4);
+        vm.assertEq(d[1].operatorId, 4);
+        vm.assertEq(d[2].operatorId, 3);
+        vm.assertEq(d[2].operator, ops[2].addr);
+        vm.assertEq(d[2].votingPower, 42);
+        vm.assertEq(d[2].pkG1[0], ops[2].pkG1[0]);
+        vm.assertEq(d[2].pkG1[1], ops[2].pkG1[1]);
         vm.assertTrue(ac.isActive(ops[0].addr));
         vm.assertFalse(ac.isActive(ops[1].addr));
         vm.assertFalse(ac.isActive(address(0xBEEF)));
@@ -529,16 +532,250 @@ contract AttestationCenterTest is Fixture {
         vm.prank(ops[1].addr);
         ac.leave();
         vm.assertFalse(ac.isActive(ops[1].addr));
+        vm.assertTrue(ac.hasLeft(2));
         vm.assertEq(ac.totalVotingPower(), 300);
         vm.prank(ops[1].addr);
-        vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.OperatorNotActive.selector, 2));
+        vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.OperatorHasLeft.selector, 2));
         ac.leave();
         vm.prank(address(0xBEEF));
         vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.NotAnOperator.selector, address(0xBEEF)));
         ac.leave();
-        // governance may bring it back
+    }
+
+    function test_Leave_OwnerCannotReactivateWithoutConsent() public {
+        vm.roll(120);
+        vm.prank(ops[1].addr);
+        ac.leave();
+        vm.prank(GOV);
+        vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.OperatorHasLeft.selector, 2));
+        ac.setVotingPower(2, 5);
+        uint256[] memory ids = new uint256[](2);
+        uint96[] memory powers = new uint96[](2);
+        (ids[0], ids[1], powers[0], powers[1]) = (1, 2, 7, 5);
+        vm.prank(GOV);
+        vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.OperatorHasLeft.selector, 2));
+        ac.setVotingPowers(ids, powers);
+        _setPower(1, 0); // power 0 stays allowed (nothing changes)
+        vm.assertFalse(ac.isActive(ops[1].addr));
+        vm.assertEq(ac.operatorHistoryLength(2), 2);
+    }
+
+    function test_Leave_AfterGovernanceRemovedThePower() public {
+        vm.roll(120);
+        _setPower(1, 0); // governance made it inactive; it has not left
+        vm.assertFalse(ac.hasLeft(2));
+        vm.expectEmit(address(ac));
+        emit IAttestationCenter.OperatorLeft(2, ops[1].addr);
+        vm.prank(ops[1].addr);
+        ac.leave(); // it can still opt out, so that governance cannot make it active again
+        vm.assertTrue(ac.hasLeft(2));
+        vm.assertEq(ac.operatorHistoryLength(2), 2, "no new history entry");
+        vm.prank(GOV);
+        vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.OperatorHasLeft.selector, 2));
+        ac.setVotingPower(2, 1);
+    }
+
+    function test_Rejoin_NeedsTheOperatorsConsent() public {
+        vm.roll(120);
+        vm.prank(ops[1].addr);
+        vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.OperatorHasNotLeft.selector, 2));
+        ac.rejoin();
+        vm.prank(address(0xBEEF));
+        vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.NotAnOperator.selector, address(0xBEEF)));
+        ac.rejoin();
+        vm.prank(ops[1].addr);
+        ac.leave();
+        vm.expectEmit(address(ac));
+        emit IAttestationCenter.OperatorRejoined(2, ops[1].addr);
+        vm.prank(ops[1].addr);
+        ac.rejoin();
+        vm.assertFalse(ac.hasLeft(2));
+        vm.assertFalse(ac.isActive(ops[1].addr), "rejoining gives no power by itself");
         _setPower(1, 5);
         vm.assertTrue(ac.isActive(ops[1].addr));
+        vm.assertEq(ac.votingPowerAt(2, 120), 5);
+    }
+
+    function test_ActiveBlocks_GrowOnlyWhileActive() public {
+        // ops[0] active since block 100 (setUp); now REF + 1 = 111.
+        vm.assertEq(ac.activeBlocksOf(ops[0].addr), 11);
+        vm.assertEq(ac.activeBlocksOf(address(0xBEEF)), 0);
+        vm.roll(150);
+        vm.prank(ops[0].addr);
+        ac.leave();
+        vm.assertEq(ac.activeBlocksOf(ops[0].addr), 50);
+        vm.roll(1000);
+        vm.assertEq(ac.activeBlocksOf(ops[0].addr), 50, "nothing while it is out");
+        vm.prank(ops[0].addr);
+        ac.rejoin();
+        vm.assertEq(ac.activeBlocksOf(ops[0].addr), 50);
+        _setPower(0, 3);
+        vm.roll(1010);
+        vm.assertEq(ac.activeBlocksOf(ops[0].addr), 60);
+        _setPower(0, 9); // a change of power while active changes nothing
+        vm.roll(1020);
+        vm.assertEq(ac.activeBlocksOf(ops[0].addr), 70);
+        // governance removing the power stops it too; within one block, on and off counts nothing
+        _setPower(0, 0);
+        _setPower(0, 1);
+        _setPower(0, 0);
+        vm.roll(2000);
+        vm.assertEq(ac.activeBlocksOf(ops[0].addr), 70);
+    }
+
+    function test_ActiveList_SwapAndPopAndPages() public {
+        _addOperators(3, 0); // ids 5..7, inactive
+        _setPower(6, 1); // id 7
+        _setPower(4, 1); // id 5
+        // list: [1, 2, 3, 4, 7, 5]
+        _setPower(0, 0); // id 1: 5 moves to the front -> [5, 2, 3, 4, 7]
+        _setPower(4, 0); // id 5, now first: 7 moves -> [7, 2, 3, 4]
+        _setPower(3, 0); // id 4, last: popped -> [7, 2, 3]
+        uint256[3] memory want = [uint256(7), 2, 3];
+        IAttestationCenter.OperatorDetails[] memory all = ac.getActiveOperatorsDetails();
+        vm.assertEq(all.length, 3);
+        vm.assertEq(ac.numOfActiveOperators(), 3);
+        for (uint256 i = 0; i < 3; ++i) {
+            vm.assertEq(all[i].operatorId, want[i]);
+            vm.assertEq(all[i].operator, ops[want[i] - 1].addr);
+        }
+        (IAttestationCenter.OperatorDetails[] memory page, uint256 total) = ac.getActiveOperatorsDetailsPage(1, 5);
+        vm.assertEq(total, 3);
+        vm.assertEq(page.length, 2);
+        vm.assertEq(page[0].operatorId, 2);
+        vm.assertEq(page[1].operatorId, 3);
+        (page, total) = ac.getActiveOperatorsDetailsPage(0, 1);
+        vm.assertEq(page.length, 1);
+        vm.assertEq(page[0].operatorId, 7);
+        (page,) = ac.getActiveOperatorsDetailsPage(3, 1);
+        vm.assertEq(page.length, 0);
+        (page,) = ac.getActiveOperatorsDetailsPage(type(uint256).max, type(uint256).max);
+        vm.assertEq(page.length, 0);
+        (page,) = ac.getActiveOperatorsDetailsPage(2, type(uint256).max);
+        vm.assertEq(page.length, 1);
+        vm.assertEq(page[0].operatorId, 3);
+        // every active operator exactly once, and the apk is the sum of theirs
+        vm.assertTrue(ac.isActive(ops[6].addr) && ac.isActive(ops[1].addr) && ac.isActive(ops[2].addr));
+        vm.assertFalse(ac.isActive(ops[0].addr) || ac.isActive(ops[3].addr) || ac.isActive(ops[4].addr));
+    }
+
+    /// @dev The nodes' per-epoch read costs the same whatever the number of inactive registrations (issue 7,
+    ///      item 6: it used to loop over every id ever registered, about 2,300 gas each).
+    function test_ActiveRead_GasIndependentOfInactiveRegistrations() public {
+        _setPower(3, 0); // one that was active and left the list
+        uint256 before = _activeReadGas();
+        uint256 pageBefore = _activePageGas();
+        _addOperators(300, 0); // 300 throwaway registrations, never active
+        _setPower(ops.length - 1, 1); // one more active...
+        _setPower(ops.length - 1, 0); // ...and inactive again
+        uint256 afterSpam = _activeReadGas();
+        uint256 pageAfter = _activePageGas();
+        console.log(
+            string.concat(
+                "getActiveOperatorsDetails gas, 3 active: ",
+                vm.toString(before),
+                " with 1 inactive id, ",
+                vm.toString(afterSpam),
+                " with 301"
+            )
+        );
+        console.log(
+            string.concat(
+                "getActiveOperatorsDetailsPage(0, 100) gas: ", vm.toString(pageBefore), " and ", vm.toString(pageAfter)
+            )
+        );
+        vm.assertEq(afterSpam, before);
+        vm.assertEq(pageAfter, pageBefore);
+        vm.assertEq(ac.operatorCount(), 304);
+        vm.assertEq(ac.numOfActiveOperators(), 3);
+    }
+
+    function _activeReadGas() internal returns (uint256) {
+        vm.cool(address(ac));
+        ac.getActiveOperatorsDetails();
+        return vm.lastCallGas().gasTotalUsed;
+    }
+
+    function _activePageGas() internal returns (uint256) {
+        vm.cool(address(ac));
+        ac.getActiveOperatorsDetailsPage(0, 100);
+        return vm.lastCallGas().gasTotalUsed;
+    }
+
+    // =============================================================================================
+    // Storage layout and precompile stipends
+    // =============================================================================================
+
+    /// @dev The assembly of `_signersApk` and `_sumNonSigners` reads an ApkEntry's third slot and an
+    ///      OperatorData's pkG1 at fixed offsets, and `_entryCovers` decodes the packed words: pin all of it.
+    function test_StorageLayout_PinnedOffsets() public {
+        vm.roll(REF + 5);
+        _setPower(1, 77);
+        (uint256 apkSlot, uint256 opsSlot, uint256 powerSlot, uint256 apkMeta, uint256 pkG1Off) = ac.layout();
+        vm.assertEq(apkMeta, 2);
+        vm.assertEq(pkG1Off, 2);
+        uint256 n = ac.apkHistoryLength();
+        for (uint256 i = 0; i < n; ++i) {
+            IAttestationCenter.ApkEntry memory e = ac.apkHistoryAt(i);
+            uint256 base = uint256(keccak256(abi.encode(i, apkSlot)));
+            vm.assertEq(uint256(vm.load(address(ac), bytes32(base))), e.apkX);
+            vm.assertEq(uint256(vm.load(address(ac), bytes32(base + 1))), e.apkY);
+            uint256 meta = uint256(vm.load(address(ac), bytes32(base + apkMeta)));
+            vm.assertEq(meta, uint256(e.fromBlock) | (uint256(e.toBlock) << 32) | (uint256(e.totalVotingPower) << 64));
+        }
+        for (uint256 id = 1; id <= 4; ++id) {
+            (address addr, uint256[2] memory pkG1, uint256[4] memory pkG2, uint96 power) = ac.getOperator(id);
+            uint256 base = uint256(keccak256(abi.encode(id, opsSlot)));
+            vm.assertEq(uint256(vm.load(address(ac), bytes32(base))), uint256(uint160(addr)) | (uint256(power) << 160));
+            vm.assertEq(uint256(vm.load(address(ac), bytes32(base + pkG1Off))), pkG1[0]);
+            vm.assertEq(uint256(vm.load(address(ac), bytes32(base + pkG1Off + 1))), pkG1[1]);
+            vm.assertEq(uint256(vm.load(address(ac), bytes32(base + 4))), pkG2[0]);
+            vm.assertEq(uint256(vm.load(address(ac), bytes32(base + 7))), pkG2[3]);
+            uint256 inner = uint256(keccak256(abi.encode(id, powerSlot)));
+            uint256 len = ac.operatorHistoryLength(id);
+            vm.assertEq(uint256(vm.load(address(ac), bytes32(base + 1))) & 0xffffffff, len);
+            for (uint256 i = 0; i < len; ++i) {
+                IAttestationCenter.VotingPowerEntry memory e = ac.operatorHistoryAt(id, i);
+                uint256 word = uint256(vm.load(address(ac), keccak256(abi.encode(i, inner))));
+                vm.assertEq(word, uint256(e.fromBlock) | (uint256(e.toBlock) << 32) | (uint256(e.votingPower) << 64));
+            }
+        }
+        // and the one covering rule, at its boundaries
+        uint256 w = 10 | (20 << 32);
+        vm.assertFalse(ac.entryCovers(w, 9));
+        vm.assertTrue(ac.entryCovers(w, 10));
+        vm.assertTrue(ac.entryCovers(w, 19));
+        vm.assertFalse(ac.entryCovers(w, 20));
+        vm.assertTrue(ac.entryCovers(10, type(uint32).max)); // open entry
+        vm.assertFalse(ac.entryCovers(0, 5)); // no entry
+    }
+
+    /// @dev A G2 point the pairing precompile refuses costs its stipend, not all the gas the caller forwarded.
+    function test_PrecompileStipend_BadG2BurnsBoundedGas() public {
+        IAttestationCenter.TaskInfo memory t = _task0();
+        IAttestationCenter.Attestation memory att = _certify(t, true, REF, _none());
+        att.apkG2[3] += 1; // not on the twist
+        bytes memory cd = abi.encodeCall(ac.submitTask, (t, true, _perfSig(t, ops[0].ecdsaKey), att));
+        uint256 g = gasleft();
+        (bool ok, bytes memory ret) = address(ac).call{gas: 20_000_000}(cd);
+        g -= gasleft();
+        vm.assertFalse(ok);
+        vm.assertEq(
+            keccak256(ret), keccak256(abi.encodeWithSelector(IAttestationCenter.InvalidAggregateKeyG2.selector))
+        );
+        vm.assertLt(g, 400_000, "a bad apkG2 burns its stipend only");
+
+        Op memory o = _keys(78);
+        uint256[2] memory pop = _pop(address(ac), o.addr, o.sk);
+        uint256[4] memory bad = o.pkG2;
+        bad[0] += 1;
+        vm.prank(o.addr);
+        g = gasleft();
+        (ok, ret) = address(ac).call{gas: 20_000_000}(abi.encodeCall(ac.registerOperator, (o.pkG1, bad, pop)));
+        g -= gasleft();
+        vm.assertFalse(ok);
+        vm.assertEq(keccak256(ret), keccak256(abi.encodeWithSelector(IAttestationCenter.InvalidPublicKeyG2.selector)));
+        vm.assertLt(g, 400_000, "a bad pkG2 burns its stipend only");
     }
 
     // =============================================================================================

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.30;
 
+import {ILivelinessRegistry} from "../src/interfaces/ILivelinessRegistry.sol";
+import {defaultRegistryParams} from "./utils/Defaults.sol";
 import {Fixture, AttestationCenterHarness} from "./utils/Fixture.sol";
 import {console} from "./utils/Test.sol";
 import {IAttestationCenter} from "../src/interfaces/IAttestationCenter.sol";
@@ -108,9 +110,9 @@ contract GasBench is Fixture {
         vm.pauseGasMetering();
         delete ops;
         vm.roll(1000);
-        _deploy();
-        vm.prank(GOV);
-        reg.setSampleSize(32);
+        ILivelinessRegistry.Params memory params = defaultRegistryParams();
+        params.sampleSize = 32;
+        _deployWith(params);
         _addOperators(n, 1e18);
         for (uint256 i = 0; i < n; ++i) {
             _registerEndpoint(i);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.30;
 
+import {defaultRegistryParams} from "./utils/Defaults.sol";
 import {Test} from "./utils/Test.sol";
 import {Fixture} from "./utils/Fixture.sol";
 import {LivelinessRegistry} from "../src/LivelinessRegistry.sol";
@@ -15,9 +16,19 @@ contract MockAttestationCenter {
     uint256 public taskReferenceBlock;
     uint256 private _nextId = 1;
 
+    mapping(address => uint256) private _activeSince;
+    mapping(address => uint256) private _activeBlocks;
+
     function setOperator(address op, bool active) external {
         if (operatorsIdsByAddress[op] == 0) operatorsIdsByAddress[op] = _nextId++;
+        if (active && !isActive[op]) _activeSince[op] = block.number;
+        if (!active && isActive[op]) _activeBlocks[op] += block.number - _activeSince[op];
         isActive[op] = active;
+    }
+
+    /// @dev As the AttestationCenter's: blocks active over the operator's lifetime.
+    function activeBlocksOf(address op) external view returns (uint256) {
+        return _activeBlocks[op] + (isActive[op] ? block.number - _activeSince[op] : 0);
     }
 
     function callAfter(LivelinessRegistry reg, IAttestationCenter.TaskInfo calldata t, bool approved, uint256 ref)
@@ -47,12 +58,19 @@ contract LivelinessRegistryTest is Test {
     function setUp() public {
         vm.roll(1000);
         mac = new MockAttestationCenter();
-        reg = new LivelinessRegistry(address(mac), GOV);
+        reg = new LivelinessRegistry(address(mac), GOV, defaultRegistryParams());
         mac.setOperator(alice, true);
         mac.setOperator(bob, true);
         mac.setOperator(carol, true);
         mac.setOperator(dave, true);
         mac.setOperator(performer, true);
+    }
+
+    /// @dev A fresh registry whose C is `c` from deployment.
+    function _redeployWithC(uint256 c) internal {
+        ILivelinessRegistry.Params memory p = defaultRegistryParams();
+        p.C = uint64(c);
+        reg = new LivelinessRegistry(address(mac), GOV, p);
     }
 
     function _reg(address op) internal {
@@ -127,35 +145,71 @@ contract LivelinessRegistryTest is Test {
 
     function test_Constructor_RevertsOnZeroAddresses() public {
         vm.expectRevert(ILivelinessRegistry.ZeroAddress.selector);
-        new LivelinessRegistry(address(0), GOV);
+        new LivelinessRegistry(address(0), GOV, defaultRegistryParams());
         vm.expectRevert(Owned2Step.ZeroOwner.selector);
-        new LivelinessRegistry(address(mac), address(0));
+        new LivelinessRegistry(address(mac), address(0), defaultRegistryParams());
     }
 
-    function test_Params_Setters() public {
+    function test_Constructor_InitialParamsApplyAtOnceAndAreChecked() public {
+        ILivelinessRegistry.Params memory p = defaultRegistryParams();
+        p.C = 5;
+        p.epochLength = 7;
+        LivelinessRegistry r = new LivelinessRegistry(address(mac), GOV, p);
+        vm.assertEq(r.C(), 5);
+        vm.assertEq(r.epochLength(), 7);
+        (, uint256 from) = r.pendingParams();
+        vm.assertEq(from, 0);
+        ILivelinessRegistry.Params memory d = r.defaultParams();
+        vm.assertEq(keccak256(abi.encode(d)), keccak256(abi.encode(defaultRegistryParams())));
+        p.C = 0;
+        vm.expectRevert(abi.encodeWithSelector(ILivelinessRegistry.InvalidParameter.selector, bytes32("C"), 0));
+        new LivelinessRegistry(address(mac), GOV, p);
+        p.C = 1;
+        p.healthTimeoutMs = 60_001;
+        vm.expectRevert(
+            abi.encodeWithSelector(ILivelinessRegistry.InvalidParameter.selector, bytes32("healthTimeoutMs"), 60_001)
+        );
+        new LivelinessRegistry(address(mac), GOV, p);
+    }
+
+    function test_Params_ChangesApplyOnlyAfterTheDelay() public {
+        uint256 from = block.number + 1000;
+        vm.assertEq(reg.PARAMETER_CHANGE_DELAY(), 1000);
         vm.startPrank(GOV);
         vm.expectEmit(address(reg));
-        emit ILivelinessRegistry.ParameterChanged("C", 7);
+        emit ILivelinessRegistry.ParameterChangeScheduled("C", 7, from);
         reg.setC(7);
         vm.expectEmit(address(reg));
-        emit ILivelinessRegistry.ParameterChanged("epochLength", 20);
+        emit ILivelinessRegistry.ParameterChangeScheduled("epochLength", 20, from);
         reg.setEpochLength(20);
         vm.expectEmit(address(reg));
-        emit ILivelinessRegistry.ParameterChanged("sampleSize", 32);
+        emit ILivelinessRegistry.ParameterChangeScheduled("sampleSize", 32, from);
         reg.setSampleSize(32);
         vm.expectEmit(address(reg));
-        emit ILivelinessRegistry.ParameterChanged("performerTimeoutBlocks", 3);
+        emit ILivelinessRegistry.ParameterChangeScheduled("performerTimeoutBlocks", 3, from);
         reg.setPerformerTimeoutBlocks(3);
         vm.expectEmit(address(reg));
-        emit ILivelinessRegistry.ParameterChanged("taskValidityBlocks", 60);
+        emit ILivelinessRegistry.ParameterChangeScheduled("taskValidityBlocks", 60, from);
         reg.setTaskValidityBlocks(60);
         vm.expectEmit(address(reg));
-        emit ILivelinessRegistry.ParameterChanged("confirmationDepth", 0);
+        emit ILivelinessRegistry.ParameterChangeScheduled("confirmationDepth", 0, from);
         reg.setConfirmationDepth(0);
         vm.expectEmit(address(reg));
-        emit ILivelinessRegistry.ParameterChanged("healthTimeoutMs", 1500);
+        emit ILivelinessRegistry.ParameterChangeScheduled("healthTimeoutMs", 1500, from);
         reg.setHealthTimeoutMs(1500);
         vm.stopPrank();
+
+        // Nothing changes before the announced block.
+        vm.roll(from - 1);
+        vm.assertEq(keccak256(abi.encode(reg.params())), keccak256(abi.encode(defaultRegistryParams())));
+        vm.assertEq(reg.C(), 1000);
+        (ILivelinessRegistry.Params memory pending, uint256 at) = reg.pendingParams();
+        vm.assertEq(at, from);
+        vm.assertEq(pending.C, 7);
+        vm.assertEq(pending.epochLength, 20);
+
+        // Everything applies from it.
+        vm.roll(from);
         ILivelinessRegistry.Params memory p = reg.params();
         vm.assertEq(p.C, 7);
         vm.assertEq(p.epochLength, 20);
@@ -164,48 +218,73 @@ contract LivelinessRegistryTest is Test {
         vm.assertEq(p.taskValidityBlocks, 60);
         vm.assertEq(p.confirmationDepth, 0);
         vm.assertEq(p.healthTimeoutMs, 1500);
+        vm.assertEq(reg.C(), 7);
+        vm.assertEq(reg.epochLength(), 20);
+        vm.assertEq(reg.sampleSize(), 32);
+        vm.assertEq(reg.performerTimeoutBlocks(), 3);
+        vm.assertEq(reg.taskValidityBlocks(), 60);
+        vm.assertEq(reg.confirmationDepth(), 0);
+        vm.assertEq(reg.healthTimeoutMs(), 1500);
+        (, at) = reg.pendingParams();
+        vm.assertEq(at, 0);
     }
 
-    function test_Params_SanityChecks() public {
+    function test_Params_LaterChangeKeepsAppliedOnesAndRestartsTheDelay() public {
+        vm.prank(GOV);
+        reg.setC(7);
+        vm.roll(block.number + 1000); // C = 7 in force, not yet folded in
+        vm.prank(GOV);
+        reg.setSampleSize(3);
+        vm.assertEq(reg.C(), 7, "an applied change stays applied");
+        vm.assertEq(reg.sampleSize(), 8);
+        vm.roll(block.number + 500);
+        vm.prank(GOV);
+        reg.setC(9); // pending: sampleSize 3 and C 9, both from now + 1000
+        vm.roll(block.number + 999);
+        vm.assertEq(reg.C(), 7);
+        vm.assertEq(reg.sampleSize(), 8);
+        vm.roll(block.number + 1);
+        vm.assertEq(reg.C(), 9);
+        vm.assertEq(reg.sampleSize(), 3);
+    }
+
+    function test_Params_PenaltyUsesCInForceWhenItLands() public {
+        _reg(alice);
+        vm.prank(GOV);
+        reg.setC(7);
+        vm.roll(1010);
+        _approve(1000, _one(alice), _none());
+        vm.assertEq(reg.penaltyPoints(alice), 1000);
+        vm.roll(2000);
+        _approve(1990, _one(alice), _none());
+        vm.assertEq(reg.penaltyPoints(alice), 1007);
+    }
+
+    function test_Params_Bounds() public {
         vm.startPrank(GOV);
-        uint256 big = uint256(type(uint32).max) + 1;
-        vm.expectRevert(
-            abi.encodeWithSelector(ILivelinessRegistry.InvalidParameter.selector, bytes32("epochLength"), 0)
-        );
-        reg.setEpochLength(0);
-        vm.expectRevert(
-            abi.encodeWithSelector(ILivelinessRegistry.InvalidParameter.selector, bytes32("epochLength"), big)
-        );
-        reg.setEpochLength(big);
-        vm.expectRevert(abi.encodeWithSelector(ILivelinessRegistry.InvalidParameter.selector, bytes32("sampleSize"), 0));
-        reg.setSampleSize(0);
-        vm.expectRevert(
-            abi.encodeWithSelector(ILivelinessRegistry.InvalidParameter.selector, bytes32("sampleSize"), 257)
-        );
-        reg.setSampleSize(257);
-        reg.setSampleSize(256);
-        vm.expectRevert(
-            abi.encodeWithSelector(ILivelinessRegistry.InvalidParameter.selector, bytes32("performerTimeoutBlocks"), 0)
-        );
-        reg.setPerformerTimeoutBlocks(0);
-        vm.expectRevert(
-            abi.encodeWithSelector(ILivelinessRegistry.InvalidParameter.selector, bytes32("taskValidityBlocks"), 0)
-        );
-        reg.setTaskValidityBlocks(0);
-        vm.expectRevert(
-            abi.encodeWithSelector(ILivelinessRegistry.InvalidParameter.selector, bytes32("confirmationDepth"), big)
-        );
-        reg.setConfirmationDepth(big);
-        vm.expectRevert(
-            abi.encodeWithSelector(ILivelinessRegistry.InvalidParameter.selector, bytes32("healthTimeoutMs"), 0)
-        );
-        reg.setHealthTimeoutMs(0);
-        uint256 tooBigC = uint256(type(uint64).max) + 1;
-        vm.expectRevert(abi.encodeWithSelector(ILivelinessRegistry.InvalidParameter.selector, bytes32("C"), tooBigC));
-        reg.setC(tooBigC);
-        reg.setC(0);
-        vm.assertEq(reg.C(), 0);
+        _bounds("C", reg.setC, 1, 1_000_000);
+        _bounds("epochLength", reg.setEpochLength, 1, 100_000);
+        _bounds("sampleSize", reg.setSampleSize, 1, 256);
+        _bounds("performerTimeoutBlocks", reg.setPerformerTimeoutBlocks, 1, 100_000);
+        _bounds("taskValidityBlocks", reg.setTaskValidityBlocks, 1, 1_000_000);
+        _bounds("confirmationDepth", reg.setConfirmationDepth, 0, 1000);
+        _bounds("healthTimeoutMs", reg.setHealthTimeoutMs, 1, 60_000);
         vm.stopPrank();
+    }
+
+    function _bounds(bytes32 name, function(uint256) external setter, uint256 min, uint256 max) internal {
+        if (min > 0) {
+            vm.expectRevert(abi.encodeWithSelector(ILivelinessRegistry.InvalidParameter.selector, name, min - 1));
+            setter(min - 1);
+        }
+        vm.expectRevert(abi.encodeWithSelector(ILivelinessRegistry.InvalidParameter.selector, name, max + 1));
+        setter(max + 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(ILivelinessRegistry.InvalidParameter.selector, name, uint256(type(uint64).max) + 1)
+        );
+        setter(uint256(type(uint64).max) + 1);
+        setter(min);
+        setter(max);
     }
 
     function test_Params_OnlyOwner() public {
@@ -242,10 +321,11 @@ contract LivelinessRegistryTest is Test {
         vm.assertEq(reg.registeredOperatorsCount(), 1);
         (ILivelinessRegistry.Registration memory r, string memory ep) = reg.registrations(alice);
         vm.assertEq(r.registeredAtBlock, 1000);
-        vm.assertEq(r.penaltyPoints, 0);
-        vm.assertEq(r.penaltyCount, 0);
-        vm.assertEq(r.lastPenaltyEpoch, 0);
+        vm.assertEq(r.activeBlocksAtRegistration, 0); // the mock made alice active at this block
+        vm.assertEq(r.servedBlocks, 0);
         vm.assertEq(r.index, 1);
+        vm.assertEq(reg.penaltyPoints(alice), 0);
+        vm.assertEq(reg.penalties(alice), 0);
         vm.assertEq(ep, "http://10.0.0.1:8080");
         vm.assertEq(reg.getLivelinessScore(alice), 0);
         vm.roll(1025);
@@ -317,14 +397,15 @@ contract LivelinessRegistryTest is Test {
         vm.assertEq(reg.registeredOperatorsCount(), 0);
         vm.assertEq(reg.getLivelinessScore(alice), 0);
         vm.assertEq(reg.penalties(alice), 1);
-        vm.assertEq(reg.penaltyPoints(alice), 0);
+        vm.assertEq(reg.penaltyPoints(alice), 1000);
+        vm.assertEq(reg.servedBlocks(alice), 0, "it left at block 1000, the block it registered in");
         (ILivelinessRegistry.Registration memory r,) = reg.registrations(alice);
         vm.assertEq(r.registeredAtBlock, 0);
         vm.assertEq(r.index, 0);
-        vm.assertEq(r.lastPenaltyEpoch, 1001);
+        vm.assertEq(reg.penaltyRecordOf(alice).newestEpochBlock, 1001);
     }
 
-    function test_Reregister_FreshScoreKeepsLifetimeCount() public {
+    function test_Reregister_KeepsPenaltyPointsAndBlocksServed() public {
         _reg(alice);
         _approve(1000, _one(alice), _none());
         vm.roll(3000);
@@ -335,14 +416,56 @@ contract LivelinessRegistryTest is Test {
         vm.roll(3100);
         mac.setOperator(alice, true);
         _reg(alice);
-        vm.assertEq(reg.getLivelinessScore(alice), 0);
+        // Unregistering and registering again erases nothing: the score resumes where it stopped.
+        vm.assertEq(reg.getLivelinessScore(alice), 1000);
         vm.assertEq(reg.penalties(alice), 1);
-        vm.assertEq(reg.penaltyPoints(alice), 0);
+        vm.assertEq(reg.penaltyPoints(alice), 1000);
+        vm.assertEq(reg.servedBlocks(alice), 2000);
         vm.roll(3110);
-        vm.assertEq(reg.getLivelinessScore(alice), 10);
+        vm.assertEq(reg.getLivelinessScore(alice), 1010);
         _approve(3100, _one(alice), _none());
         vm.assertEq(reg.penalties(alice), 2);
-        vm.assertEq(reg.getLivelinessScore(alice), 0);
+        vm.assertEq(reg.getLivelinessScore(alice), 10);
+    }
+
+    function test_Reregister_CannotShedPenaltyPoints() public {
+        _reg(alice);
+        _approve(1000, _one(alice), _none());
+        _approve(1000 - 10, _one(alice), _none()); // an older epoch lands late: counted too
+        vm.roll(1500);
+        vm.assertEq(reg.getLivelinessScore(alice), 0); // 500 blocks − 2000 points
+        mac.setOperator(alice, false);
+        vm.prank(alice);
+        reg.unregister();
+        mac.setOperator(alice, true);
+        _reg(alice);
+        vm.roll(3000);
+        vm.assertEq(reg.getLivelinessScore(alice), 0, "2000 blocks served, 2000 points owed");
+        vm.roll(3001);
+        vm.assertEq(reg.getLivelinessScore(alice), 1);
+    }
+
+    function test_Score_StopsGrowingWhileInactive() public {
+        _reg(alice);
+        _reg(bob);
+        vm.roll(1100);
+        mac.setOperator(alice, false); // left the AVS but stays registered
+        vm.roll(5000);
+        vm.assertEq(reg.getLivelinessScore(alice), 100, "no score for blocks not served");
+        vm.assertEq(reg.getLivelinessScore(bob), 4000);
+        vm.assertTrue(reg.getLivelinessScore(bob) > reg.getLivelinessScore(alice));
+        mac.setOperator(alice, true); // back (with its consent, in the AttestationCenter)
+        vm.roll(5010);
+        vm.assertEq(reg.getLivelinessScore(alice), 110);
+        vm.assertEq(reg.servedBlocks(alice), 110);
+    }
+
+    function test_Score_NotRegisteredServesNothing() public {
+        // Active in the AttestationCenter since block 999 but registered here only at 2000.
+        vm.roll(2000);
+        _reg(alice);
+        vm.roll(2010);
+        vm.assertEq(reg.getLivelinessScore(alice), 10);
     }
 
     // =============================================================================================
@@ -486,45 +609,49 @@ contract LivelinessRegistryTest is Test {
         vm.roll(5000);
         _approve(4990, _one(alice), _none()); // C = 1000
         vm.prank(GOV);
-        reg.setC(10);
-        _approve(5000 - 10, _none(), _none()); // nothing
-        vm.roll(5020);
-        _approve(5010, _one(bob), _none()); // C = 10
+        reg.setC(10); // from block 6000
+        vm.roll(6020);
+        _approve(6010, _one(bob), _none()); // C = 10
         vm.assertEq(reg.penaltyPoints(alice), 1000);
         vm.assertEq(reg.penaltyPoints(bob), 10);
-        vm.assertEq(reg.getLivelinessScore(alice), 4020 - 1000);
-        vm.assertEq(reg.getLivelinessScore(bob), 4020 - 10);
-        _approve(5000, _one(alice), _none()); // a later epoch, new C
+        vm.assertEq(reg.getLivelinessScore(alice), 5020 - 1000);
+        vm.assertEq(reg.getLivelinessScore(bob), 5020 - 10);
+        _approve(6000, _one(alice), _none()); // a later epoch, new C
         vm.assertEq(reg.penaltyPoints(alice), 1010);
     }
 
-    function test_Penalty_SaturatesAtUint64() public {
+    function test_Penalty_OneAtMaxCIsRecoverable() public {
+        _redeployWithC(reg.MAX_C());
         _reg(alice);
-        vm.prank(GOV);
-        reg.setC(type(uint64).max);
         vm.roll(1100);
-        _approve(1010, _one(alice), _none());
-        _approve(1020, _one(alice), _none());
-        vm.assertEq(reg.penaltyPoints(alice), type(uint64).max);
-        vm.assertEq(reg.penalties(alice), 2);
+        _approve(1090, _one(alice), _none());
+        vm.assertEq(reg.penaltyPoints(alice), 1_000_000);
+        vm.roll(1000 + 1_000_000);
         vm.assertEq(reg.getLivelinessScore(alice), 0);
+        vm.roll(1000 + 1_000_001);
+        vm.assertEq(reg.getLivelinessScore(alice), 1, "MAX_C blocks of service pay one penalty back");
     }
 
-    function test_Penalty_UnregisteredCountsButNoPoints() public {
+    function test_Penalty_UnregisteredStillGetsPoints() public {
         vm.roll(1100);
         vm.expectEmit(address(reg));
-        emit ILivelinessRegistry.OperatorPenalized(carol, 1090, 0, false);
+        emit ILivelinessRegistry.OperatorPenalized(carol, 1090, 1000, false);
         _approve(1090, _one(carol), _none());
         vm.assertEq(reg.penalties(carol), 1);
-        vm.assertEq(reg.penaltyPoints(carol), 0);
+        vm.assertEq(reg.penaltyPoints(carol), 1000, "kept for when it registers");
+        vm.roll(1500);
+        _reg(carol);
+        vm.roll(1600);
+        vm.assertEq(reg.getLivelinessScore(carol), 0);
+        vm.roll(2501);
+        vm.assertEq(reg.getLivelinessScore(carol), 1);
     }
 
     function testFuzz_Score(uint256 age, uint8 nPenalties, uint64 c) public {
         age = bound(age, 0, 10_000_000);
         nPenalties = uint8(bound(nPenalties, 0, 20));
-        c = uint64(bound(c, 0, 1_000_000));
-        vm.prank(GOV);
-        reg.setC(c);
+        c = uint64(bound(c, 1, 1_000_000));
+        _redeployWithC(c);
         _reg(alice);
         uint256 start = block.number;
         vm.roll(start + 10 * uint256(nPenalties) + 10);
@@ -550,7 +677,7 @@ contract LivelinessRegistryTest is Test {
         vm.expectEmit(address(reg));
         emit ILivelinessRegistry.OperatorPenalized(unhealthy[1], 1090, 1000, false);
         vm.expectEmit(address(reg));
-        emit ILivelinessRegistry.OperatorPenalized(dave, 1090, 0, true);
+        emit ILivelinessRegistry.OperatorPenalized(dave, 1090, 1000, true);
         _approve(1090, unhealthy, _one(dave));
         vm.assertEq(reg.penalties(alice), 1);
         vm.assertEq(reg.penalties(bob), 1);
@@ -574,10 +701,10 @@ contract LivelinessRegistryTest is Test {
         vm.roll(1100);
         IAttestationCenter.TaskInfo memory t = _task("");
         vm.expectEmit(address(reg));
-        emit ILivelinessRegistry.OperatorPenalized(performer, 1080, 0, true);
+        emit ILivelinessRegistry.OperatorPenalized(performer, 1080, 1000, true);
         mac.callAfter(reg, t, false, 1083);
-        (ILivelinessRegistry.Registration memory r,) = reg.registrations(performer);
-        vm.assertEq(r.lastPenaltyEpoch, 1081);
+        vm.assertEq(reg.penaltyRecordOf(performer).newestEpochBlock, 1081);
+        vm.assertTrue(reg.isPenalized(performer, 1080));
         // another rejected task with a reference block in the same epoch: no second penalty
         mac.callAfter(reg, t, false, 1089);
         vm.assertEq(reg.penalties(performer), 1);
@@ -596,13 +723,117 @@ contract LivelinessRegistryTest is Test {
         _approve(1090, _none(), _one(performer));
         mac.callAfter(reg, _task(""), false, 1090);
         vm.assertEq(reg.penalties(performer), 1);
-        // an older epoch arriving after a newer one is skipped too (one slot keeps the latest epoch)
-        _approve(1080, _one(alice), _none());
-        vm.assertEq(reg.penalties(alice), 1);
-        // the next epoch penalizes again
+        // the next epoch penalizes again, once
         vm.roll(1110);
         _approve(1100, _one(alice), _none());
+        _approve(1100, _one(alice), _none());
         vm.assertEq(reg.penalties(alice), 2);
+    }
+
+    // =============================================================================================
+    // Penalty window: late penalties for older epochs land
+    // =============================================================================================
+
+    function test_LatePenalty_OlderEpochAfterNewerLands() public {
+        _reg(alice);
+        vm.roll(1100);
+        _approve(1090, _one(alice), _none());
+        // An older epoch's task, submitted after the newer one (anyone can order submissions): it counts.
+        vm.expectEmit(address(reg));
+        emit ILivelinessRegistry.OperatorPenalized(alice, 1080, 1000, false);
+        _approve(1080, _one(alice), _none());
+        vm.assertEq(reg.penalties(alice), 2);
+        vm.assertEq(reg.penaltyPoints(alice), 2000);
+        // ...but still only once per epoch, whichever order the duplicates come in.
+        _approve(1080, _one(alice), _none());
+        _approve(1090, _one(alice), _none());
+        mac.callAfter(reg, _task(""), false, 1085); // a rejected task alice performed, epoch 1080
+        vm.assertEq(reg.penalties(alice), 2);
+        vm.assertTrue(reg.isPenalized(alice, 1080));
+        vm.assertTrue(reg.isPenalized(alice, 1090));
+        vm.assertFalse(reg.isPenalized(alice, 1070));
+        vm.assertFalse(reg.isPenalized(alice, 1100));
+        ILivelinessRegistry.PenaltyRecord memory r = reg.penaltyRecordOf(alice);
+        vm.assertEq(r.newestEpochBlock, 1091);
+        vm.assertEq(r.window, 3); // bits 0 (1090) and 1 (1080)
+    }
+
+    function test_LatePenalty_OrderDoesNotMatter() public {
+        // The same three penalties in two orders give the same record.
+        _reg(alice);
+        _reg(bob);
+        vm.roll(1400);
+        _approve(1390, _one(alice), _none());
+        _approve(1100, _one(alice), _none());
+        _approve(1250, _one(alice), _none());
+        _approve(1100, _one(bob), _none());
+        _approve(1250, _one(bob), _none());
+        _approve(1390, _one(bob), _none());
+        vm.assertEq(reg.penalties(alice), 3);
+        vm.assertEq(reg.penalties(bob), 3);
+        ILivelinessRegistry.PenaltyRecord memory a = reg.penaltyRecordOf(alice);
+        ILivelinessRegistry.PenaltyRecord memory b = reg.penaltyRecordOf(bob);
+        vm.assertEq(a.newestEpochBlock, b.newestEpochBlock);
+        vm.assertEq(a.window, b.window);
+        vm.assertEq(a.window, (1 << 0) | (1 << 14) | (1 << 29));
+    }
+
+    function test_LatePenalty_WindowBoundary() public {
+        _reg(alice);
+        // At block 1325 the current epoch is 1320; the window is the 32 epochs 1010 ... 1320.
+        vm.roll(1325);
+        vm.assertEq(reg.PENALTY_WINDOW_EPOCHS(), 32);
+        _approve(1320, _one(alice), _none());
+        _approve(1010, _one(alice), _none()); // the oldest epoch in the window: lands
+        vm.assertEq(reg.penalties(alice), 2);
+        vm.assertEq(reg.penaltyRecordOf(alice).window, (1 << 0) | (1 << 31));
+        // one epoch older: refused, whoever it names
+        _expectApproveRevert(
+            1000,
+            _data(1000, _one(bob), _none()),
+            abi.encodeWithSelector(ILivelinessRegistry.EpochOutsidePenaltyWindow.selector, bob, 1000, 1010)
+        );
+        mac.setOperator(performer, true);
+        vm.expectRevert(
+            abi.encodeWithSelector(ILivelinessRegistry.EpochOutsidePenaltyWindow.selector, performer, 1000, 1010)
+        );
+        mac.callAfter(reg, _task(""), false, 1009);
+        // a task naming nobody is not refused
+        _approve(1000, _none(), _none());
+        // The window slides: a new epoch penalty moves 1010 out of the bitmap and the window.
+        vm.roll(1331);
+        _approve(1330, _one(alice), _none());
+        vm.assertEq(reg.penaltyRecordOf(alice).window, (1 << 0) | (1 << 1));
+        vm.assertEq(reg.penalties(alice), 3);
+    }
+
+    function test_LatePenalty_FarNewerEpochResetsWindow() public {
+        _reg(alice);
+        vm.roll(1100);
+        _approve(1090, _one(alice), _none());
+        vm.roll(5000);
+        _approve(4990, _one(alice), _none());
+        vm.assertEq(reg.penaltyRecordOf(alice).window, 1);
+        vm.assertEq(reg.penalties(alice), 2);
+    }
+
+    function testFuzz_LatePenalty_EachEpochOnceInAnyOrder(uint256 seed) public {
+        _reg(alice);
+        vm.roll(1315); // current epoch 1310: the window is 1000 ... 1310
+        uint256 count;
+        bool[32] memory seen;
+        for (uint256 i = 0; i < 64; ++i) {
+            uint256 k = uint256(keccak256(abi.encode(seed, i))) % 32;
+            _approve(1000 + 10 * k, _one(alice), _none());
+            if (!seen[k]) {
+                seen[k] = true;
+                ++count;
+            }
+            vm.assertEq(reg.penalties(alice), count);
+        }
+        for (uint256 k = 0; k < 32; ++k) {
+            vm.assertEq(reg.isPenalized(alice, 1000 + 10 * k), seen[k]);
+        }
     }
 
     // =============================================================================================

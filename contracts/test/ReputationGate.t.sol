@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.30;
 
+import {defaultRegistryParams} from "./utils/Defaults.sol";
 import {Test} from "./utils/Test.sol";
 import {MockAttestationCenter} from "./LivelinessRegistry.t.sol";
 import {LivelinessRegistry} from "../src/LivelinessRegistry.sol";
@@ -16,7 +17,7 @@ contract ReputationGateTest is Test {
     function setUp() public {
         vm.roll(1000);
         mac = new MockAttestationCenter();
-        reg = new LivelinessRegistry(address(mac), address(0x60F));
+        reg = new LivelinessRegistry(address(mac), address(0x60F), defaultRegistryParams());
         gate = new ReputationGate(address(reg), 500, 2);
         mac.setOperator(alice, true);
         vm.prank(alice);
@@ -37,6 +38,10 @@ contract ReputationGateTest is Test {
         vm.assertEq(gate.maxPenalties(), 2);
         vm.expectRevert(ReputationGate.ZeroAddress.selector);
         new ReputationGate(address(0), 1, 1);
+        vm.expectRevert(ReputationGate.InvalidMinScore.selector);
+        new ReputationGate(address(reg), 0, 1);
+        ReputationGate lowest = new ReputationGate(address(reg), 1, 1);
+        vm.assertFalse(lowest.isAllowed(address(0xBEEF)), "an unregistered address never passes");
         vm.expectRevert(ReputationGate.InvalidMaxPenalties.selector);
         new ReputationGate(address(reg), 1, 0);
     }

@@ -254,6 +254,15 @@ pub fn revert_hint(name: &str) -> Option<&'static str> {
         "KeyAlreadyRegistered" => "this BLS key is already registered by another operator",
         "UnknownOperator" => "there is no operator with this id",
         "InvalidParameter" => "a registry parameter is out of its allowed range",
+        "OperatorHasLeft" => {
+            "the operator left the AVS; it must consent with `liveliness operator rejoin` before \
+             governance can give it voting power"
+        }
+        "OperatorHasNotLeft" => "the operator has not left the AVS; there is nothing to rejoin",
+        "EpochOutsidePenaltyWindow" => {
+            "the task penalizes an operator for an epoch more than 31 epochs before the current \
+             one; such a penalty can no longer be told apart from one already counted"
+        }
         _ => return None,
     })
 }

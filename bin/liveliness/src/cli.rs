@@ -25,7 +25,7 @@ pub enum Command {
     Keys(KeysCommand),
     /// Deploy the AttestationCenter and the LivelinessRegistry and print the deployment as JSON.
     Deploy(DeployArgs),
-    /// Register an operator, change its endpoint, leave or unregister; set voting power (governance).
+    /// Register an operator, change its endpoint, leave, rejoin or unregister; set voting power (governance).
     #[command(subcommand)]
     Operator(OperatorCommand),
     /// Show the liveliness score, penalties and registration of one address.
@@ -265,7 +265,11 @@ pub enum OperatorCommand {
     /// Replace the operator's health endpoint in the LivelinessRegistry.
     ChangeEndpoint(EndpointArgs),
     /// Leave the AVS: set the operator's own voting power in the AttestationCenter to 0.
+    /// Governance cannot give it power again until the operator runs `rejoin`.
     Leave(OperatorArgs),
+    /// Consent to serve again after leaving: governance may then set the operator's voting
+    /// power (it stays inactive until governance does).
+    Rejoin(OperatorArgs),
     /// Remove the operator from the LivelinessRegistry (only once it has left the AVS).
     Unregister(OperatorArgs),
     /// Governance: set an operator's voting power in the AttestationCenter (signed by the

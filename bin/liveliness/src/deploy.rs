@@ -23,6 +23,17 @@ pub async fn run(args: DeployArgs) -> Result<()> {
         confirmation_depth: args.confirmation_depth,
         health_timeout_ms: args.health_timeout_ms,
     };
+    // The registry takes penalties for the 32 epochs up to the current one (PROTOCOL.md §5.6); an
+    // older certificate that the AttestationCenter would still accept is refused when it penalizes.
+    let window = 31 * u64::from(config.registry_params().epoch_length);
+    if u64::from(config.max_task_age) > window {
+        tracing::warn!(
+            max_task_age = config.max_task_age,
+            window,
+            "maxTaskAge exceeds 31 epochs: certificates older than that which penalize anyone \
+             will revert EpochOutsidePenaltyWindow"
+        );
+    }
     tracing::info!(%deployer, chain_id = chain.chain_id, "deploying the contracts");
     tracing::debug!(?config, "deployment parameters");
     let deployment = liveliness_chain::deploy_from(&chain.provider, deployer, &config)

@@ -3,7 +3,7 @@
 //! ```text
 //! liveliness keys generate|import|show        encrypted ECDSA and BLS keystores
 //! liveliness deploy                           the AttestationCenter and the LivelinessRegistry
-//! liveliness operator register|change-endpoint|leave|unregister|set-power
+//! liveliness operator register|change-endpoint|leave|rejoin|unregister|set-power
 //! liveliness score <ADDRESS>                  one operator's reputation
 //! liveliness status                           every registered operator, and the registry
 //! liveliness node --config <FILE>             run a node

@@ -14,6 +14,7 @@ pub async fn run(command: OperatorCommand) -> Result<()> {
         OperatorCommand::Register(args) => register(args).await,
         OperatorCommand::ChangeEndpoint(args) => change_endpoint(args).await,
         OperatorCommand::Leave(args) => leave(args).await,
+        OperatorCommand::Rejoin(args) => rejoin(args).await,
         OperatorCommand::Unregister(args) => unregister(args).await,
         OperatorCommand::SetPower(args) => set_power(args).await,
     }
@@ -145,7 +146,21 @@ async fn leave(args: OperatorArgs) -> Result<()> {
     let receipt = send_tx!("leaving the AVS", me, ac.leave());
     println!(
         "{me} left the AVS: its voting power is 0 (tx {}); `liveliness operator unregister` \
-         now removes it from the registry",
+         now removes it from the registry, and governance cannot give it power again until it \
+         runs `liveliness operator rejoin`",
+        receipt.transaction_hash
+    );
+    Ok(())
+}
+
+async fn rejoin(args: OperatorArgs) -> Result<()> {
+    let (chain, contracts, _) = connect(&args).await?;
+    let me = chain.sender()?;
+    let ac = AttestationCenter::new(contracts.attestation_center, &chain.provider);
+    let receipt = send_tx!("rejoining the AVS", me, ac.rejoin());
+    println!(
+        "{me} consents to serve again (tx {}); it stays inactive until governance sets its \
+         voting power",
         receipt.transaction_hash
     );
     Ok(())

@@ -30,12 +30,15 @@ pub struct OperatorScore {
     pub operator_id: Option<u64>,
     /// Its voting power in the AttestationCenter.
     pub voting_power: u128,
-    /// `getLivelinessScore`: blocks since registration minus penalty points, floored at 0.
+    /// `getLivelinessScore`: blocks served (registered and active) minus
+    /// penalty points, floored at 0; 0 when not registered.
     pub score: u64,
     /// Lifetime number of penalties.
     pub penalties: u64,
-    /// Penalty points since the current registration.
+    /// Lifetime penalty points.
     pub penalty_points: u64,
+    /// Blocks served: registered and active, over all registrations.
+    pub served_blocks: u64,
     /// Block of the current registration (`None`: not registered).
     pub registered_at_block: Option<u64>,
     /// Registered health endpoint (`None`: not registered).
@@ -62,6 +65,30 @@ pub struct Params {
     pub health_timeout_ms: u32,
 }
 
+/// Parameters that take effect at a later block.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingParams {
+    /// The whole set that applies from `effective_from_block`.
+    pub params: Params,
+    /// The block from which they apply.
+    pub effective_from_block: u64,
+}
+
+impl From<liveliness_chain::bindings::ILivelinessRegistry::Params> for Params {
+    fn from(p: liveliness_chain::bindings::ILivelinessRegistry::Params) -> Self {
+        Self {
+            c: p.C,
+            epoch_length: p.epochLength,
+            sample_size: p.sampleSize,
+            performer_timeout_blocks: p.performerTimeoutBlocks,
+            task_validity_blocks: p.taskValidityBlocks,
+            confirmation_depth: p.confirmationDepth,
+            health_timeout_ms: p.healthTimeoutMs,
+        }
+    }
+}
+
 /// What `status --json` prints.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -74,8 +101,10 @@ pub struct Status {
     pub attestation_center: Address,
     /// The LivelinessRegistry.
     pub registry: Address,
-    /// Registry parameters.
+    /// Registry parameters in force.
     pub params: Params,
+    /// A scheduled change of the parameters, while it is still ahead.
+    pub pending_params: Option<PendingParams>,
     /// Operators active in the AttestationCenter.
     pub active_operators: u64,
     /// Total voting power in the AttestationCenter.
@@ -95,7 +124,7 @@ async fn operator_score(
     let ac = AttestationCenter::new(contracts.attestation_center, &chain.provider);
     let err =
         |what: &'static str| move |e| contract_error(&format!("reading {what} of {address}"), e);
-    let (registration, score, id) = futures::try_join!(
+    let (registration, penalties, served, score, id) = futures::try_join!(
         async {
             registry
                 .registrations(address)
@@ -103,6 +132,22 @@ async fn operator_score(
                 .call()
                 .await
                 .map_err(err("the registration"))
+        },
+        async {
+            registry
+                .penaltyRecordOf(address)
+                .block(at)
+                .call()
+                .await
+                .map_err(err("the penalty record"))
+        },
+        async {
+            registry
+                .servedBlocks(address)
+                .block(at)
+                .call()
+                .await
+                .map_err(err("the blocks served"))
         },
         async {
             registry
@@ -140,8 +185,9 @@ async fn operator_score(
         operator_id: (id != 0).then_some(id),
         voting_power,
         score: to_u64(score, "score")?,
-        penalties: u64::from(record.penaltyCount),
-        penalty_points: record.penaltyPoints,
+        penalties: u64::from(penalties.count),
+        penalty_points: penalties.points,
+        served_blocks: to_u64(served, "blocks served")?,
         registered_at_block: registered.then_some(record.registeredAtBlock),
         endpoint: registered.then_some(registration.endpoint),
     })
@@ -171,6 +217,7 @@ pub async fn score(args: ScoreArgs) -> Result<()> {
         ("score".to_owned(), s.score.to_string()),
         ("penalties".to_owned(), s.penalties.to_string()),
         ("penalty points".to_owned(), s.penalty_points.to_string()),
+        ("blocks served".to_owned(), s.served_blocks.to_string()),
         (
             "registered at block".to_owned(),
             s.registered_at_block.map_or_else(none, |b| b.to_string()),
@@ -205,14 +252,20 @@ pub async fn status(args: StatusArgs) -> Result<()> {
         .call()
         .await
         .map_err(|e| contract_error("reading the registry parameters", e))?;
-    let params = Params {
-        c: p.C,
-        epoch_length: p.epochLength,
-        sample_size: p.sampleSize,
-        performer_timeout_blocks: p.performerTimeoutBlocks,
-        task_validity_blocks: p.taskValidityBlocks,
-        confirmation_depth: p.confirmationDepth,
-        health_timeout_ms: p.healthTimeoutMs,
+    let params = Params::from(p);
+    let pending = registry
+        .pendingParams()
+        .block(at)
+        .call()
+        .await
+        .map_err(|e| contract_error("reading the pending registry parameters", e))?;
+    let pending_params = if pending.effectiveFromBlock.is_zero() {
+        None
+    } else {
+        Some(PendingParams {
+            params: Params::from(pending.pending),
+            effective_from_block: to_u64(pending.effectiveFromBlock, "effective block")?,
+        })
     };
     let active = ac
         .numOfActiveOperators()
@@ -262,6 +315,7 @@ pub async fn status(args: StatusArgs) -> Result<()> {
         attestation_center: contracts.attestation_center,
         registry: contracts.registry,
         params,
+        pending_params,
         active_operators: to_u64(active, "active operator count")?,
         total_voting_power: total_power.to::<u128>(),
         operators,
@@ -274,8 +328,31 @@ pub async fn status(args: StatusArgs) -> Result<()> {
     Ok(())
 }
 
+fn params_text(p: &Params) -> String {
+    format!(
+        "C={} epochLength={} sampleSize={} performerTimeoutBlocks={} \
+         taskValidityBlocks={} confirmationDepth={} healthTimeoutMs={}",
+        p.c,
+        p.epoch_length,
+        p.sample_size,
+        p.performer_timeout_blocks,
+        p.task_validity_blocks,
+        p.confirmation_depth,
+        p.health_timeout_ms
+    )
+}
+
 fn render_status(s: &Status) -> String {
-    let p = &s.params;
+    let pending = s.pending_params.as_ref().map_or_else(
+        || "none".to_owned(),
+        |q| {
+            format!(
+                "{} from block {}",
+                params_text(&q.params),
+                q.effective_from_block
+            )
+        },
+    );
     let mut out = output::key_values(&[
         ("chain id".to_owned(), s.chain_id.to_string()),
         ("block".to_owned(), s.block.to_string()),
@@ -284,20 +361,8 @@ fn render_status(s: &Status) -> String {
             s.attestation_center.to_string(),
         ),
         ("registry".to_owned(), s.registry.to_string()),
-        (
-            "params".to_owned(),
-            format!(
-                "C={} epochLength={} sampleSize={} performerTimeoutBlocks={} \
-                 taskValidityBlocks={} confirmationDepth={} healthTimeoutMs={}",
-                p.c,
-                p.epoch_length,
-                p.sample_size,
-                p.performer_timeout_blocks,
-                p.task_validity_blocks,
-                p.confirmation_depth,
-                p.health_timeout_ms
-            ),
-        ),
+        ("params".to_owned(), params_text(&s.params)),
+        ("pending params".to_owned(), pending),
         (
             "active operators".to_owned(),
             format!(

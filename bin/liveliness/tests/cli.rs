@@ -113,6 +113,7 @@ fn every_subcommand_has_help() {
             "Replace the operator's health endpoint",
         ),
         (&["operator", "leave"], "Leave the AVS"),
+        (&["operator", "rejoin"], "Consent to serve again"),
         (
             &["operator", "unregister"],
             "Remove the operator from the LivelinessRegistry",
@@ -544,6 +545,10 @@ fn operator_life_cycle_on_anvil() {
         "{first} then {second}"
     );
     assert_eq!(second["endpoint"], new_endpoint);
+    assert_eq!(
+        second["servedBlocks"], second["score"],
+        "no penalty: the score is the blocks served"
+    );
 
     let status = json(&ok(bin()
         .args(["status", "--json", "--rpc-url", &url])
@@ -551,6 +556,11 @@ fn operator_life_cycle_on_anvil() {
         .arg(&deployment_file)));
     assert_eq!(status["params"]["c"], 500);
     assert_eq!(status["params"]["epochLength"], 20);
+    assert_eq!(
+        status["pendingParams"],
+        Value::Null,
+        "deployed parameters apply at once"
+    );
     assert_eq!(status["activeOperators"], 1);
     let ops = status["operators"].as_array().unwrap();
     assert_eq!(ops.len(), 1, "{status}");
@@ -577,6 +587,7 @@ fn operator_life_cycle_on_anvil() {
         "{table}"
     );
     assert!(table.contains("C=500"), "{table}");
+    assert!(table.contains("pending params"), "{table}");
 
     // An unknown address has score 0 and is not registered; that is no error.
     let unknown = score(stranger);
@@ -600,7 +611,29 @@ fn operator_life_cycle_on_anvil() {
     // Unregistering needs leaving the AVS first.
     let stderr = fail(&mut operator_cmd("unregister"));
     assert!(stderr.contains("StillActive"), "{stderr}");
+    let before_leaving = score(operator)["servedBlocks"].as_u64().unwrap();
     ok(&mut operator_cmd("leave"));
+    // Governance cannot bring it back without its consent; after `rejoin` it can.
+    let stderr = fail(
+        set_power("1", "10")
+            .arg("--ecdsa-keystore")
+            .arg(&gov_keystore)
+            .arg("--password-file")
+            .arg(&pw),
+    );
+    assert!(
+        stderr.contains("OperatorHasLeft") && stderr.contains("operator rejoin"),
+        "{stderr}"
+    );
+    ok(&mut operator_cmd("rejoin"));
+    // The failed attempts and the rejoin mined blocks; none of them was served.
+    assert_eq!(
+        score(operator)["servedBlocks"].as_u64().unwrap(),
+        before_leaving + 1,
+        "the block of `leave` itself is the last one counted"
+    );
+    let stderr = fail(&mut operator_cmd("rejoin"));
+    assert!(stderr.contains("OperatorHasNotLeft"), "{stderr}");
     ok(&mut operator_cmd("unregister"));
     let after = score(operator);
     assert_eq!(after["registered"], false);

@@ -9,7 +9,7 @@ import {ILivelinessRegistry} from "../interfaces/ILivelinessRegistry.sol";
 contract ReputationGate {
     /// @notice The registry read.
     ILivelinessRegistry public immutable registry;
-    /// @notice Lowest score allowed to perform the gated action.
+    /// @notice Lowest score allowed to perform the gated action (at least 1).
     uint256 public immutable minScore;
     /// @notice Lifetime penalty count from which `shouldSlash` is true.
     uint256 public immutable maxPenalties;
@@ -20,11 +20,15 @@ contract ReputationGate {
 
     error ZeroAddress();
     error InvalidMaxPenalties();
+    error InvalidMinScore();
     error InsufficientLivelinessScore(address operator, uint256 score, uint256 minScore);
 
     constructor(address registry_, uint256 minScore_, uint256 maxPenalties_) {
         if (registry_ == address(0)) revert ZeroAddress();
         if (maxPenalties_ == 0) revert InvalidMaxPenalties();
+        // A score of 0 is what an unregistered address or a fully penalized operator reads: a gate at 0 admits
+        // everyone.
+        if (minScore_ == 0) revert InvalidMinScore();
         registry = ILivelinessRegistry(registry_);
         minScore = minScore_;
         maxPenalties = maxPenalties_;

@@ -189,4 +189,21 @@ interface IAttestationCenter {
     function apkHistoryAt(uint256 index) external view returns (ApkEntry memory);
     function operatorHintAt(uint256 operatorId, uint32 blockNumber) external view returns (uint32);
     function apkHintAt(uint32 blockNumber) external view returns (uint32);
+
+    // ---------------------------------------------------------------------------------------------
+    // Activity: the active list, consent to rejoin, blocks served
+    // ---------------------------------------------------------------------------------------------
+
+    event OperatorRejoined(uint256 indexed operatorId, address indexed operator);
+
+    error OperatorHasLeft(uint256 operatorId);
+    error OperatorHasNotLeft(uint256 operatorId);
+
+    function rejoin() external;
+    function hasLeft(uint256 operatorId) external view returns (bool);
+    function activeBlocksOf(address operator) external view returns (uint256);
+    function getActiveOperatorsDetailsPage(uint256 offset, uint256 limit)
+        external
+        view
+        returns (OperatorDetails[] memory page, uint256 total);
 }

@@ -3,20 +3,34 @@ pragma solidity ^0.8.30;
 
 /// @title The Liveliness reputation registry.
 /// @notice Any contract reads an operator's liveness reputation with one view call:
-///         `getLivelinessScore(op) = max(0, (block.number − registeredAtBlock) − penaltyPoints)`.
+///         `getLivelinessScore(op) = registered ? max(0, servedBlocks(op) − penaltyPoints(op)) : 0`, where
+///         `servedBlocks` counts only blocks during which `op` was both registered here and active in the
+///         AttestationCenter, over all its registrations, and `penaltyPoints` is the lifetime sum of its penalties.
 interface ILivelinessRegistry {
-    /// @notice Per-operator record, one storage slot.
+    /// @notice Per-operator registration record, one storage slot.
     /// @param registeredAtBlock block of the current registration; 0 = not registered.
-    /// @param penaltyPoints sum of the `C` in force at each penalty since this registration.
-    /// @param penaltyCount lifetime number of penalties (kept across registrations).
-    /// @param lastPenaltyEpoch epoch block of the latest penalty + 1; 0 = none.
+    /// @param activeBlocksAtRegistration the AttestationCenter's `activeBlocksOf(op)` when it registered.
+    /// @param servedBlocks blocks served (registered and active) in earlier registrations.
     /// @param index position + 1 in the list of registered operators; 0 = not listed.
     struct Registration {
         uint64 registeredAtBlock;
-        uint64 penaltyPoints;
-        uint32 penaltyCount;
-        uint64 lastPenaltyEpoch;
+        uint64 activeBlocksAtRegistration;
+        uint64 servedBlocks;
         uint32 index;
+    }
+
+    /// @notice Per-operator penalty record, one storage slot, kept for the operator's lifetime (across
+    ///         registrations, and also while it is not registered).
+    /// @param points sum of the `C` in force at each penalty (saturates at 2^64 − 1).
+    /// @param count number of penalties (saturates at 2^32 − 1).
+    /// @param newestEpochBlock epoch block of the newest penalized epoch + 1; 0 = none.
+    /// @param window bit i set iff the epoch i epochs before the newest penalized one is penalized (bit 0: the
+    ///        newest itself); covers `PENALTY_WINDOW_EPOCHS` epochs.
+    struct PenaltyRecord {
+        uint64 points;
+        uint32 count;
+        uint64 newestEpochBlock;
+        uint32 window;
     }
 
     /// @notice Governance parameters, one storage slot; nodes read them at every epoch block.
@@ -41,7 +55,9 @@ interface ILivelinessRegistry {
     event EndpointChanged(address indexed op, string endpoint);
     event OperatorUnregistered(address indexed op, uint256 atBlock);
     event OperatorPenalized(address indexed op, uint256 indexed epochBlock, uint256 points, bool performerFault);
-    event ParameterChanged(bytes32 name, uint256 value);
+    /// @notice Governance changed parameter `name` to `value`; the whole pending set (this and every change
+    ///         scheduled before it and not yet in force) takes effect at block `effectiveFromBlock`.
+    event ParameterChangeScheduled(bytes32 indexed name, uint256 value, uint256 effectiveFromBlock);
 
     error ZeroAddress();
     error OnlyAttestationCenter(address caller);
@@ -51,6 +67,7 @@ interface ILivelinessRegistry {
     error NotRegistered(address operator);
     error StillActive(address operator);
     error InvalidParameter(bytes32 name, uint256 value);
+    error EpochOutsidePenaltyWindow(address operator, uint256 epochBlock, uint256 oldestEpochBlock);
 
     error EndpointTooLong(uint256 length, uint256 maxLength);
     error EndpointBadScheme();
@@ -76,6 +93,9 @@ interface ILivelinessRegistry {
     function getLivelinessScore(address op) external view returns (uint256);
     function penalties(address op) external view returns (uint256);
     function penaltyPoints(address op) external view returns (uint256);
+    function penaltyRecordOf(address op) external view returns (PenaltyRecord memory);
+    function isPenalized(address op, uint256 epochBlock) external view returns (bool);
+    function servedBlocks(address op) external view returns (uint256);
     function registrations(address op) external view returns (Registration memory record, string memory endpoint);
     function isRegistered(address op) external view returns (bool);
     function endpointOf(address op) external view returns (string memory);
@@ -86,6 +106,8 @@ interface ILivelinessRegistry {
         returns (address[] memory operators, string[] memory endpoints);
 
     function params() external view returns (Params memory);
+    function pendingParams() external view returns (Params memory pending, uint256 effectiveFromBlock);
+    function defaultParams() external pure returns (Params memory);
     function C() external view returns (uint256);
     function epochLength() external view returns (uint256);
     function sampleSize() external view returns (uint256);

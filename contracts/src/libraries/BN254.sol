@@ -1,11 +1,25 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.30;
 
+// Gas stipends of the precompile calls. A precompile that rejects its input consumes all the gas it was given,
+// so every call gets a fixed stipend rather than all the gas left: a bad point (a submitter's G2 key, say) then
+// costs at most its stipend, not the transaction's remaining gas. Each stipend is the current price (EIP-1108,
+// EIP-2565) with headroom for a repricing; file-level constants so that inline assembly elsewhere can use them.
+
+/// @dev ecAdd (0x06); price 150.
+uint256 constant BN254_ECADD_GAS = 500;
+/// @dev ecMul (0x07); price 6,000.
+uint256 constant BN254_ECMUL_GAS = 10_000;
+/// @dev ecPairing (0x08) over two pairs; price 45,000 + 2·34,000 = 113,000.
+uint256 constant BN254_PAIRING2_GAS = 150_000;
+/// @dev modexp (0x05) with 32-byte operands and a 254-bit exponent; price 1,349 (EIP-2565), 4,048 under EIP-7883.
+uint256 constant BN254_MODEXP_GAS = 10_000;
+
 /// @title BN254 (alt_bn128) helpers on the EIP-196/197 precompiles.
 /// @notice G1 points are `(x, y)` with the point at infinity encoded as `(0, 0)`, as the precompiles do.
 ///         G2 points are `uint256[4]` in the precompile's order, imaginary part first:
 ///         `[x.c1, x.c0, y.c1, y.c0]`.
-/// @dev Every precompile call is checked; a failed call (for instance a point that is not on the curve)
+/// @dev Every precompile call gets a fixed gas stipend (see `BN254_*_GAS`) and is checked; a failed call (for instance a point that is not on the curve)
 ///      reverts with the error named after the precompile, except `pairing2`, which reports failure to its
 ///      caller so that the caller can name the bad input.
 library BN254 {
@@ -43,7 +57,7 @@ library BN254 {
             mstore(add(m, 0x20), ay)
             mstore(add(m, 0x40), bx)
             mstore(add(m, 0x60), by)
-            ok := staticcall(gas(), 0x06, m, 0x80, m, 0x40)
+            ok := staticcall(BN254_ECADD_GAS, 0x06, m, 0x80, m, 0x40)
             x := mload(m)
             y := mload(add(m, 0x20))
         }
@@ -58,7 +72,7 @@ library BN254 {
             mstore(m, px)
             mstore(add(m, 0x20), py)
             mstore(add(m, 0x40), s)
-            ok := staticcall(gas(), 0x07, m, 0x60, m, 0x40)
+            ok := staticcall(BN254_ECMUL_GAS, 0x07, m, 0x60, m, 0x40)
             x := mload(m)
             y := mload(add(m, 0x20))
         }
@@ -101,7 +115,7 @@ library BN254 {
             mstore(add(m, 0x120), mload(add(b2, 0x20)))
             mstore(add(m, 0x140), mload(add(b2, 0x40)))
             mstore(add(m, 0x160), mload(add(b2, 0x60)))
-            success := staticcall(gas(), 0x08, m, 0x180, m, 0x20)
+            success := staticcall(BN254_PAIRING2_GAS, 0x08, m, 0x180, m, 0x20)
             valid := and(success, eq(mload(m), 1))
         }
     }
@@ -136,7 +150,7 @@ library BN254 {
             mstore(add(m, 0x60), base)
             mstore(add(m, 0x80), exponent)
             mstore(add(m, 0xa0), modulus)
-            ok := staticcall(gas(), 0x05, m, 0xc0, m, 0x20)
+            ok := staticcall(BN254_MODEXP_GAS, 0x05, m, 0xc0, m, 0x20)
             result := mload(m)
         }
         if (!ok) revert ModExpFailed();

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.30;
 
+import {defaultRegistryParams} from "./Defaults.sol";
 import {Test} from "./Test.sol";
 import {BN254} from "../../src/libraries/BN254.sol";
 import {BN254G2} from "./BN254G2.sol";
 import {AttestationCenter} from "../../src/AttestationCenter.sol";
 import {LivelinessRegistry} from "../../src/LivelinessRegistry.sol";
 import {IAttestationCenter} from "../../src/interfaces/IAttestationCenter.sol";
+import {ILivelinessRegistry} from "../../src/interfaces/ILivelinessRegistry.sol";
 
 /// @dev Exposes internals of the AttestationCenter for tests and the gas benchmark.
 contract AttestationCenterHarness is AttestationCenter {
@@ -23,6 +25,24 @@ contract AttestationCenterHarness is AttestationCenter {
         uint256 g = gasleft();
         (signedPower, totalPower) = _verifyAttestation(vh, att);
         gasUsed = g - gasleft();
+    }
+
+    /// @dev Base slots of the histories and operator records, and the offsets the assembly hard-codes.
+    function layout()
+        external
+        pure
+        returns (uint256 apkSlot, uint256 operatorsSlot, uint256 powerSlot, uint256 apkMeta, uint256 pkG1Offset)
+    {
+        assembly {
+            apkSlot := _apkHistory.slot
+            operatorsSlot := _operators.slot
+            powerSlot := _powerHistory.slot
+        }
+        return (apkSlot, operatorsSlot, powerSlot, APK_ENTRY_META_SLOT, OPERATOR_PK_G1_SLOT);
+    }
+
+    function entryCovers(uint256 word, uint256 b) external pure returns (bool) {
+        return _entryCovers(word, b);
     }
 
     function meetsThreshold(bool isApproved, uint256 signedPower, uint256 totalPower) external pure returns (bool) {
@@ -53,8 +73,12 @@ abstract contract Fixture is Test {
     uint256 internal taskNonce;
 
     function _deploy() internal {
+        _deployWith(defaultRegistryParams());
+    }
+
+    function _deployWith(ILivelinessRegistry.Params memory params) internal {
         ac = new AttestationCenterHarness(GOV, MAX_TASK_AGE, address(0));
-        reg = new LivelinessRegistry(address(ac), GOV);
+        reg = new LivelinessRegistry(address(ac), GOV, params);
         vm.prank(GOV);
         ac.setAvsLogic(address(reg));
     }

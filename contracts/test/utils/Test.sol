@@ -24,6 +24,7 @@ interface Vm {
     function pauseGasMetering() external;
     function resumeGasMetering() external;
     function lastCallGas() external view returns (Gas memory gas);
+    function load(address target, bytes32 slot) external view returns (bytes32 data);
 
     // keys
     function addr(uint256 privateKey) external pure returns (address);
@@ -51,6 +52,7 @@ interface Vm {
     function assertNotEq(uint256 left, uint256 right) external pure;
     function assertNotEq(bytes32 left, bytes32 right) external pure;
     function assertLt(uint256 left, uint256 right, string calldata error) external pure;
+    function assertLt(uint256 left, uint256 right) external pure;
     function assertLe(uint256 left, uint256 right, string calldata error) external pure;
     function assertGt(uint256 left, uint256 right, string calldata error) external pure;
     function assertGe(uint256 left, uint256 right, string calldata error) external pure;

@@ -16,8 +16,9 @@ pub mod test_utils;
 
 pub use error::{Error, Result};
 pub use operators::{
-    active_operators, deploy, deploy_from, register_operator, set_voting_powers, ActiveOperator,
-    DeployConfig, Deployment,
+    active_operators, active_operators_at, active_operators_paged, deploy, deploy_from,
+    register_operator, set_voting_powers, ActiveOperator, DeployConfig, Deployment, RegistryParams,
+    ACTIVE_OPERATORS_PAGE, DEFAULT_REGISTRY_PARAMS,
 };
 pub use submit::{
     attestation, submit_task, submit_task_tracked, task_info, Certificate, Submission,

@@ -1,11 +1,12 @@
 //! Deployment, governance and operator registration.
 
 use crate::{
-    bindings::{AttestationCenter, LivelinessRegistry},
+    bindings::{AttestationCenter, ILivelinessRegistry, LivelinessRegistry},
     error::{Error, Result},
     revert,
 };
 use alloy::{
+    eips::BlockId,
     primitives::{Address, B256, U256},
     providers::Provider,
     rpc::types::TransactionReceipt,
@@ -13,7 +14,10 @@ use alloy::{
 use liveliness_bls::{pop_sign, KeyPair, PublicKeyG1};
 use liveliness_primitives::pop_message;
 
-/// Registry parameters (PROTOCOL.md §3); `None` keeps the contract's default.
+/// Registry parameters (PROTOCOL.md §5.7); `None` keeps the contract's
+/// default ([`DEFAULT_REGISTRY_PARAMS`]). They are the registry's constructor
+/// arguments, so they are in force from deployment (later changes wait
+/// `PARAMETER_CHANGE_DELAY` blocks).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DeployConfig {
     /// Governance owner of both contracts. When it is not the deploying
@@ -43,6 +47,85 @@ impl DeployConfig {
         Self {
             max_task_age,
             ..Self::default()
+        }
+    }
+}
+
+/// The registry's default parameters, as its `defaultParams()` returns them
+/// (checked on anvil by the chain crate's tests).
+pub const DEFAULT_REGISTRY_PARAMS: RegistryParams = RegistryParams {
+    c: 1000,
+    epoch_length: 10,
+    sample_size: 8,
+    performer_timeout_blocks: 5,
+    task_validity_blocks: 40,
+    confirmation_depth: 2,
+    health_timeout_ms: 2000,
+};
+
+/// The registry's seven parameters (`ILivelinessRegistry.Params`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RegistryParams {
+    /// Penalty factor `C`.
+    pub c: u64,
+    /// Blocks per epoch.
+    pub epoch_length: u32,
+    /// Operators checked per epoch.
+    pub sample_size: u32,
+    /// Blocks a performer round lasts.
+    pub performer_timeout_blocks: u32,
+    /// Blocks after the epoch block during which a task may be certified.
+    pub task_validity_blocks: u32,
+    /// Blocks a node waits before acting on a block.
+    pub confirmation_depth: u32,
+    /// Health-check timeout in milliseconds.
+    pub health_timeout_ms: u32,
+}
+
+impl RegistryParams {
+    /// The contract's ABI struct.
+    pub fn to_abi(self) -> ILivelinessRegistry::Params {
+        ILivelinessRegistry::Params {
+            C: self.c,
+            epochLength: self.epoch_length,
+            sampleSize: self.sample_size,
+            performerTimeoutBlocks: self.performer_timeout_blocks,
+            taskValidityBlocks: self.task_validity_blocks,
+            confirmationDepth: self.confirmation_depth,
+            healthTimeoutMs: self.health_timeout_ms,
+        }
+    }
+}
+
+impl From<ILivelinessRegistry::Params> for RegistryParams {
+    fn from(p: ILivelinessRegistry::Params) -> Self {
+        Self {
+            c: p.C,
+            epoch_length: p.epochLength,
+            sample_size: p.sampleSize,
+            performer_timeout_blocks: p.performerTimeoutBlocks,
+            task_validity_blocks: p.taskValidityBlocks,
+            confirmation_depth: p.confirmationDepth,
+            health_timeout_ms: p.healthTimeoutMs,
+        }
+    }
+}
+
+impl DeployConfig {
+    /// The registry parameters this configuration deploys with: each one
+    /// given, else the default.
+    pub fn registry_params(&self) -> RegistryParams {
+        let d = DEFAULT_REGISTRY_PARAMS;
+        RegistryParams {
+            c: self.c.unwrap_or(d.c),
+            epoch_length: self.epoch_length.unwrap_or(d.epoch_length),
+            sample_size: self.sample_size.unwrap_or(d.sample_size),
+            performer_timeout_blocks: self
+                .performer_timeout_blocks
+                .unwrap_or(d.performer_timeout_blocks),
+            task_validity_blocks: self.task_validity_blocks.unwrap_or(d.task_validity_blocks),
+            confirmation_depth: self.confirmation_depth.unwrap_or(d.confirmation_depth),
+            health_timeout_ms: self.health_timeout_ms.unwrap_or(d.health_timeout_ms),
         }
     }
 }
@@ -117,34 +200,16 @@ pub async fn deploy_from<P: Provider>(
     let ac = AttestationCenter::deploy(provider, deployer, config.max_task_age, Address::ZERO)
         .await
         .map_err(revert::map)?;
-    let registry = LivelinessRegistry::deploy(provider, *ac.address(), deployer)
-        .await
-        .map_err(revert::map)?;
+    let registry = LivelinessRegistry::deploy(
+        provider,
+        *ac.address(),
+        deployer,
+        config.registry_params().to_abi(),
+    )
+    .await
+    .map_err(revert::map)?;
     let deployed_at_block = provider.get_block_number().await?;
     send!(ac.setAvsLogic(*registry.address()));
-
-    let set = |v: Option<u64>| v.map(U256::from);
-    if let Some(v) = set(config.c) {
-        send!(registry.setC(v));
-    }
-    if let Some(v) = set(config.epoch_length.map(u64::from)) {
-        send!(registry.setEpochLength(v));
-    }
-    if let Some(v) = set(config.sample_size.map(u64::from)) {
-        send!(registry.setSampleSize(v));
-    }
-    if let Some(v) = set(config.performer_timeout_blocks.map(u64::from)) {
-        send!(registry.setPerformerTimeoutBlocks(v));
-    }
-    if let Some(v) = set(config.task_validity_blocks.map(u64::from)) {
-        send!(registry.setTaskValidityBlocks(v));
-    }
-    if let Some(v) = set(config.confirmation_depth.map(u64::from)) {
-        send!(registry.setConfirmationDepth(v));
-    }
-    if let Some(v) = set(config.health_timeout_ms.map(u64::from)) {
-        send!(registry.setHealthTimeoutMs(v));
-    }
     if let Some(owner) = config.owner.filter(|o| *o != deployer) {
         send!(ac.transferOwnership(owner));
         send!(registry.transferOwnership(owner));
@@ -205,27 +270,64 @@ pub async fn set_voting_powers<P: Provider>(
     Ok(receipt.transaction_hash)
 }
 
+/// Active operators read per `getActiveOperatorsDetailsPage` call: about
+/// 8,400 gas each, so a page stays near 4.2 M gas, far below the usual
+/// `eth_call` caps.
+pub const ACTIVE_OPERATORS_PAGE: u64 = 500;
+
 /// The operators active now, in id order.
 pub async fn active_operators<P: Provider>(
     provider: &P,
     attestation_center: Address,
 ) -> Result<Vec<ActiveOperator>> {
+    let block = provider.get_block_number().await?;
+    active_operators_at(provider, attestation_center, BlockId::number(block)).await
+}
+
+/// The operators active at `block`, in id order. Pages through
+/// `getActiveOperatorsDetailsPage` ([`ACTIVE_OPERATORS_PAGE`] per call), all
+/// at `block`, so the set is consistent and no call's gas depends on how
+/// many inactive operators ever registered.
+pub async fn active_operators_at<P: Provider>(
+    provider: &P,
+    attestation_center: Address,
+    block: BlockId,
+) -> Result<Vec<ActiveOperator>> {
+    active_operators_paged(provider, attestation_center, block, ACTIVE_OPERATORS_PAGE).await
+}
+
+/// [`active_operators_at`] with `page_size` operators per call (at least 1).
+pub async fn active_operators_paged<P: Provider>(
+    provider: &P,
+    attestation_center: Address,
+    block: BlockId,
+    page_size: u64,
+) -> Result<Vec<ActiveOperator>> {
     let ac = AttestationCenter::new(attestation_center, provider);
-    let details = ac
-        .getActiveOperatorsDetails()
-        .call()
-        .await
-        .map_err(revert::map)?;
-    details
-        .into_iter()
-        .map(|d| {
-            Ok(ActiveOperator {
+    let page = U256::from(page_size.max(1));
+    let mut out: Vec<ActiveOperator> = Vec::new();
+    loop {
+        let offset = U256::from(out.len());
+        let res = ac
+            .getActiveOperatorsDetailsPage(offset, page)
+            .block(block)
+            .call()
+            .await
+            .map_err(revert::map)?;
+        let got = res.page.len();
+        for d in res.page {
+            out.push(ActiveOperator {
                 id: u64::try_from(d.operatorId)
                     .map_err(|_| Error::OutOfRange(format!("operator id {}", d.operatorId)))?,
                 address: d.operator,
                 voting_power: d.votingPower,
                 pk_g1: PublicKeyG1::from_abi(d.pkG1)?,
-            })
-        })
-        .collect()
+            });
+        }
+        if got == 0 || U256::from(out.len()) >= res.total {
+            break;
+        }
+    }
+    out.sort_by_key(|o| o.id);
+    Ok(out)
 }

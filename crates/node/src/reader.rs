@@ -147,18 +147,16 @@ impl Reader {
         })
     }
 
-    /// The operators active at `block`, with their endpoints registered at
-    /// `block` and their G2 keys.
+    /// The operators active at `block`, in id order, with their endpoints
+    /// registered at `block` and their G2 keys. The active set is read in
+    /// pages (`getActiveOperatorsDetailsPage`), so its cost does not depend on
+    /// how many inactive operators ever registered.
     pub async fn operators(&self, block: u64) -> Result<Vec<OperatorInfo>, ReadError> {
         let (ac, registry) = (self.attestation_center, self.registry);
         let at = BlockId::number(block);
         let active = self
             .retry("active operators", |p| async move {
-                AttestationCenter::new(ac, p)
-                    .getActiveOperatorsDetails()
-                    .block(at)
-                    .call()
-                    .await
+                liveliness_chain::active_operators_at(&p, ac, at).await
             })
             .await?;
         let count = self
@@ -191,16 +189,12 @@ impl Reader {
         }
         let mut out = Vec::with_capacity(active.len());
         for d in active {
-            let id = u64::try_from(d.operatorId).map_err(|_| ReadError {
-                what: "operator id".into(),
-                message: format!("{} out of range", d.operatorId),
-            })?;
             out.push(OperatorInfo {
-                id,
-                address: d.operator,
-                power: u128::try_from(d.votingPower).unwrap_or(u128::MAX),
-                pk_g2: self.g2_key(id).await?,
-                endpoint: endpoints.get(&d.operator).cloned(),
+                id: d.id,
+                address: d.address,
+                power: u128::try_from(d.voting_power).unwrap_or(u128::MAX),
+                pk_g2: self.g2_key(d.id).await?,
+                endpoint: endpoints.get(&d.address).cloned(),
             });
         }
         Ok(out)
@@ -211,14 +205,10 @@ impl Reader {
         let ac = self.attestation_center;
         let active = self
             .retry("active operators", |p| async move {
-                AttestationCenter::new(ac, p)
-                    .getActiveOperatorsDetails()
-                    .block(BlockId::number(block))
-                    .call()
-                    .await
+                liveliness_chain::active_operators_at(&p, ac, BlockId::number(block)).await
             })
             .await?;
-        Ok(active.into_iter().map(|d| d.operator).collect())
+        Ok(active.into_iter().map(|d| d.address).collect())
     }
 
     /// An operator's G2 key (immutable once registered; cached).

@@ -2,4 +2,5 @@
 //! and certificates; the real contracts on a real anvil judge them.
 
 mod net;
+mod registry;
 mod submit;
