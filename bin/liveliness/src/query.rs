@@ -46,24 +46,7 @@ pub struct OperatorScore {
 }
 
 /// The registry's governance parameters.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Params {
-    /// Penalty factor `C`.
-    pub c: u64,
-    /// Blocks per epoch.
-    pub epoch_length: u32,
-    /// Operators checked per epoch.
-    pub sample_size: u32,
-    /// Blocks a performer round lasts.
-    pub performer_timeout_blocks: u32,
-    /// Blocks after the epoch block during which a task may be certified.
-    pub task_validity_blocks: u32,
-    /// Blocks a node waits before acting on a block.
-    pub confirmation_depth: u32,
-    /// Health-check timeout in milliseconds.
-    pub health_timeout_ms: u32,
-}
+pub use liveliness_chain::RegistryParams as Params;
 
 /// Parameters that take effect at a later block.
 #[derive(Debug, Clone, Serialize)]
@@ -73,20 +56,6 @@ pub struct PendingParams {
     pub params: Params,
     /// The block from which they apply.
     pub effective_from_block: u64,
-}
-
-impl From<liveliness_chain::bindings::ILivelinessRegistry::Params> for Params {
-    fn from(p: liveliness_chain::bindings::ILivelinessRegistry::Params) -> Self {
-        Self {
-            c: p.C,
-            epoch_length: p.epochLength,
-            sample_size: p.sampleSize,
-            performer_timeout_blocks: p.performerTimeoutBlocks,
-            task_validity_blocks: p.taskValidityBlocks,
-            confirmation_depth: p.confirmationDepth,
-            health_timeout_ms: p.healthTimeoutMs,
-        }
-    }
 }
 
 /// What `status --json` prints.

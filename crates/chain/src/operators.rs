@@ -63,8 +63,10 @@ pub const DEFAULT_REGISTRY_PARAMS: RegistryParams = RegistryParams {
     health_timeout_ms: 2000,
 };
 
-/// The registry's seven parameters (`ILivelinessRegistry.Params`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The registry's seven parameters (`ILivelinessRegistry.Params`); as JSON,
+/// in camelCase.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct RegistryParams {
     /// Penalty factor `C`.
     pub c: u64,
