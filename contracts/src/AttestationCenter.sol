@@ -40,8 +40,9 @@ contract AttestationCenter is IAttestationCenter, Owned2Step {
     uint256 public numOfActiveOperators;
     /// @notice An operator's id by address (0: not an operator).
     mapping(address operator => uint256 operatorId) public operatorsIdsByAddress;
-    /// @notice Whether a task (by `taskHash`) has been submitted.
-    mapping(bytes32 taskHash => bool) public submitted;
+    /// @notice Whether a certificate for a task (by `taskHash`) at a reference block has been submitted. Keyed
+    ///         by both, so that a certificate at another block can never burn the task's own one.
+    mapping(bytes32 taskHash => mapping(uint32 referenceBlock => bool)) public submitted;
 
     mapping(bytes32 keyHash => bool) private _keyUsed;
     mapping(uint256 operatorId => OperatorData) private _operators;
@@ -152,30 +153,31 @@ contract AttestationCenter is IAttestationCenter, Owned2Step {
 
     /// @notice Verifies a task's certificate and hands the task to the AVS logic.
     /// @dev Order of checks: duplicate (first, so a racing duplicate is cheap), reference block window,
-    ///      performer signature and activity, BLS certificate, threshold. Then marks the task submitted,
-    ///      emits `TaskSubmitted`/`TaskRejected` and calls the hooks with `taskReferenceBlock()` set.
+    ///      performer signature and activity, BLS certificate, threshold. Then marks the task submitted at its
+    ///      reference block, emits `TaskSubmitted`/`TaskRejected` and calls the hooks with
+    ///      `taskReferenceBlock()` set. Both signatures are bound to the reference block: the performer's
+    ///      commits to it as the task's epoch block, and the votes sign it inside `voteHash`. So a
+    ///      certificate is valid at one reference block only, the epoch block its performer chose.
     ///      The hooks receive σ as `taSignature` and the NON-signer ids as the last array (Othentic passes
     ///      the attesters' ids; passing every signer would make gas grow with the number of attesters).
     function submitTask(TaskInfo calldata task, bool isApproved, bytes calldata tpSignature, Attestation calldata att)
         external
     {
         bytes32 th = _taskHash(task);
-        if (submitted[th]) revert TaskAlreadySubmitted(th);
+        uint32 ref = att.referenceBlock;
+        if (submitted[th][ref]) revert TaskAlreadySubmitted(th, ref);
 
         address logic = avsLogic;
         uint32 maxAge = maxTaskAge;
-        uint32 ref = att.referenceBlock;
         if (ref >= block.number) revert ReferenceBlockNotInPast(ref, block.number);
         if (block.number - ref > maxAge) revert ReferenceBlockTooOld(ref, block.number, maxAge);
 
         _checkPerformer(th, task.taskPerformer, tpSignature, ref, att.performerHint);
 
-        (uint256 signedPower, uint256 totalPower) = _verifyAttestation(_voteHash(task, isApproved), att);
-        if (!_meetsThreshold(isApproved, signedPower, totalPower)) {
-            revert QuorumNotReached(isApproved, signedPower, totalPower);
-        }
+        (uint256 signedPower, uint256 totalPower) = _verifyAttestation(_voteHash(task, isApproved, ref), att);
+        if (!_meetsThreshold(signedPower, totalPower)) revert QuorumNotReached(isApproved, signedPower, totalPower);
 
-        submitted[th] = true;
+        submitted[th][ref] = true;
         if (isApproved) {
             emit TaskSubmitted(th, task.taskPerformer, ref, task.taskDefinitionId, task.proofOfTask);
         } else {
@@ -232,17 +234,18 @@ contract AttestationCenter is IAttestationCenter, Owned2Step {
         return _taskHash(task);
     }
 
-    /// @notice The digest the performer signs (EIP-191 `personal_sign`):
-    ///         `keccak256(abi.encode("liveliness/task/v1", block.chainid, address(this), taskHash))`.
-    function taskSigningDigest(bytes32 th) public view returns (bytes32) {
-        return keccak256(abi.encode("liveliness/task/v1", block.chainid, address(this), th));
+    /// @notice The digest the performer signs (EIP-191 `personal_sign`) for its task of the epoch that starts
+    ///         at `epochBlock`: `keccak256(abi.encode("liveliness/task/v2", block.chainid, address(this),
+    ///         taskHash, uint256(epochBlock)))`. `submitTask` checks it with `epochBlock = referenceBlock`.
+    function taskSigningDigest(bytes32 th, uint32 epochBlock) public view returns (bytes32) {
+        return keccak256(abi.encode("liveliness/task/v2", block.chainid, address(this), th, epochBlock));
     }
 
     /// @notice The message attesters sign (BLS, over `H(voteHash)`):
     ///         `keccak256(abi.encode(proofOfTask, data, taskPerformer, taskDefinitionId, address(this),
-    ///         block.chainid, isApproved))`.
-    function voteHash(TaskInfo calldata task, bool isApproved) external view returns (bytes32) {
-        return _voteHash(task, isApproved);
+    ///         block.chainid, isApproved, uint256(referenceBlock)))`.
+    function voteHash(TaskInfo calldata task, bool isApproved, uint32 referenceBlock) external view returns (bytes32) {
+        return _voteHash(task, isApproved, referenceBlock);
     }
 
     // =============================================================================================
@@ -353,10 +356,12 @@ contract AttestationCenter is IAttestationCenter, Owned2Step {
     // Internals: verification
     // =============================================================================================
 
-    /// @dev Approve needs `3·signed > 2·total`, reject `3·signed > total`: strict, on integers, so two
-    ///      disjoint signer sets can never both certify opposite outcomes.
-    function _meetsThreshold(bool isApproved, uint256 signedPower, uint256 totalPower) internal pure returns (bool) {
-        return isApproved ? 3 * signedPower > 2 * totalPower : 3 * signedPower > totalPower;
+    /// @dev Approve and reject alike need `3·signed > 2·total`: strict, on integers. A reject penalizes its
+    ///      performer, so a coalition of at most 2/3 (one that can block an approval) cannot penalize one;
+    ///      approve and reject of one task at one reference block are both valid only if operators with more
+    ///      than 1/3 of the power signed both.
+    function _meetsThreshold(uint256 signedPower, uint256 totalPower) internal pure returns (bool) {
+        return 3 * signedPower > 2 * totalPower;
     }
 
     /// @dev Checks the BLS certificate of `att` over `H(vh)` and returns the signed and total voting power
@@ -501,7 +506,7 @@ contract AttestationCenter is IAttestationCenter, Owned2Step {
         if (v < 27) v += 27;
         if (v != 27 && v != 28) revert InvalidPerformerSignatureV(uint8(sig[64]));
         if (uint256(s) > SECP256K1_HALF_ORDER) revert PerformerSignatureHighS();
-        bytes32 digest = keccak256(abi.encodePacked("\x19Ethereum Signed Message:\n32", taskSigningDigest(th)));
+        bytes32 digest = keccak256(abi.encodePacked("\x19Ethereum Signed Message:\n32", taskSigningDigest(th, ref)));
         address recovered = ecrecover(digest, v, r, s);
         if (recovered == address(0) || recovered != performer) revert InvalidPerformerSignature(recovered, performer);
         uint256 operatorId = operatorsIdsByAddress[performer];
@@ -533,7 +538,7 @@ contract AttestationCenter is IAttestationCenter, Owned2Step {
         return keccak256(abi.encode(task.proofOfTask, task.data, task.taskPerformer, task.taskDefinitionId));
     }
 
-    function _voteHash(TaskInfo calldata task, bool isApproved) internal view returns (bytes32) {
+    function _voteHash(TaskInfo calldata task, bool isApproved, uint32 ref) internal view returns (bytes32) {
         return keccak256(
             abi.encode(
                 task.proofOfTask,
@@ -542,7 +547,8 @@ contract AttestationCenter is IAttestationCenter, Owned2Step {
                 task.taskDefinitionId,
                 address(this),
                 block.chainid,
-                isApproved
+                isApproved,
+                ref
             )
         );
     }

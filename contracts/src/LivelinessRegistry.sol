@@ -126,8 +126,8 @@ contract LivelinessRegistry is ILivelinessRegistry, IAvsLogic, Owned2Step {
     ///      address[] missedPerformers)`; the epoch block must be one, be the certificate's reference block and
     ///      (while the chain still has it) hash to `epochBlockHash`; both lists strictly ascending and at most
     ///      `sampleSize` long; every named operator gets one penalty. Rejected: `data` is not decoded (it may be
-    ///      what was wrong); the performer gets one penalty for the epoch that contains the reference block
-    ///      (the reference block itself for a well-formed task). An operator gets at most one penalty per epoch.
+    ///      what was wrong); the reference block must be an epoch block (it is the one the performer signed)
+    ///      and the performer gets one penalty for that epoch. An operator gets at most one penalty per epoch.
     function afterTaskSubmission(
         IAttestationCenter.TaskInfo calldata task,
         bool isApproved,
@@ -138,7 +138,9 @@ contract LivelinessRegistry is ILivelinessRegistry, IAvsLogic, Owned2Step {
         Params memory p = _params;
         uint256 ref = IAttestationCenter(attestationCenter).taskReferenceBlock();
         if (!isApproved) {
-            _penalize(task.taskPerformer, ref - (ref % p.epochLength), p.C, true);
+            // The reference block is the epoch block the performer signed (checked by the AttestationCenter).
+            if (ref % p.epochLength != 0) revert NotAnEpochBlock(ref, p.epochLength);
+            _penalize(task.taskPerformer, ref, p.C, true);
             return;
         }
 

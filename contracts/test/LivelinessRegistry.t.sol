@@ -570,16 +570,20 @@ contract LivelinessRegistryTest is Test {
         vm.assertEq(reg.penaltyPoints(performer), 1000);
     }
 
-    function test_Rejected_KeyedByEpochOfReferenceBlock() public {
+    /// @dev A reject's reference block is the epoch block its performer signed: one that is no epoch block is
+    ///      refused, and the penalty is keyed to it.
+    function test_Rejected_RefusedOffAnEpochBlockAndKeyedToIt() public {
         vm.roll(1100);
         IAttestationCenter.TaskInfo memory t = _task("");
+        vm.expectRevert(abi.encodeWithSelector(ILivelinessRegistry.NotAnEpochBlock.selector, 1083, 10));
+        mac.callAfter(reg, t, false, 1083);
         vm.expectEmit(address(reg));
         emit ILivelinessRegistry.OperatorPenalized(performer, 1080, 0, true);
-        mac.callAfter(reg, t, false, 1083);
+        mac.callAfter(reg, t, false, 1080);
         (ILivelinessRegistry.Registration memory r,) = reg.registrations(performer);
         vm.assertEq(r.lastPenaltyEpoch, 1081);
-        // another rejected task with a reference block in the same epoch: no second penalty
-        mac.callAfter(reg, t, false, 1089);
+        // another rejected task of the same epoch: no second penalty
+        mac.callAfter(reg, _task("x"), false, 1080);
         vm.assertEq(reg.penalties(performer), 1);
     }
 
@@ -810,10 +814,10 @@ contract LivelinessRegistryIntegrationTest is Fixture {
         // the data names epoch 110 but the certificate's reference block is 120
         IAttestationCenter.TaskInfo memory t = _epochTask(110, _addrs(ops[2].addr), _noAddrs(), 1);
         IAttestationCenter.Attestation memory att = _certify(t, true, 120, _none());
-        bytes memory sig = _perfSig(t, ops[1].ecdsaKey);
+        bytes memory sig = _perfSig(t, 120, ops[1].ecdsaKey);
         vm.expectRevert(abi.encodeWithSelector(ILivelinessRegistry.ReferenceBlockMismatch.selector, 120, 110));
         ac.submitTask(t, true, sig, att);
-        vm.assertFalse(ac.submitted(_taskHash(t))); // the whole submission reverted
+        vm.assertFalse(ac.submitted(_taskHash(t), 120)); // the whole submission reverted
     }
 
     function test_LeaveThenUnregister() public {
