@@ -193,7 +193,7 @@ async fn a_healthy_operator_called_unhealthy_is_not_penalized() {
 }
 
 /// A performer whose task is provably wrong (its sample is not the epoch's)
-/// is rejected by more than 1/3 of voting power and penalized on-chain.
+/// is rejected by more than 2/3 of voting power and penalized on-chain.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_task_with_the_wrong_sample_is_rejected_and_its_performer_penalized() {
     let (opts, _dir) = options(4);
