@@ -3,6 +3,7 @@ pragma solidity ^0.8.30;
 
 import {IAttestationCenter} from "./interfaces/IAttestationCenter.sol";
 import {IAvsLogic} from "./interfaces/IAvsLogic.sol";
+import {IEvidenceSink} from "./interfaces/IEvidenceSink.sol";
 import {BN254} from "./libraries/BN254.sol";
 import {Owned2Step} from "./utils/Owned2Step.sol";
 
@@ -43,6 +44,8 @@ contract AttestationCenter is IAttestationCenter, Owned2Step {
     /// @notice Whether a certificate for a task (by `taskHash`) at a reference block has been submitted. Keyed
     ///         by both, so that a certificate at another block can never burn the task's own one.
     mapping(bytes32 taskHash => mapping(uint32 referenceBlock => bool)) public submitted;
+    /// @notice Whether a vote equivocation (by `voteEquivocationKey`) has been proven.
+    mapping(bytes32 offence => bool) public voteEquivocationProven;
 
     mapping(bytes32 keyHash => bool) private _keyUsed;
     mapping(uint256 operatorId => OperatorData) private _operators;
@@ -246,6 +249,58 @@ contract AttestationCenter is IAttestationCenter, Owned2Step {
     ///         block.chainid, isApproved, uint256(referenceBlock)))`.
     function voteHash(TaskInfo calldata task, bool isApproved, uint32 referenceBlock) external view returns (bytes32) {
         return _voteHash(task, isApproved, referenceBlock);
+    }
+
+    // =============================================================================================
+    // Evidence
+    // =============================================================================================
+
+    /// @notice Proves that operator `operatorId` signed both the approve and the reject vote of `task` at
+    ///         `referenceBlock`: two BLS signatures over `H(voteHash(task, true, referenceBlock))` and
+    ///         `H(voteHash(task, false, referenceBlock))`, checked against its registered G2 key. Anyone may call
+    ///         it. The operator must have been active at `referenceBlock` (`operatorHint` indexes its
+    ///         voting-power history). Each offence is accepted once: it emits `VoteEquivocationProven` and calls
+    ///         the AVS logic's `IEvidenceSink.onVoteEquivocation` (if an AVS logic is set).
+    /// @dev One pairing check for both signatures: `e(σA + γ·σR, −g2) · e(H(mA) + γ·H(mR), pkG2) == 1` with
+    ///      `γ = keccak256(abi.encodePacked(mA, mR, σA, σR, pkG2)) mod r`. The key came with a proof of
+    ///      possession, so no G1 binding is needed.
+    function proveVoteEquivocation(
+        TaskInfo calldata task,
+        uint32 referenceBlock,
+        uint256 operatorId,
+        uint32 operatorHint,
+        uint256[2] calldata approveSignature,
+        uint256[2] calldata rejectSignature
+    ) external {
+        bytes32 th = _taskHash(task);
+        bytes32 offence = voteEquivocationKey(operatorId, th, referenceBlock);
+        if (voteEquivocationProven[offence]) revert EquivocationAlreadyProven(offence);
+        _checkOperatorId(operatorId);
+        if (referenceBlock >= block.number) revert ReferenceBlockNotInPast(referenceBlock, block.number);
+        if (_operatorPowerAt(operatorId, operatorHint, referenceBlock) == 0) {
+            revert EquivocatorNotActive(operatorId, referenceBlock);
+        }
+        _checkVotePair(
+            operatorId,
+            _voteHash(task, true, referenceBlock),
+            _voteHash(task, false, referenceBlock),
+            approveSignature,
+            rejectSignature
+        );
+
+        voteEquivocationProven[offence] = true;
+        address operator = _operators[operatorId].addr;
+        emit VoteEquivocationProven(operatorId, operator, th, referenceBlock);
+        address logic = avsLogic;
+        if (logic != address(0)) {
+            if (logic.code.length == 0) revert AvsLogicNotAContract(logic);
+            IEvidenceSink(logic).onVoteEquivocation(operator, referenceBlock);
+        }
+    }
+
+    /// @notice The key of a vote equivocation: `keccak256(abi.encode(operatorId, taskHash, referenceBlock))`.
+    function voteEquivocationKey(uint256 operatorId, bytes32 th, uint32 referenceBlock) public pure returns (bytes32) {
+        return keccak256(abi.encode(operatorId, th, referenceBlock));
     }
 
     // =============================================================================================
@@ -496,6 +551,25 @@ contract AttestationCenter is IAttestationCenter, Owned2Step {
         }
         if (!success) revert InvalidAggregateKeyG2();
         if (!valid) revert InvalidBlsSignature();
+    }
+
+    /// @dev Both signatures of one operator, over `ma` and `mr`, in one pairing check (see
+    ///      `proveVoteEquivocation`).
+    function _checkVotePair(uint256 operatorId, bytes32 ma, bytes32 mr, uint256[2] calldata sa, uint256[2] calldata sr)
+        internal
+        view
+    {
+        if (!BN254.isOnCurve(sa[0], sa[1]) || !BN254.isOnCurve(sr[0], sr[1])) revert InvalidSignaturePoint();
+        uint256[4] memory pkG2 = _operators[operatorId].pkG2;
+        uint256 gamma = uint256(keccak256(abi.encodePacked(ma, mr, sa, sr, pkG2))) % BN254.R;
+        (uint256 sx, uint256 sy) = BN254.mul(sr[0], sr[1], gamma);
+        (sx, sy) = BN254.add(sa[0], sa[1], sx, sy);
+        (uint256 hx, uint256 hy) = BN254.hashToG1(mr);
+        (hx, hy) = BN254.mul(hx, hy, gamma);
+        (uint256 ax, uint256 ay) = BN254.hashToG1(ma);
+        (hx, hy) = BN254.add(ax, ay, hx, hy);
+        (bool success, bool valid) = BN254.pairingWithNegG2(sx, sy, hx, hy, pkG2);
+        if (!success || !valid) revert InvalidBlsSignature();
     }
 
     function _checkPerformer(bytes32 th, address performer, bytes calldata sig, uint32 ref, uint32 hint) internal view {

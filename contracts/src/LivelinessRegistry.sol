@@ -4,6 +4,7 @@ pragma solidity ^0.8.30;
 import {IAttestationCenter} from "./interfaces/IAttestationCenter.sol";
 import {IAvsLogic} from "./interfaces/IAvsLogic.sol";
 import {ILivelinessRegistry} from "./interfaces/ILivelinessRegistry.sol";
+import {IEvidenceSink} from "./interfaces/IEvidenceSink.sol";
 import {Owned2Step} from "./utils/Owned2Step.sol";
 
 /// @title LivelinessRegistry: liveness reputation of the operators, fed by the AttestationCenter.
@@ -13,7 +14,7 @@ import {Owned2Step} from "./utils/Owned2Step.sol";
 ///         `getLivelinessScore(op) = max(0, (block.number − registeredAtBlock) − penaltyPoints)`.
 /// @dev The registry is the AttestationCenter's AVS logic (`IAvsLogic`); it needs, beyond Othentic's
 ///      interface, `taskReferenceBlock()` and `isActive(address)` from the AttestationCenter.
-contract LivelinessRegistry is ILivelinessRegistry, IAvsLogic, Owned2Step {
+contract LivelinessRegistry is ILivelinessRegistry, IAvsLogic, IEvidenceSink, Owned2Step {
     /// @notice Longest endpoint URL accepted, in bytes.
     uint256 public constant MAX_ENDPOINT_LENGTH = 256;
     /// @notice Largest `sampleSize` governance may set (bounds the gas of one task's penalties).
@@ -167,6 +168,27 @@ contract LivelinessRegistry is ILivelinessRegistry, IAvsLogic, Owned2Step {
         for (uint256 i = 0; i < missed.length; ++i) {
             _penalize(missed[i], epochBlock, p.C, true);
         }
+    }
+
+    // =============================================================================================
+    // Evidence
+    // =============================================================================================
+
+    /// @notice One penalty (the `C` in force) for a vote equivocation the AttestationCenter proved; it calls this
+    ///         once per offence. Outside the one-penalty-per-epoch rule: an operator that also failed a health
+    ///         check, or equivocated twice, in that epoch gets each penalty. Emits `OperatorPenalized` for the
+    ///         epoch of `referenceBlock` with `performerFault = false`.
+    function onVoteEquivocation(address op, uint32 referenceBlock) external onlyAttestationCenter {
+        Params memory p = _params;
+        Registration memory r = _registrations[op];
+        uint64 points = r.registeredAtBlock == 0 ? 0 : p.C;
+        unchecked {
+            uint64 sum = r.penaltyPoints + points;
+            r.penaltyPoints = sum < points ? type(uint64).max : sum;
+            if (r.penaltyCount != type(uint32).max) ++r.penaltyCount;
+        }
+        _registrations[op] = r;
+        emit OperatorPenalized(op, referenceBlock - (referenceBlock % p.epochLength), points, false);
     }
 
     // =============================================================================================

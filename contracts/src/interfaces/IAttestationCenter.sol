@@ -78,6 +78,11 @@ interface IAttestationCenter {
         uint16 taskDefinitionId,
         string proofOfTask
     );
+    /// @notice Operator `operatorId` signed both the approve and the reject vote of task `taskHash` at
+    ///         `referenceBlock` (proven by `proveVoteEquivocation`, once per offence). A slasher can act on it.
+    event VoteEquivocationProven(
+        uint256 indexed operatorId, address indexed operator, bytes32 indexed taskHash, uint32 referenceBlock
+    );
     event TaskRejected(
         bytes32 indexed taskHash,
         address indexed performer,
@@ -132,6 +137,10 @@ interface IAttestationCenter {
     error InvalidBlsSignature();
     error QuorumNotReached(bool isApproved, uint256 signedPower, uint256 totalPower);
 
+    // evidence
+    error EquivocationAlreadyProven(bytes32 offence);
+    error EquivocatorNotActive(uint256 operatorId, uint32 referenceBlock);
+
     // ---------------------------------------------------------------------------------------------
     // Governance
     // ---------------------------------------------------------------------------------------------
@@ -158,6 +167,19 @@ interface IAttestationCenter {
     function submitTask(TaskInfo calldata task, bool isApproved, bytes calldata tpSignature, Attestation calldata att)
         external;
     function submitted(bytes32 taskHash, uint32 referenceBlock) external view returns (bool);
+    function proveVoteEquivocation(
+        TaskInfo calldata task,
+        uint32 referenceBlock,
+        uint256 operatorId,
+        uint32 operatorHint,
+        uint256[2] calldata approveSignature,
+        uint256[2] calldata rejectSignature
+    ) external;
+    function voteEquivocationProven(bytes32 offence) external view returns (bool);
+    function voteEquivocationKey(uint256 operatorId, bytes32 taskHash, uint32 referenceBlock)
+        external
+        pure
+        returns (bytes32);
     function taskReferenceBlock() external view returns (uint256);
     function taskHash(TaskInfo calldata task) external pure returns (bytes32);
     function taskSigningDigest(bytes32 taskHash, uint32 epochBlock) external view returns (bytes32);
