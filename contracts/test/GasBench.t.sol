@@ -97,6 +97,7 @@ contract GasBench is Fixture {
             }
         }
         vm.assertLt(txAt100, TX_BAR, "whole transaction at N = 100, all signing, one penalty");
+        uint256 evidenceTx = _measureVoteEquivocation();
         console.log("");
         console.log(
             string.concat(
@@ -112,7 +113,34 @@ contract GasBench is Fixture {
                 ")"
             )
         );
+        console.log(
+            string.concat(
+                "      (no bar) proveVoteEquivocation, whole tx, one penalty: ", vm.toString(evidenceTx), " gas"
+            )
+        );
         console.log(string.concat("      tx at N=100, all sign, 1 penalty < 250000 (seen ", vm.toString(txAt100), ")"));
+    }
+
+    /// @dev Whole-transaction gas of `proveVoteEquivocation` (evidence entry point) on the last network: ops[1]'s
+    ///      approve and reject votes on a task at the last epoch block.
+    function _measureVoteEquivocation() internal returns (uint256 txGas) {
+        vm.pauseGasMetering();
+        uint32 ref = uint32((block.number / 10) * 10);
+        if (ref == block.number) ref -= 10;
+        IAttestationCenter.TaskInfo memory t = _epochTask(ref, _noAddrs(), _noAddrs(), 0);
+        uint256[2][2] memory sigs;
+        for (uint256 i = 0; i < 2; ++i) {
+            (uint256 hx, uint256 hy) = BN254.hashToG1(_voteHash(t, i == 0, ref));
+            (sigs[i][0], sigs[i][1]) = BN254.mul(hx, hy, ops[1].sk);
+        }
+        uint32 hint = ac.operatorHintAt(ops[1].id, ref);
+        uint256 before = reg.penalties(ops[1].addr);
+        vm.resumeGasMetering();
+        vm.cool(address(ac));
+        vm.cool(address(reg));
+        ac.proveVoteEquivocation(t, ref, ops[1].id, hint, sigs[0], sigs[1]);
+        txGas = vm.lastCallGas().gasTotalUsed;
+        vm.assertEq(reg.penalties(ops[1].addr), before + 1);
     }
 
     /// @dev Fresh contracts with `n` active operators (power 1e18 each), all registered in the registry.
