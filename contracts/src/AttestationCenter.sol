@@ -3,6 +3,7 @@ pragma solidity ^0.8.30;
 
 import {IAttestationCenter} from "./interfaces/IAttestationCenter.sol";
 import {IAvsLogic} from "./interfaces/IAvsLogic.sol";
+import {IEvidenceSink} from "./interfaces/IEvidenceSink.sol";
 import {BN254, BN254_ECADD_GAS, BN254_ECMUL_GAS, BN254_PAIRING2_GAS} from "./libraries/BN254.sol";
 import {Owned2Step} from "./utils/Owned2Step.sol";
 
@@ -49,8 +50,11 @@ contract AttestationCenter is IAttestationCenter, Owned2Step {
     uint256 public operatorCount;
     /// @notice An operator's id by address (0: not an operator).
     mapping(address operator => uint256 operatorId) public operatorsIdsByAddress;
-    /// @notice Whether a task (by `taskHash`) has been submitted.
-    mapping(bytes32 taskHash => bool) public submitted;
+    /// @notice Whether a certificate for a task (by `taskHash`) at a reference block has been submitted. Keyed
+    ///         by both, so that a certificate at another block can never burn the task's own one.
+    mapping(bytes32 taskHash => mapping(uint32 referenceBlock => bool)) public submitted;
+    /// @notice Whether a vote equivocation (by `voteEquivocationKey`) has been proven.
+    mapping(bytes32 offence => bool) public voteEquivocationProven;
 
     mapping(bytes32 keyHash => bool) private _keyUsed;
     mapping(uint256 operatorId => OperatorData) internal _operators;
@@ -179,30 +183,31 @@ contract AttestationCenter is IAttestationCenter, Owned2Step {
 
     /// @notice Verifies a task's certificate and hands the task to the AVS logic.
     /// @dev Order of checks: duplicate (first, so a racing duplicate is cheap), reference block window,
-    ///      performer signature and activity, BLS certificate, threshold. Then marks the task submitted,
-    ///      emits `TaskSubmitted`/`TaskRejected` and calls the hooks with `taskReferenceBlock()` set.
+    ///      performer signature and activity, BLS certificate, threshold. Then marks the task submitted at its
+    ///      reference block, emits `TaskSubmitted`/`TaskRejected` and calls the hooks with
+    ///      `taskReferenceBlock()` set. Both signatures are bound to the reference block: the performer's
+    ///      commits to it as the task's epoch block, and the votes sign it inside `voteHash`. So a
+    ///      certificate is valid at one reference block only, the epoch block its performer chose.
     ///      The hooks receive σ as `taSignature` and the NON-signer ids as the last array (Othentic passes
     ///      the attesters' ids; passing every signer would make gas grow with the number of attesters).
     function submitTask(TaskInfo calldata task, bool isApproved, bytes calldata tpSignature, Attestation calldata att)
         external
     {
         bytes32 th = _taskHash(task);
-        if (submitted[th]) revert TaskAlreadySubmitted(th);
+        uint32 ref = att.referenceBlock;
+        if (submitted[th][ref]) revert TaskAlreadySubmitted(th, ref);
 
         address logic = avsLogic;
         uint32 maxAge = maxTaskAge;
-        uint32 ref = att.referenceBlock;
         if (ref >= block.number) revert ReferenceBlockNotInPast(ref, block.number);
         if (block.number - ref > maxAge) revert ReferenceBlockTooOld(ref, block.number, maxAge);
 
         _checkPerformer(th, task.taskPerformer, tpSignature, ref, att.performerHint);
 
-        (uint256 signedPower, uint256 totalPower) = _verifyAttestation(_voteHash(task, isApproved), att);
-        if (!_meetsThreshold(isApproved, signedPower, totalPower)) {
-            revert QuorumNotReached(isApproved, signedPower, totalPower);
-        }
+        (uint256 signedPower, uint256 totalPower) = _verifyAttestation(_voteHash(task, isApproved, ref), att);
+        if (!_meetsThreshold(signedPower, totalPower)) revert QuorumNotReached(isApproved, signedPower, totalPower);
 
-        submitted[th] = true;
+        submitted[th][ref] = true;
         if (isApproved) {
             emit TaskSubmitted(th, task.taskPerformer, ref, task.taskDefinitionId, task.proofOfTask);
         } else {
@@ -259,17 +264,70 @@ contract AttestationCenter is IAttestationCenter, Owned2Step {
         return _taskHash(task);
     }
 
-    /// @notice The digest the performer signs (EIP-191 `personal_sign`):
-    ///         `keccak256(abi.encode("liveliness/task/v1", block.chainid, address(this), taskHash))`.
-    function taskSigningDigest(bytes32 th) public view returns (bytes32) {
-        return keccak256(abi.encode("liveliness/task/v1", block.chainid, address(this), th));
+    /// @notice The digest the performer signs (EIP-191 `personal_sign`) for its task of the epoch that starts
+    ///         at `epochBlock`: `keccak256(abi.encode("liveliness/task/v2", block.chainid, address(this),
+    ///         taskHash, uint256(epochBlock)))`. `submitTask` checks it with `epochBlock = referenceBlock`.
+    function taskSigningDigest(bytes32 th, uint32 epochBlock) public view returns (bytes32) {
+        return keccak256(abi.encode("liveliness/task/v2", block.chainid, address(this), th, epochBlock));
     }
 
     /// @notice The message attesters sign (BLS, over `H(voteHash)`):
     ///         `keccak256(abi.encode(proofOfTask, data, taskPerformer, taskDefinitionId, address(this),
-    ///         block.chainid, isApproved))`.
-    function voteHash(TaskInfo calldata task, bool isApproved) external view returns (bytes32) {
-        return _voteHash(task, isApproved);
+    ///         block.chainid, isApproved, uint256(referenceBlock)))`.
+    function voteHash(TaskInfo calldata task, bool isApproved, uint32 referenceBlock) external view returns (bytes32) {
+        return _voteHash(task, isApproved, referenceBlock);
+    }
+
+    // =============================================================================================
+    // Evidence
+    // =============================================================================================
+
+    /// @notice Proves that operator `operatorId` signed both the approve and the reject vote of `task` at
+    ///         `referenceBlock`: two BLS signatures over `H(voteHash(task, true, referenceBlock))` and
+    ///         `H(voteHash(task, false, referenceBlock))`, checked against its registered G2 key. Anyone may call
+    ///         it. The operator must have been active at `referenceBlock` (`operatorHint` indexes its
+    ///         voting-power history). Each offence is accepted once: it emits `VoteEquivocationProven` and calls
+    ///         the AVS logic's `IEvidenceSink.onVoteEquivocation` (if an AVS logic is set).
+    /// @dev One pairing check for both signatures: `e(σA + γ·σR, −g2) · e(H(mA) + γ·H(mR), pkG2) == 1` with
+    ///      `γ = keccak256(abi.encodePacked(mA, mR, σA, σR, pkG2)) mod r`. The key came with a proof of
+    ///      possession, so no G1 binding is needed.
+    function proveVoteEquivocation(
+        TaskInfo calldata task,
+        uint32 referenceBlock,
+        uint256 operatorId,
+        uint32 operatorHint,
+        uint256[2] calldata approveSignature,
+        uint256[2] calldata rejectSignature
+    ) external {
+        bytes32 th = _taskHash(task);
+        bytes32 offence = voteEquivocationKey(operatorId, th, referenceBlock);
+        if (voteEquivocationProven[offence]) revert EquivocationAlreadyProven(offence);
+        _checkOperatorId(operatorId);
+        if (referenceBlock >= block.number) revert ReferenceBlockNotInPast(referenceBlock, block.number);
+        if (_operatorPowerAt(operatorId, operatorHint, referenceBlock) == 0) {
+            revert EquivocatorNotActive(operatorId, referenceBlock);
+        }
+        _checkVotePair(
+            operatorId,
+            _voteHash(task, true, referenceBlock),
+            _voteHash(task, false, referenceBlock),
+            approveSignature,
+            rejectSignature
+        );
+
+        voteEquivocationProven[offence] = true;
+        address operator = _operators[operatorId].addr;
+        emit VoteEquivocationProven(operatorId, operator, th, referenceBlock);
+        address logic = avsLogic;
+        if (logic != address(0)) {
+            if (logic.code.length == 0) revert AvsLogicNotAContract(logic);
+            IEvidenceSink(logic).onVoteEquivocation(operator, referenceBlock);
+        }
+    }
+
+    /// @notice The key of a vote equivocation: `keccak256(abi.encode(operatorId, taskHash, referenceBlock))`.
+    function voteEquivocationKey(uint256 operatorId, bytes32 th, uint32 referenceBlock) public pure returns (bytes32) {
+        return keccak256(abi.encode(operatorId, th, referenceBlock));
     }
 
     // =============================================================================================
@@ -407,10 +465,12 @@ contract AttestationCenter is IAttestationCenter, Owned2Step {
     // Internals: verification
     // =============================================================================================
 
-    /// @dev Approve needs `3·signed > 2·total`, reject `3·signed > total`: strict, on integers, so two
-    ///      disjoint signer sets can never both certify opposite outcomes.
-    function _meetsThreshold(bool isApproved, uint256 signedPower, uint256 totalPower) internal pure returns (bool) {
-        return isApproved ? 3 * signedPower > 2 * totalPower : 3 * signedPower > totalPower;
+    /// @dev Approve and reject alike need `3·signed > 2·total`: strict, on integers. A reject penalizes its
+    ///      performer, so a coalition of at most 2/3 (one that can block an approval) cannot penalize one;
+    ///      approve and reject of one task at one reference block are both valid only if operators with more
+    ///      than 1/3 of the power signed both.
+    function _meetsThreshold(uint256 signedPower, uint256 totalPower) internal pure returns (bool) {
+        return 3 * signedPower > 2 * totalPower;
     }
 
     /// @dev Checks the BLS certificate of `att` over `H(vh)` and returns the signed and total voting power
@@ -540,6 +600,25 @@ contract AttestationCenter is IAttestationCenter, Owned2Step {
         if (!valid) revert InvalidBlsSignature();
     }
 
+    /// @dev Both signatures of one operator, over `ma` and `mr`, in one pairing check (see
+    ///      `proveVoteEquivocation`).
+    function _checkVotePair(uint256 operatorId, bytes32 ma, bytes32 mr, uint256[2] calldata sa, uint256[2] calldata sr)
+        internal
+        view
+    {
+        if (!BN254.isOnCurve(sa[0], sa[1]) || !BN254.isOnCurve(sr[0], sr[1])) revert InvalidSignaturePoint();
+        uint256[4] memory pkG2 = _operators[operatorId].pkG2;
+        uint256 gamma = uint256(keccak256(abi.encodePacked(ma, mr, sa, sr, pkG2))) % BN254.R;
+        (uint256 sx, uint256 sy) = BN254.mul(sr[0], sr[1], gamma);
+        (sx, sy) = BN254.add(sa[0], sa[1], sx, sy);
+        (uint256 hx, uint256 hy) = BN254.hashToG1(mr);
+        (hx, hy) = BN254.mul(hx, hy, gamma);
+        (uint256 ax, uint256 ay) = BN254.hashToG1(ma);
+        (hx, hy) = BN254.add(ax, ay, hx, hy);
+        (bool success, bool valid) = BN254.pairingWithNegG2(sx, sy, hx, hy, pkG2);
+        if (!success || !valid) revert InvalidBlsSignature();
+    }
+
     function _checkPerformer(bytes32 th, address performer, bytes calldata sig, uint32 ref, uint32 hint) internal view {
         if (sig.length != 65) revert InvalidPerformerSignatureLength(sig.length);
         bytes32 r = bytes32(sig[0:32]);
@@ -548,7 +627,7 @@ contract AttestationCenter is IAttestationCenter, Owned2Step {
         if (v < 27) v += 27;
         if (v != 27 && v != 28) revert InvalidPerformerSignatureV(uint8(sig[64]));
         if (uint256(s) > SECP256K1_HALF_ORDER) revert PerformerSignatureHighS();
-        bytes32 digest = keccak256(abi.encodePacked("\x19Ethereum Signed Message:\n32", taskSigningDigest(th)));
+        bytes32 digest = keccak256(abi.encodePacked("\x19Ethereum Signed Message:\n32", taskSigningDigest(th, ref)));
         address recovered = ecrecover(digest, v, r, s);
         if (recovered == address(0) || recovered != performer) revert InvalidPerformerSignature(recovered, performer);
         uint256 operatorId = operatorsIdsByAddress[performer];
@@ -580,7 +659,7 @@ contract AttestationCenter is IAttestationCenter, Owned2Step {
         return keccak256(abi.encode(task.proofOfTask, task.data, task.taskPerformer, task.taskDefinitionId));
     }
 
-    function _voteHash(TaskInfo calldata task, bool isApproved) internal view returns (bytes32) {
+    function _voteHash(TaskInfo calldata task, bool isApproved, uint32 ref) internal view returns (bytes32) {
         return keccak256(
             abi.encode(
                 task.proofOfTask,
@@ -589,7 +668,8 @@ contract AttestationCenter is IAttestationCenter, Owned2Step {
                 task.taskDefinitionId,
                 address(this),
                 block.chainid,
-                isApproved
+                isApproved,
+                ref
             )
         );
     }

@@ -4,6 +4,7 @@ pragma solidity ^0.8.30;
 import {IAttestationCenter} from "./interfaces/IAttestationCenter.sol";
 import {IAvsLogic} from "./interfaces/IAvsLogic.sol";
 import {ILivelinessRegistry} from "./interfaces/ILivelinessRegistry.sol";
+import {IEvidenceSink} from "./interfaces/IEvidenceSink.sol";
 import {Owned2Step} from "./utils/Owned2Step.sol";
 
 /// @title LivelinessRegistry: liveness reputation of the operators, fed by the AttestationCenter.
@@ -17,7 +18,7 @@ import {Owned2Step} from "./utils/Owned2Step.sol";
 ///      interface, `taskReferenceBlock()`, `isActive(address)` and `activeBlocksOf(address)` from the
 ///      AttestationCenter. Governance changes of the parameters take effect `PARAMETER_CHANGE_DELAY` blocks after
 ///      they are scheduled, announced by `ParameterChangeScheduled`.
-contract LivelinessRegistry is ILivelinessRegistry, IAvsLogic, Owned2Step {
+contract LivelinessRegistry is ILivelinessRegistry, IAvsLogic, IEvidenceSink, Owned2Step {
     /// @notice Longest endpoint URL accepted, in bytes.
     uint256 public constant MAX_ENDPOINT_LENGTH = 256;
     /// @notice Blocks between a parameter change and the block from which it applies.
@@ -181,8 +182,8 @@ contract LivelinessRegistry is ILivelinessRegistry, IAvsLogic, Owned2Step {
     ///      address[] missedPerformers)`; the epoch block must be one, be the certificate's reference block and
     ///      (while the chain still has it) hash to `epochBlockHash`; both lists strictly ascending and at most
     ///      `sampleSize` long; every named operator gets one penalty. Rejected: `data` is not decoded (it may be
-    ///      what was wrong); the performer gets one penalty for the epoch that contains the reference block
-    ///      (the reference block itself for a well-formed task). An operator gets at most one penalty per epoch,
+    ///      what was wrong); the reference block must be an epoch block (it is the one the performer signed)
+    ///      and the performer gets one penalty for that epoch. An operator gets at most one penalty per epoch,
     ///      and a penalty for an epoch outside the window reverts `EpochOutsidePenaltyWindow`.
     function afterTaskSubmission(
         IAttestationCenter.TaskInfo calldata task,
@@ -194,7 +195,9 @@ contract LivelinessRegistry is ILivelinessRegistry, IAvsLogic, Owned2Step {
         StoredParams memory p = _effectiveParams();
         uint256 ref = IAttestationCenter(attestationCenter).taskReferenceBlock();
         if (!isApproved) {
-            _penalize(task.taskPerformer, ref - (ref % p.epochLength), p, true);
+            // The reference block is the epoch block the performer signed (checked by the AttestationCenter).
+            if (ref % p.epochLength != 0) revert NotAnEpochBlock(ref, p.epochLength);
+            _penalize(task.taskPerformer, ref, p, true);
             return;
         }
 
@@ -221,6 +224,27 @@ contract LivelinessRegistry is ILivelinessRegistry, IAvsLogic, Owned2Step {
         for (uint256 i = 0; i < missed.length; ++i) {
             _penalize(missed[i], epochBlock, p, true);
         }
+    }
+
+    // =============================================================================================
+    // Evidence
+    // =============================================================================================
+
+    /// @notice One penalty (the `C` in force) for a vote equivocation the AttestationCenter proved; it calls this
+    ///         once per offence. Outside the one-penalty-per-epoch rule: an operator that also failed a health
+    ///         check, or equivocated twice, in that epoch gets each penalty. Emits `OperatorPenalized` for the
+    ///         epoch of `referenceBlock` with `performerFault = false`.
+    function onVoteEquivocation(address op, uint32 referenceBlock) external onlyAttestationCenter {
+        StoredParams memory p = _effectiveParams();
+        Standing memory r = _standing[op];
+        uint64 points = p.C;
+        unchecked {
+            uint64 sum = r.points + points;
+            r.points = sum < points ? type(uint64).max : sum;
+            if (r.count != type(uint32).max) ++r.count;
+        }
+        _standing[op] = r;
+        emit OperatorPenalized(op, referenceBlock - (referenceBlock % p.epochLength), points, false);
     }
 
     // =============================================================================================

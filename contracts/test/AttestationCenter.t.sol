@@ -755,7 +755,7 @@ contract AttestationCenterTest is Fixture {
         IAttestationCenter.TaskInfo memory t = _task0();
         IAttestationCenter.Attestation memory att = _certify(t, true, REF, _none());
         att.apkG2[3] += 1; // not on the twist
-        bytes memory cd = abi.encodeCall(ac.submitTask, (t, true, _perfSig(t, ops[0].ecdsaKey), att));
+        bytes memory cd = abi.encodeCall(ac.submitTask, (t, true, _perfSig(t, REF, ops[0].ecdsaKey), att));
         uint256 g = gasleft();
         (bool ok, bytes memory ret) = address(ac).call{gas: 20_000_000}(cd);
         g -= gasleft();
@@ -787,17 +787,27 @@ contract AttestationCenterTest is Fixture {
         bytes32 th = ac.taskHash(t);
         vm.assertEq(th, keccak256(abi.encode(t.proofOfTask, t.data, t.taskPerformer, t.taskDefinitionId)));
         vm.assertEq(
-            ac.taskSigningDigest(th), keccak256(abi.encode("liveliness/task/v1", block.chainid, address(ac), th))
+            ac.taskSigningDigest(th, REF),
+            keccak256(abi.encode("liveliness/task/v2", block.chainid, address(ac), th, uint256(REF)))
         );
+        vm.assertNotEq(ac.taskSigningDigest(th, REF), ac.taskSigningDigest(th, REF + 10));
         vm.assertEq(
-            ac.voteHash(t, false),
+            ac.voteHash(t, false, REF),
             keccak256(
                 abi.encode(
-                    t.proofOfTask, t.data, t.taskPerformer, t.taskDefinitionId, address(ac), block.chainid, false
+                    t.proofOfTask,
+                    t.data,
+                    t.taskPerformer,
+                    t.taskDefinitionId,
+                    address(ac),
+                    block.chainid,
+                    false,
+                    uint256(REF)
                 )
             )
         );
-        vm.assertNotEq(ac.voteHash(t, true), ac.voteHash(t, false));
+        vm.assertNotEq(ac.voteHash(t, true, REF), ac.voteHash(t, false, REF));
+        vm.assertNotEq(ac.voteHash(t, false, REF), ac.voteHash(t, false, REF + 10));
         vm.assertEq(ac.taskReferenceBlock(), 0);
     }
 
@@ -809,18 +819,18 @@ contract AttestationCenterTest is Fixture {
         IAttestationCenter.TaskInfo memory t = _epochTask(REF, _addrs(ops[2].addr), _noAddrs(), 0);
         IAttestationCenter.Attestation memory att = _certify(t, true, REF, _none());
         bytes32 th = _taskHash(t);
-        vm.assertFalse(ac.submitted(th));
+        vm.assertFalse(ac.submitted(th, REF));
         vm.expectEmit(address(ac));
         emit IAttestationCenter.TaskSubmitted(th, ops[0].addr, REF, 1, t.proofOfTask);
         _submit(t, true, ops[0].ecdsaKey, att);
-        vm.assertTrue(ac.submitted(th));
+        vm.assertTrue(ac.submitted(th, REF));
         vm.assertEq(reg.penalties(ops[2].addr), 1);
         vm.assertEq(ac.taskReferenceBlock(), 0);
     }
 
     function test_Submit_RejectEmitsTaskRejected() public {
         IAttestationCenter.TaskInfo memory t = _task0();
-        IAttestationCenter.Attestation memory att = _certify(t, false, REF, _ids(3, 4)); // 200 of 400 reject
+        IAttestationCenter.Attestation memory att = _certify(t, false, REF, _ids(4)); // 300 of 400 reject
         vm.expectEmit(address(ac));
         emit IAttestationCenter.TaskRejected(_taskHash(t), ops[0].addr, REF, 1, t.proofOfTask);
         _submit(t, false, ops[0].ecdsaKey, att);
@@ -830,7 +840,7 @@ contract AttestationCenterTest is Fixture {
     function test_Submit_WithNonSigner() public {
         IAttestationCenter.TaskInfo memory t = _task0();
         _submit(t, true, ops[0].ecdsaKey, _certify(t, true, REF, _ids(2))); // 300 of 400
-        vm.assertTrue(ac.submitted(_taskHash(t)));
+        vm.assertTrue(ac.submitted(_taskHash(t), REF));
     }
 
     function test_Submit_WithoutAvsLogic() public {
@@ -838,7 +848,7 @@ contract AttestationCenterTest is Fixture {
         ac.setAvsLogic(address(0));
         IAttestationCenter.TaskInfo memory t = _task0();
         _submit(t, true, ops[0].ecdsaKey, _certify(t, true, REF, _none()));
-        vm.assertTrue(ac.submitted(_taskHash(t)));
+        vm.assertTrue(ac.submitted(_taskHash(t), REF));
     }
 
     function test_Submit_HooksSeeReferenceBlockSigmaAndNonSigners() public {
@@ -848,7 +858,7 @@ contract AttestationCenterTest is Fixture {
         vm.roll(REF + 5);
         IAttestationCenter.TaskInfo memory t = _task0();
         IAttestationCenter.Attestation memory att = _certify(t, true, REF, _ids(4));
-        bytes memory sig = _perfSig(t, ops[0].ecdsaKey);
+        bytes memory sig = _perfSig(t, REF, ops[0].ecdsaKey);
         ac.submitTask(t, true, sig, att);
         vm.assertEq(logic.calls(), 2);
         vm.assertEq(logic.beforeRef(), REF);
@@ -867,7 +877,7 @@ contract AttestationCenterTest is Fixture {
         IAttestationCenter.TaskInfo memory inner = _epochTask(105, _noAddrs(), _noAddrs(), 1);
         logic.arm(
             abi.encodeCall(
-                ac.submitTask, (inner, true, _perfSig(inner, ops[1].ecdsaKey), _certify(inner, true, 105, _none()))
+                ac.submitTask, (inner, true, _perfSig(inner, 105, ops[1].ecdsaKey), _certify(inner, true, 105, _none()))
             )
         );
         IAttestationCenter.TaskInfo memory t = _task0();
@@ -875,7 +885,7 @@ contract AttestationCenterTest is Fixture {
         vm.assertEq(logic.seenCount(), 2);
         vm.assertEq(logic.seen(0), 105); // the inner task's hooks
         vm.assertEq(logic.seen(1), REF); // the outer task's after hook, after the inner one returned
-        vm.assertTrue(ac.submitted(_taskHash(inner)));
+        vm.assertTrue(ac.submitted(_taskHash(inner), 105));
         vm.assertEq(ac.taskReferenceBlock(), 0);
     }
 
@@ -884,7 +894,7 @@ contract AttestationCenterTest is Fixture {
         ac.setAvsLogic(address(0x1234));
         IAttestationCenter.TaskInfo memory t = _task0();
         IAttestationCenter.Attestation memory att = _certify(t, true, REF, _none());
-        bytes memory sig = _perfSig(t, ops[0].ecdsaKey);
+        bytes memory sig = _perfSig(t, REF, ops[0].ecdsaKey);
         vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.AvsLogicNotAContract.selector, address(0x1234)));
         ac.submitTask(t, true, sig, att);
     }
@@ -898,7 +908,7 @@ contract AttestationCenterTest is Fixture {
         vm.roll(REF + MAX_TASK_AGE + 1);
         t = _task0();
         IAttestationCenter.Attestation memory att = _certify(t, true, REF, _none());
-        bytes memory sig = _perfSig(t, ops[0].ecdsaKey);
+        bytes memory sig = _perfSig(t, REF, ops[0].ecdsaKey);
         vm.expectRevert(
             abi.encodeWithSelector(
                 IAttestationCenter.ReferenceBlockTooOld.selector, REF, REF + MAX_TASK_AGE + 1, MAX_TASK_AGE
@@ -910,7 +920,7 @@ contract AttestationCenterTest is Fixture {
     function test_Submit_RevertsWhenReferenceBlockNotInPast() public {
         IAttestationCenter.TaskInfo memory t = _task0();
         IAttestationCenter.Attestation memory att = _certify(t, true, REF, _none());
-        bytes memory sig = _perfSig(t, ops[0].ecdsaKey);
+        bytes memory sig = _perfSig(t, REF, ops[0].ecdsaKey);
         vm.roll(REF);
         vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.ReferenceBlockNotInPast.selector, REF, REF));
         ac.submitTask(t, true, sig, att);
@@ -925,13 +935,15 @@ contract AttestationCenterTest is Fixture {
         _submit(t, true, ops[0].ecdsaKey, att);
         bytes32 th = _taskHash(t);
         // the same certificate again
-        bytes memory sig = _perfSig(t, ops[0].ecdsaKey);
-        vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.TaskAlreadySubmitted.selector, th));
+        bytes memory sig = _perfSig(t, REF, ops[0].ecdsaKey);
+        vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.TaskAlreadySubmitted.selector, th, REF));
         ac.submitTask(t, true, sig, att);
-        // a reject certificate, garbage everywhere else: still the duplicate error first
+        // a reject certificate at the same reference block, garbage everywhere else: still the duplicate error
         IAttestationCenter.Attestation memory junk;
-        vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.TaskAlreadySubmitted.selector, th));
+        junk.referenceBlock = REF;
+        vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.TaskAlreadySubmitted.selector, th, REF));
         ac.submitTask(t, false, "", junk);
+        vm.assertFalse(ac.submitted(th, REF + 10));
     }
 
     /// @dev A certificate stays valid against the set at its reference block whatever changes after it.
@@ -948,14 +960,15 @@ contract AttestationCenterTest is Fixture {
         // the old hints still point at REF's entries: accepted
         _submit(t, true, ops[0].ecdsaKey, att);
 
-        // a certificate at the new set: newcomer and op 4 do not sign -> 200 of 60_200: refused
-        IAttestationCenter.TaskInfo memory t2 = _task0();
-        uint32 ref2 = REF + 2;
+        // a certificate at the new set (next epoch): newcomer and op 4 do not sign -> 200 of 60_200: refused
+        uint32 ref2 = REF + 10;
+        vm.roll(ref2 + 1);
+        IAttestationCenter.TaskInfo memory t2 = _epochTask(ref2, _noAddrs(), _noAddrs(), 0);
         IAttestationCenter.Attestation memory att2 = _certify(t2, true, ref2, _ids(4, ops[newcomer].id));
-        bytes memory sig2 = _perfSig(t2, ops[0].ecdsaKey);
+        bytes memory sig2 = _perfSig(t2, ref2, ops[0].ecdsaKey);
         vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.QuorumNotReached.selector, true, 200, 60_200));
         ac.submitTask(t2, true, sig2, att2);
-        // the newcomer alone rejects: 50_000 of 60_200 > 1/3 (op 2 left, so it is no non-signer)
+        // the newcomer alone rejects: 50_000 of 60_200 > 2/3 (op 2 left, so it is no non-signer)
         uint256[] memory ns = new uint256[](3);
         (ns[0], ns[1], ns[2]) = (1, 3, 4);
         _submit(t2, false, ops[0].ecdsaKey, _certify(t2, false, ref2, ns));
@@ -970,7 +983,7 @@ contract AttestationCenterTest is Fixture {
         IAttestationCenter.Attestation memory att = _certify(t, true, REF, _ids(4));
         // hints for the current entries do not cover REF
         att.apkHint = ac.apkHintAt(REF + 2);
-        bytes memory sig = _perfSig(t, ops[0].ecdsaKey);
+        bytes memory sig = _perfSig(t, REF, ops[0].ecdsaKey);
         vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.InvalidApkHint.selector, att.apkHint, REF));
         ac.submitTask(t, true, sig, att);
         att.apkHint = ac.apkHintAt(REF);
@@ -993,7 +1006,7 @@ contract AttestationCenterTest is Fixture {
         vm.roll(201);
         IAttestationCenter.TaskInfo memory t = _epochTask(200, _noAddrs(), _noAddrs(), 0);
         IAttestationCenter.Attestation memory att = _certify(t, approve, 200, _ids(2));
-        bytes memory sig = _perfSig(t, ops[0].ecdsaKey);
+        bytes memory sig = _perfSig(t, 200, ops[0].ecdsaKey);
         try ac.submitTask(t, approve, sig, att) {
             return true;
         } catch (bytes memory err) {
@@ -1017,29 +1030,36 @@ contract AttestationCenterTest is Fixture {
         vm.assertTrue(_thresholdCase(201, true));
     }
 
-    function test_Threshold_RejectJustUnderOneThird() public {
-        vm.assertFalse(_thresholdCase(99, false));
+    /// @dev Item 4 of issue 7: a blocking minority (more than 1/3, at most 2/3) cannot penalize.
+    function test_Threshold_RejectJustOverOneThirdIsNotEnough() public {
+        vm.assertFalse(_thresholdCase(101, false));
     }
 
-    function test_Threshold_RejectAtOneThirdIsNotEnough() public {
-        vm.assertFalse(_thresholdCase(100, false));
+    function test_Threshold_RejectJustUnderTwoThirds() public {
+        vm.assertFalse(_thresholdCase(199, false));
     }
 
-    function test_Threshold_RejectJustOverOneThird() public {
-        vm.assertTrue(_thresholdCase(101, false));
+    function test_Threshold_RejectAtTwoThirdsIsNotEnough() public {
+        vm.assertFalse(_thresholdCase(200, false));
     }
 
-    /// @dev Two disjoint signer sets (nobody signs both) never certify approve and reject together.
+    function test_Threshold_RejectJustOverTwoThirds() public {
+        vm.assertTrue(_thresholdCase(201, false));
+    }
+
+    /// @dev Both verdicts need more than 2/3, so two certificates for opposite outcomes need signers in
+    ///      common with more than 1/3 of the power; two disjoint signer sets never certify both.
     function testFuzz_ThresholdArithmetic(uint256 total, uint256 sApprove, uint256 sReject) public view {
         total = bound(total, 0, uint256(type(uint96).max) * 1000);
         sApprove = bound(sApprove, 0, total);
-        sReject = bound(sReject, 0, total - sApprove);
-        bool a = ac.meetsThreshold(true, sApprove, total);
-        bool r = ac.meetsThreshold(false, sReject, total);
-        vm.assertFalse(a && r, "both certificates valid");
+        sReject = bound(sReject, 0, total);
+        bool a = ac.meetsThreshold(sApprove, total);
+        bool r = ac.meetsThreshold(sReject, total);
         vm.assertEq(a, 3 * sApprove > 2 * total);
-        vm.assertEq(r, 3 * sReject > total);
-        if (total > 0) vm.assertFalse(ac.meetsThreshold(true, (2 * total) / 3, total));
+        vm.assertEq(r, 3 * sReject > 2 * total);
+        // both valid => the overlap (at least sApprove + sReject − total) is more than 1/3
+        if (a && r) vm.assertGt(3 * (sApprove + sReject - total), total, "overlap of more than 1/3");
+        if (total > 0) vm.assertFalse(ac.meetsThreshold((2 * total) / 3, total));
     }
 
     /// @dev End to end: operators with fuzzed powers each approve, reject or abstain. Both certificates are
@@ -1082,10 +1102,10 @@ contract AttestationCenterTest is Fixture {
         bool rValid = _certValid(t, false, sp.notReject, sp.sR, sp.total);
         vm.assertFalse(aValid && rValid, "approve and reject both valid");
         vm.assertEq(aValid, 3 * sp.sA > 2 * sp.total);
-        vm.assertEq(rValid, 3 * sp.sR > sp.total);
+        vm.assertEq(rValid, 3 * sp.sR > 2 * sp.total);
         if (aValid || rValid) {
             _submit(t, aValid, ops[0].ecdsaKey, _certify(t, aValid, 200, aValid ? sp.notApprove : sp.notReject));
-            vm.assertTrue(ac.submitted(_taskHash(t)));
+            vm.assertTrue(ac.submitted(_taskHash(t), 200));
         }
     }
 
@@ -1098,10 +1118,10 @@ contract AttestationCenterTest is Fixture {
     ) internal view returns (bool) {
         if (expectedSigned == 0) return false; // no signature at all
         IAttestationCenter.Attestation memory att = _certify(t, approve, 200, nonSigners);
-        (uint256 signed, uint256 total,) = ac.verifyAttestationGas(_voteHash(t, approve), att);
+        (uint256 signed, uint256 total,) = ac.verifyAttestationGas(_voteHash(t, approve, 200), att);
         vm.assertEq(signed, expectedSigned);
         vm.assertEq(total, expectedTotal);
-        return ac.meetsThreshold(approve, signed, total);
+        return ac.meetsThreshold(signed, total);
     }
 
     // =============================================================================================
@@ -1123,7 +1143,7 @@ contract AttestationCenterTest is Fixture {
         IAttestationCenter.Attestation memory att = _certify(t, true, REF, _none());
         _expectSubmitRevert(
             t,
-            _perfSig(t, ops[1].ecdsaKey),
+            _perfSig(t, REF, ops[1].ecdsaKey),
             att,
             abi.encodeWithSelector(IAttestationCenter.InvalidPerformerSignature.selector, ops[1].addr, ops[0].addr)
         );
@@ -1132,9 +1152,9 @@ contract AttestationCenterTest is Fixture {
     function test_Performer_WrongChainDigest() public {
         IAttestationCenter.TaskInfo memory t = _task0();
         IAttestationCenter.Attestation memory att = _certify(t, true, REF, _none());
-        bytes32 wrong = keccak256(abi.encode("liveliness/task/v1", block.chainid + 1, address(ac), _taskHash(t)));
+        bytes32 wrong = keccak256(abi.encode("liveliness/task/v2", block.chainid + 1, address(ac), _taskHash(t), REF));
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(ops[0].ecdsaKey, _ethSigned(wrong));
-        address recovered = ecrecover(_ethSigned(_taskDigest(_taskHash(t))), v, r, s);
+        address recovered = ecrecover(_ethSigned(_taskDigest(_taskHash(t), REF)), v, r, s);
         _expectSubmitRevert(
             t,
             abi.encodePacked(r, s, v),
@@ -1142,8 +1162,8 @@ contract AttestationCenterTest is Fixture {
             abi.encodeWithSelector(IAttestationCenter.InvalidPerformerSignature.selector, recovered, ops[0].addr)
         );
         // and a raw (non EIP-191) signature of the right digest
-        (v, r, s) = vm.sign(ops[0].ecdsaKey, _taskDigest(_taskHash(t)));
-        recovered = ecrecover(_ethSigned(_taskDigest(_taskHash(t))), v, r, s);
+        (v, r, s) = vm.sign(ops[0].ecdsaKey, _taskDigest(_taskHash(t), REF));
+        recovered = ecrecover(_ethSigned(_taskDigest(_taskHash(t), REF)), v, r, s);
         _expectSubmitRevert(
             t,
             abi.encodePacked(r, s, v),
@@ -1155,7 +1175,7 @@ contract AttestationCenterTest is Fixture {
     function test_Performer_MalformedLength() public {
         IAttestationCenter.TaskInfo memory t = _task0();
         IAttestationCenter.Attestation memory att = _certify(t, true, REF, _none());
-        bytes memory sig = _perfSig(t, ops[0].ecdsaKey);
+        bytes memory sig = _perfSig(t, REF, ops[0].ecdsaKey);
         bytes memory short = new bytes(64);
         bytes memory long = bytes.concat(sig, hex"00");
         for (uint256 i = 0; i < 64; ++i) {
@@ -1175,11 +1195,11 @@ contract AttestationCenterTest is Fixture {
     function test_Performer_HighSRefused() public {
         IAttestationCenter.TaskInfo memory t = _task0();
         IAttestationCenter.Attestation memory att = _certify(t, true, REF, _none());
-        (uint8 v, bytes32 r, bytes32 s) = vm.sign(ops[0].ecdsaKey, _ethSigned(_taskDigest(_taskHash(t))));
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(ops[0].ecdsaKey, _ethSigned(_taskDigest(_taskHash(t), REF)));
         bytes32 highS = bytes32(SECP256K1_N - uint256(s));
         uint8 flipped = v == 27 ? 28 : 27;
         // the malleated copy is a valid ECDSA signature ...
-        vm.assertEq(ecrecover(_ethSigned(_taskDigest(_taskHash(t))), flipped, r, highS), ops[0].addr);
+        vm.assertEq(ecrecover(_ethSigned(_taskDigest(_taskHash(t), REF)), flipped, r, highS), ops[0].addr);
         // ... but refused
         _expectSubmitRevert(
             t,
@@ -1192,15 +1212,15 @@ contract AttestationCenterTest is Fixture {
     function test_Performer_VZeroOneAccepted() public {
         IAttestationCenter.TaskInfo memory t = _task0();
         IAttestationCenter.Attestation memory att = _certify(t, true, REF, _none());
-        (uint8 v, bytes32 r, bytes32 s) = vm.sign(ops[0].ecdsaKey, _ethSigned(_taskDigest(_taskHash(t))));
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(ops[0].ecdsaKey, _ethSigned(_taskDigest(_taskHash(t), REF)));
         ac.submitTask(t, true, abi.encodePacked(r, s, v - 27), att);
-        vm.assertTrue(ac.submitted(_taskHash(t)));
+        vm.assertTrue(ac.submitted(_taskHash(t), REF));
     }
 
     function test_Performer_BadV() public {
         IAttestationCenter.TaskInfo memory t = _task0();
         IAttestationCenter.Attestation memory att = _certify(t, true, REF, _none());
-        (, bytes32 r, bytes32 s) = vm.sign(ops[0].ecdsaKey, _ethSigned(_taskDigest(_taskHash(t))));
+        (, bytes32 r, bytes32 s) = vm.sign(ops[0].ecdsaKey, _ethSigned(_taskDigest(_taskHash(t), REF)));
         _expectSubmitRevert(
             t,
             abi.encodePacked(r, s, uint8(29)),
@@ -1221,7 +1241,7 @@ contract AttestationCenterTest is Fixture {
         IAttestationCenter.Attestation memory att = _certify(t, true, REF, _none());
         _expectSubmitRevert(
             t,
-            _perfSig(t, key),
+            _perfSig(t, REF, key),
             att,
             abi.encodeWithSelector(IAttestationCenter.PerformerNotOperator.selector, vm.addr(key))
         );
@@ -1239,7 +1259,7 @@ contract AttestationCenterTest is Fixture {
         IAttestationCenter.Attestation memory att = _certify(t, true, REF + 2, _none());
         _expectSubmitRevert(
             t,
-            _perfSig(t, ops[3].ecdsaKey),
+            _perfSig(t, REF + 2, ops[3].ecdsaKey),
             att,
             abi.encodeWithSelector(IAttestationCenter.PerformerNotActive.selector, ops[3].addr, REF + 2)
         );
@@ -1247,7 +1267,7 @@ contract AttestationCenterTest is Fixture {
         att.performerHint = 0;
         _expectSubmitRevert(
             t,
-            _perfSig(t, ops[3].ecdsaKey),
+            _perfSig(t, REF + 2, ops[3].ecdsaKey),
             att,
             abi.encodeWithSelector(IAttestationCenter.InvalidOperatorHint.selector, 4, 0, REF + 2)
         );
@@ -1260,7 +1280,7 @@ contract AttestationCenterTest is Fixture {
         IAttestationCenter.Attestation memory att = _certify(t, true, REF, _none());
         _expectSubmitRevert(
             t,
-            _perfSig(t, ops[idx].ecdsaKey),
+            _perfSig(t, REF, ops[idx].ecdsaKey),
             att,
             abi.encodeWithSelector(IAttestationCenter.InvalidOperatorHint.selector, 5, 0, REF)
         );
@@ -1275,7 +1295,7 @@ contract AttestationCenterTest is Fixture {
         IAttestationCenter.Attestation memory att,
         bytes memory err
     ) internal {
-        _expectSubmitRevert(t, _perfSig(t, ops[0].ecdsaKey), att, err);
+        _expectSubmitRevert(t, _perfSig(t, att.referenceBlock, ops[0].ecdsaKey), att, err);
     }
 
     function test_Bls_WrongMessage() public {

@@ -697,16 +697,20 @@ contract LivelinessRegistryTest is Test {
         vm.assertEq(reg.penaltyPoints(performer), 1000);
     }
 
-    function test_Rejected_KeyedByEpochOfReferenceBlock() public {
+    /// @dev A reject's reference block is the epoch block its performer signed: one that is no epoch block is
+    ///      refused, and the penalty is keyed to it.
+    function test_Rejected_RefusedOffAnEpochBlockAndKeyedToIt() public {
         vm.roll(1100);
         IAttestationCenter.TaskInfo memory t = _task("");
+        vm.expectRevert(abi.encodeWithSelector(ILivelinessRegistry.NotAnEpochBlock.selector, 1083, 10));
+        mac.callAfter(reg, t, false, 1083);
         vm.expectEmit(address(reg));
         emit ILivelinessRegistry.OperatorPenalized(performer, 1080, 1000, true);
-        mac.callAfter(reg, t, false, 1083);
+        mac.callAfter(reg, t, false, 1080);
         vm.assertEq(reg.penaltyRecordOf(performer).newestEpochBlock, 1081);
         vm.assertTrue(reg.isPenalized(performer, 1080));
-        // another rejected task with a reference block in the same epoch: no second penalty
-        mac.callAfter(reg, t, false, 1089);
+        // another rejected task of the same epoch: no second penalty
+        mac.callAfter(reg, _task("x"), false, 1080);
         vm.assertEq(reg.penalties(performer), 1);
     }
 
@@ -747,7 +751,7 @@ contract LivelinessRegistryTest is Test {
         // ...but still only once per epoch, whichever order the duplicates come in.
         _approve(1080, _one(alice), _none());
         _approve(1090, _one(alice), _none());
-        mac.callAfter(reg, _task(""), false, 1085); // a rejected task alice performed, epoch 1080
+        mac.callAfter(reg, _task(""), false, 1080); // a rejected task alice performed, epoch 1080
         vm.assertEq(reg.penalties(alice), 2);
         vm.assertTrue(reg.isPenalized(alice, 1080));
         vm.assertTrue(reg.isPenalized(alice, 1090));
@@ -797,7 +801,7 @@ contract LivelinessRegistryTest is Test {
         vm.expectRevert(
             abi.encodeWithSelector(ILivelinessRegistry.EpochOutsidePenaltyWindow.selector, performer, 1000, 1010)
         );
-        mac.callAfter(reg, _task(""), false, 1009);
+        mac.callAfter(reg, _task(""), false, 1000);
         // a task naming nobody is not refused
         _approve(1000, _none(), _none());
         // The window slides: a new epoch penalty moves 1010 out of the bitmap and the window.
@@ -1041,10 +1045,10 @@ contract LivelinessRegistryIntegrationTest is Fixture {
         // the data names epoch 110 but the certificate's reference block is 120
         IAttestationCenter.TaskInfo memory t = _epochTask(110, _addrs(ops[2].addr), _noAddrs(), 1);
         IAttestationCenter.Attestation memory att = _certify(t, true, 120, _none());
-        bytes memory sig = _perfSig(t, ops[1].ecdsaKey);
+        bytes memory sig = _perfSig(t, 120, ops[1].ecdsaKey);
         vm.expectRevert(abi.encodeWithSelector(ILivelinessRegistry.ReferenceBlockMismatch.selector, 120, 110));
         ac.submitTask(t, true, sig, att);
-        vm.assertFalse(ac.submitted(_taskHash(t))); // the whole submission reverted
+        vm.assertFalse(ac.submitted(_taskHash(t), 120)); // the whole submission reverted
     }
 
     function test_LeaveThenUnregister() public {

@@ -11,6 +11,8 @@ import {IAttestationCenter} from "../src/interfaces/IAttestationCenter.sol";
 contract VectorsTest is Test {
     address internal constant AC = 0x5FbDB2315678afecb367f032d93F642f64180aa3;
     address internal constant ANVIL0 = 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266;
+    /// @dev The epoch (and reference) block of the pinned vectors.
+    uint32 internal constant EPOCH = 1230;
 
     function _center() internal returns (IAttestationCenter) {
         AttestationCenter impl = new AttestationCenter(address(this), 100, address(0));
@@ -33,20 +35,20 @@ contract VectorsTest is Test {
         IAttestationCenter.TaskInfo memory t = _task();
         bytes32 th = ac.taskHash(t);
         vm.assertEq(th, 0xadac08b96f5d7f45f8ed08c74ce76e005de5f122f48ada19cef1d64f5829b0b4);
-        bytes32 digest = ac.taskSigningDigest(th);
-        vm.assertEq(digest, 0x1be3bbe3a680e8243f3a68f5ce7cb834ea34d99cf9c020d88327ad5a49ea077b);
+        bytes32 digest = ac.taskSigningDigest(th, EPOCH);
+        vm.assertEq(digest, 0x6a97c20bf76095658562a766e22462747a2e3f39826bdf6415fa192877eda95a);
         bytes32 personal = keccak256(abi.encodePacked("\x19Ethereum Signed Message:\n32", digest));
-        vm.assertEq(personal, 0x2aa2351348dd8131adb9a146e35b7c11143880902a72b553d8e5e9e44eed5a32);
-        vm.assertEq(ac.voteHash(t, true), 0x1b4a0bd7c88bf6229ae249864a18964348c7ad3d24d61b9e81c1d48223bec1a0);
-        vm.assertEq(ac.voteHash(t, false), 0xbdece032165a7e38672bf50fdf658d852cc3df602c91811d01728a8ff4ed6107);
+        vm.assertEq(personal, 0x06bb0addbdc85b64129c2b369ef57bd82019dd2bace932ce45f0f92aded56042);
+        vm.assertEq(ac.voteHash(t, true, EPOCH), 0x1be0a272deeaf6f05b4bf85c36bbb147b1deb43e8cce36121b57fba3c070e281);
+        vm.assertEq(ac.voteHash(t, false, EPOCH), 0xb286633f3b5a7ea8e407c490f745ce580dc80d30c2dcaf4595b2d64b3e640193);
         vm.assertEq(ac.popMessage(ANVIL0), 0x4a0acafbd1a882a66809d3d7cc988fa4f89f053cf02b2f73084fc11bad7f7fa4);
     }
 
     /// @dev The performer signature the Rust test pins (anvil key 0 over the digest above) recovers the performer.
     function test_RustPinnedPerformerSignature() public pure {
-        bytes32 personal = 0x2aa2351348dd8131adb9a146e35b7c11143880902a72b553d8e5e9e44eed5a32;
-        bytes32 r = 0xad384789535316bfc79ba7bc568847e2224addf39ea7b87e767b214927b5292d;
-        bytes32 s = 0x12a93211d87109cc9c51df028c18ae0cb982164949ead1090193bb3d724f81c2;
-        vm.assertEq(ecrecover(personal, 27, r, s), ANVIL0);
+        bytes32 personal = 0x06bb0addbdc85b64129c2b369ef57bd82019dd2bace932ce45f0f92aded56042;
+        bytes32 r = 0x5fbcfb32deff37ad349178eb4a40217590bc8f7ac04d5b67b300005d97b001e9;
+        bytes32 s = 0x385d8d6d03989ee4c862d37ec3b7f3a3919a14e311ee77f7e062ab6cf7a8554e;
+        vm.assertEq(ecrecover(personal, 28, r, s), ANVIL0);
     }
 }

@@ -18,7 +18,8 @@ interface IAttestationCenter {
     }
 
     /// @notice An aggregated BLS certificate for a task.
-    /// @param referenceBlock the block whose operator set judges the quorum (must be in the past).
+    /// @param referenceBlock the block whose operator set judges the quorum (must be in the past); also the
+    ///        task's epoch block, to which the performer's signature and the votes commit.
     /// @param sigma aggregate BLS signature of the signers over H(voteHash), G1 (x, y).
     /// @param apkG2 the signers' aggregate G2 key, EIP-197 order `[x.c1, x.c0, y.c1, y.c0]`.
     /// @param apkHint index into the aggregate-key history of the entry valid at `referenceBlock`.
@@ -77,6 +78,11 @@ interface IAttestationCenter {
         uint16 taskDefinitionId,
         string proofOfTask
     );
+    /// @notice Operator `operatorId` signed both the approve and the reject vote of task `taskHash` at
+    ///         `referenceBlock` (proven by `proveVoteEquivocation`, once per offence). A slasher can act on it.
+    event VoteEquivocationProven(
+        uint256 indexed operatorId, address indexed operator, bytes32 indexed taskHash, uint32 referenceBlock
+    );
     event TaskRejected(
         bytes32 indexed taskHash,
         address indexed performer,
@@ -115,7 +121,7 @@ interface IAttestationCenter {
     error NoApkHistoryAt(uint32 blockNumber);
 
     // submission
-    error TaskAlreadySubmitted(bytes32 taskHash);
+    error TaskAlreadySubmitted(bytes32 taskHash, uint32 referenceBlock);
     error ReferenceBlockNotInPast(uint32 referenceBlock, uint256 currentBlock);
     error ReferenceBlockTooOld(uint32 referenceBlock, uint256 currentBlock, uint32 maxTaskAge);
     error InvalidPerformerSignatureLength(uint256 length);
@@ -130,6 +136,10 @@ interface IAttestationCenter {
     error InvalidAggregateKeyG2();
     error InvalidBlsSignature();
     error QuorumNotReached(bool isApproved, uint256 signedPower, uint256 totalPower);
+
+    // evidence
+    error EquivocationAlreadyProven(bytes32 offence);
+    error EquivocatorNotActive(uint256 operatorId, uint32 referenceBlock);
 
     // ---------------------------------------------------------------------------------------------
     // Governance
@@ -156,11 +166,24 @@ interface IAttestationCenter {
 
     function submitTask(TaskInfo calldata task, bool isApproved, bytes calldata tpSignature, Attestation calldata att)
         external;
-    function submitted(bytes32 taskHash) external view returns (bool);
+    function submitted(bytes32 taskHash, uint32 referenceBlock) external view returns (bool);
+    function proveVoteEquivocation(
+        TaskInfo calldata task,
+        uint32 referenceBlock,
+        uint256 operatorId,
+        uint32 operatorHint,
+        uint256[2] calldata approveSignature,
+        uint256[2] calldata rejectSignature
+    ) external;
+    function voteEquivocationProven(bytes32 offence) external view returns (bool);
+    function voteEquivocationKey(uint256 operatorId, bytes32 taskHash, uint32 referenceBlock)
+        external
+        pure
+        returns (bytes32);
     function taskReferenceBlock() external view returns (uint256);
     function taskHash(TaskInfo calldata task) external pure returns (bytes32);
-    function taskSigningDigest(bytes32 taskHash) external view returns (bytes32);
-    function voteHash(TaskInfo calldata task, bool isApproved) external view returns (bytes32);
+    function taskSigningDigest(bytes32 taskHash, uint32 epochBlock) external view returns (bytes32);
+    function voteHash(TaskInfo calldata task, bool isApproved, uint32 referenceBlock) external view returns (bytes32);
 
     // ---------------------------------------------------------------------------------------------
     // Views

@@ -45,8 +45,8 @@ contract AttestationCenterHarness is AttestationCenter {
         return _entryCovers(word, b);
     }
 
-    function meetsThreshold(bool isApproved, uint256 signedPower, uint256 totalPower) external pure returns (bool) {
-        return _meetsThreshold(isApproved, signedPower, totalPower);
+    function meetsThreshold(uint256 signedPower, uint256 totalPower) external pure returns (bool) {
+        return _meetsThreshold(signedPower, totalPower);
     }
 }
 
@@ -158,9 +158,11 @@ abstract contract Fixture is Test {
         return keccak256(abi.encode(t.proofOfTask, t.data, t.taskPerformer, t.taskDefinitionId));
     }
 
-    function _voteHash(IAttestationCenter.TaskInfo memory t, bool approve) internal view returns (bytes32) {
+    function _voteHash(IAttestationCenter.TaskInfo memory t, bool approve, uint32 ref) internal view returns (bytes32) {
         return keccak256(
-            abi.encode(t.proofOfTask, t.data, t.taskPerformer, t.taskDefinitionId, address(ac), block.chainid, approve)
+            abi.encode(
+                t.proofOfTask, t.data, t.taskPerformer, t.taskDefinitionId, address(ac), block.chainid, approve, ref
+            )
         );
     }
 
@@ -168,12 +170,17 @@ abstract contract Fixture is Test {
         return keccak256(abi.encodePacked("\x19Ethereum Signed Message:\n32", digest));
     }
 
-    function _taskDigest(bytes32 th) internal view returns (bytes32) {
-        return keccak256(abi.encode("liveliness/task/v1", block.chainid, address(ac), th));
+    function _taskDigest(bytes32 th, uint32 epochBlock) internal view returns (bytes32) {
+        return keccak256(abi.encode("liveliness/task/v2", block.chainid, address(ac), th, epochBlock));
     }
 
-    function _perfSig(IAttestationCenter.TaskInfo memory t, uint256 key) internal view returns (bytes memory) {
-        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, _ethSigned(_taskDigest(_taskHash(t))));
+    /// @dev The performer's signature of `t` as its task of the epoch starting at `epochBlock`.
+    function _perfSig(IAttestationCenter.TaskInfo memory t, uint32 epochBlock, uint256 key)
+        internal
+        view
+        returns (bytes memory)
+    {
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, _ethSigned(_taskDigest(_taskHash(t), epochBlock)));
         return abi.encodePacked(r, s, v);
     }
 
@@ -229,7 +236,7 @@ abstract contract Fixture is Test {
         uint256[] memory nonSignerIds,
         uint256 skSum
     ) internal view {
-        (uint256 hx, uint256 hy) = BN254.hashToG1(_voteHash(t, approve));
+        (uint256 hx, uint256 hy) = BN254.hashToG1(_voteHash(t, approve, ref));
         (att.sigma[0], att.sigma[1]) = BN254.mul(hx, hy, skSum);
         att.referenceBlock = ref;
         att.apkHint = ac.apkHintAt(ref);
@@ -250,7 +257,7 @@ abstract contract Fixture is Test {
         uint256 performerKey,
         IAttestationCenter.Attestation memory att
     ) internal {
-        ac.submitTask(t, approve, _perfSig(t, performerKey), att);
+        ac.submitTask(t, approve, _perfSig(t, att.referenceBlock, performerKey), att);
     }
 
     /// @dev Builds, signs (all active operators sign) and submits an approved task for `epochBlock` performed

@@ -32,7 +32,8 @@ pub enum Error {
     /// A deployment produced no contract address.
     #[error("deployment of {0} produced no contract address")]
     NoContractAddress(&'static str),
-    /// The task was already submitted; nothing was sent.
+    /// A certificate for the task at its reference block was already
+    /// submitted; nothing was sent.
     #[error("task {0} is already submitted")]
     AlreadySubmitted(B256),
     /// An address is not an operator of the AttestationCenter.

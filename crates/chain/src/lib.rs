@@ -1,11 +1,13 @@
 //! Chain access for Liveliness: alloy bindings of the contracts (generated
 //! from committed artifacts), deployment, operator registration, building and
-//! submitting a task's BLS certificate, and revert decoding.
+//! submitting a task's BLS certificate, proving equivocation, and revert
+//! decoding.
 //!
 //! Every function takes an alloy [`Provider`](alloy::providers::Provider);
 //! transactions go out from the provider's wallet.
 
 mod error;
+mod evidence;
 mod operators;
 mod submit;
 
@@ -15,6 +17,7 @@ pub mod revert;
 pub mod test_utils;
 
 pub use error::{Error, Result};
+pub use evidence::{prove_vote_equivocation, VoteEquivocation};
 pub use operators::{
     active_operators, active_operators_at, active_operators_paged, deploy, deploy_from,
     register_operator, set_voting_powers, ActiveOperator, DeployConfig, Deployment, RegistryParams,

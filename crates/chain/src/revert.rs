@@ -58,6 +58,7 @@ mod tests {
         assert_eq!(decode(&data).unwrap().0, "InvalidBlsSignature");
         let data = TaskAlreadySubmitted {
             taskHash: B256::repeat_byte(7),
+            referenceBlock: 120,
         }
         .abi_encode();
         let (name, detail) = decode(&data).unwrap();
@@ -77,6 +78,7 @@ mod tests {
         assert_eq!(decode(&[1, 2, 3, 4]), None);
         let mut data = TaskAlreadySubmitted {
             taskHash: B256::ZERO,
+            referenceBlock: 0,
         }
         .abi_encode();
         data.truncate(20);

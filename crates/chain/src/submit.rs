@@ -22,11 +22,14 @@ pub struct Certificate {
     pub task: TaskInfo,
     /// Approve (`true`) or reject certificate.
     pub is_approved: bool,
-    /// The performer's 65-byte `personal_sign` over the task signing digest.
+    /// The performer's 65-byte `personal_sign` over the task signing digest
+    /// for the reference block.
     pub performer_signature: Bytes,
-    /// Block at which voting power is counted (the epoch block).
+    /// Block at which voting power is counted: the task's epoch block, which
+    /// the performer's signature and the votes commit to.
     pub reference_block: u64,
-    /// Sum of the signers' BLS signatures over `H(voteHash)`.
+    /// Sum of the signers' BLS signatures over `H(voteHash)` (at the
+    /// reference block).
     pub sigma: Signature,
     /// Sum of the signers' G2 public keys.
     pub apk_g2: PublicKeyG2,
@@ -113,7 +116,7 @@ pub async fn attestation<P: Provider>(
 }
 
 /// Submits a certificate: returns [`Error::AlreadySubmitted`] without
-/// sending when `submitted(taskHash)` is already true, simulates the call (a
+/// sending when `submitted(taskHash, referenceBlock)` is already true, simulates the call (a
 /// revert comes back as [`Error::Reverted`] with the custom error's name),
 /// then sends it and waits for the receipt.
 pub async fn submit_task<P: Provider>(
@@ -135,7 +138,13 @@ pub async fn submit_task_tracked<P: Provider>(
 ) -> Result<Submission> {
     let task_hash = cert.task.task_hash();
     let ac = AttestationCenter::new(attestation_center, provider);
-    if ac.submitted(task_hash).call().await.map_err(revert::map)? {
+    let reference = to_u32(cert.reference_block)?;
+    if ac
+        .submitted(task_hash, reference)
+        .call()
+        .await
+        .map_err(revert::map)?
+    {
         return Err(Error::AlreadySubmitted(task_hash));
     }
     let att = attestation(provider, attestation_center, cert).await?;

@@ -237,9 +237,11 @@ impl EpochView {
         power.saturating_mul(3) > self.total_power.saturating_mul(2)
     }
 
-    /// Whether `power` meets the reject threshold (`3·signed > total`).
+    /// Whether `power` meets the reject threshold, the approve one
+    /// (`3·signed > 2·total`): a minority that can block an approval cannot
+    /// get a performer penalized (PROTOCOL.md §4.4).
     pub fn rejects(&self, power: u128) -> bool {
-        power.saturating_mul(3) > self.total_power
+        self.approves(power)
     }
 
     /// The attester's judgement of a task (PROTOCOL.md §11.4): `Ok(task)` when
@@ -284,6 +286,7 @@ impl EpochView {
             &msg.performer_signature,
             self.chain_id,
             self.attestation_center,
+            self.block,
         )
         .map_err(|e| Ok(Fault::BadSignature(e.to_string())))?;
         // A task is buffered until its round opens only once its signer is
@@ -481,7 +484,7 @@ mod tests {
 
         fn sign(&self, doc: Document, by: Address) -> TaskMsg {
             let task = doc.task_info(1).unwrap();
-            let digest = task.task_signing_digest(CHAIN, self.view.attestation_center);
+            let digest = task.task_signing_digest(CHAIN, self.view.attestation_center, B);
             let sig = self
                 .signer(by)
                 .sign_message_sync(digest.as_slice())
@@ -663,7 +666,10 @@ mod tests {
         let w = world(); // total power 50
         assert!(!w.view.approves(33));
         assert!(w.view.approves(34));
-        assert!(!w.view.rejects(16));
-        assert!(w.view.rejects(17));
+        // A reject needs as much as an approval: 17 of 50 (over 1/3) blocks
+        // but does not penalize.
+        assert!(!w.view.rejects(17));
+        assert!(!w.view.rejects(33));
+        assert!(w.view.rejects(34));
     }
 }

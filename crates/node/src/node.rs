@@ -1315,9 +1315,9 @@ impl Node {
         let Some(task) = epoch.tasks.get(&task_hash) else {
             return;
         };
-        let msg_hash = task
-            .info
-            .vote_hash(epoch.view.attestation_center, self.chain_id, approve);
+        let msg_hash =
+            task.info
+                .vote_hash(epoch.view.attestation_center, self.chain_id, approve, b);
         let vote = VoteMsg {
             task_hash,
             epoch_block: b,
@@ -1378,6 +1378,7 @@ impl Node {
                 epoch.view.attestation_center,
                 self.chain_id,
                 vote.is_approved,
+                vote.epoch_block,
             );
             (op.pk_g2, msg)
         })
@@ -1458,6 +1459,7 @@ impl Node {
             epoch.view.attestation_center,
             self.chain_id,
             vote.is_approved,
+            vote.epoch_block,
         );
         if !verified && !liveliness_bls::verify(&op.pk_g2, &msg_hash, &vote.signature) {
             metrics::counter!("liveliness_votes_invalid_total").increment(1);
@@ -1673,7 +1675,7 @@ impl Node {
 }
 
 /// Signs `document` as this epoch's task (EIP-191 over the task signing
-/// digest) and wraps it for gossip.
+/// digest for the epoch block) and wraps it for gossip.
 fn sign_task(
     signer: &PrivateKeySigner,
     view: &EpochView,
@@ -1683,7 +1685,7 @@ fn sign_task(
     let task = document
         .task_info(task_definition_id)
         .map_err(|e| e.to_string())?;
-    let digest = task.task_signing_digest(view.chain_id, view.attestation_center);
+    let digest = task.task_signing_digest(view.chain_id, view.attestation_center, view.block);
     let sig = signer
         .sign_message_sync(digest.as_slice())
         .map_err(|e| e.to_string())?;
@@ -1830,7 +1832,7 @@ async fn submit(store: &Store, reader: &Reader, cert: &Certificate, epoch: u64) 
             }
         }
     }
-    let on_chain = reader.submitted(task_hash).await;
+    let on_chain = reader.submitted(task_hash, cert.reference_block).await;
     if in_progress && !matches!(on_chain, Ok(true)) {
         // Still pending (or dropped): wait for it rather than send again.
         return Attempt::Retry;

@@ -233,12 +233,21 @@ impl Reader {
         Ok(key)
     }
 
-    /// Whether a task landed on-chain.
-    pub async fn submitted(&self, task_hash: B256) -> Result<bool, ReadError> {
+    /// Whether a certificate for a task at a reference block (its epoch
+    /// block) landed on-chain.
+    pub async fn submitted(
+        &self,
+        task_hash: B256,
+        reference_block: u64,
+    ) -> Result<bool, ReadError> {
         let ac = self.attestation_center;
+        let reference = u32::try_from(reference_block).map_err(|_| ReadError {
+            what: "submitted".into(),
+            message: format!("block {reference_block} exceeds uint32"),
+        })?;
         self.retry("submitted", |p| async move {
             AttestationCenter::new(ac, p)
-                .submitted(task_hash)
+                .submitted(task_hash, reference)
                 .call()
                 .await
         })

@@ -745,7 +745,10 @@ mod tests {
     fn build_task() -> TaskMsg {
         let doc = document();
         let info = doc.task_info(1).unwrap();
-        let sig = personal_sign(&signer(1), &info.task_signing_digest(CHAIN_ID, AC));
+        let sig = personal_sign(
+            &signer(1),
+            &info.task_signing_digest(CHAIN_ID, AC, doc.epoch_block),
+        );
         TaskMsg::new(1, sig, doc).unwrap()
     }
 
@@ -758,7 +761,7 @@ mod tests {
             round: 0,
             operator_id: 0x0102_0304_0506_0708,
             is_approved: true,
-            signature: kp.sign(&info.vote_hash(AC, CHAIN_ID, true)),
+            signature: kp.sign(&info.vote_hash(AC, CHAIN_ID, true, 120)),
         }
     }
 
@@ -807,8 +810,13 @@ mod tests {
             msg.document.to_canonical_bytes().unwrap()
         );
         let info = msg.task_info().unwrap();
-        info.verify_performer_signature(&msg.performer_signature, CHAIN_ID, AC)
-            .unwrap();
+        info.verify_performer_signature(
+            &msg.performer_signature,
+            CHAIN_ID,
+            AC,
+            msg.document.epoch_block,
+        )
+        .unwrap();
         let bytes = msg.encode();
         assert_eq!(&bytes[..2], &[1, 1]);
         assert_eq!(&bytes[2..4], &[0, 1]);

@@ -13,8 +13,9 @@ use crate::{
 use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
 use alloy_sol_types::{sol, SolValue};
 
-/// Domain tag of the performer's task signature.
-const TASK_DOMAIN: &str = "liveliness/task/v1";
+/// Domain tag of the performer's task signature. `v2` commits to the epoch
+/// block (`v1` did not).
+const TASK_DOMAIN: &str = "liveliness/task/v2";
 /// Domain tag of the BLS proof of possession.
 const POP_DOMAIN: &str = "liveliness/pop/v1";
 
@@ -34,6 +35,7 @@ mod abi {
             uint256 chainId;
             address attestationCenter;
             bytes32 taskHash;
+            uint64 epochBlock;
         }
 
         struct VoteParams {
@@ -44,6 +46,7 @@ mod abi {
             address attestationCenter;
             uint256 chainId;
             bool isApproved;
+            uint64 referenceBlock;
         }
 
         struct PopParams {
@@ -81,14 +84,26 @@ impl TaskInfo {
         keccak256(params.abi_encode_params())
     }
 
-    /// The digest the performer signs:
-    /// `keccak256(abi.encode("liveliness/task/v1", uint256 chainId, address attestationCenter, bytes32 taskHash))`.
-    pub fn task_signing_digest(&self, chain_id: u64, attestation_center: Address) -> B256 {
+    /// The digest the performer signs for its task of the epoch that starts
+    /// at `epoch_block`:
+    /// `keccak256(abi.encode("liveliness/task/v2", uint256 chainId, address attestationCenter, bytes32 taskHash, uint32 epochBlock))`.
+    ///
+    /// The contract checks it with `epochBlock` = the certificate's reference
+    /// block, so a signed task can only be certified at its own epoch block.
+    /// The contract's `uint32` and this `u64` encode to the same word for
+    /// every block number the contract can hold.
+    pub fn task_signing_digest(
+        &self,
+        chain_id: u64,
+        attestation_center: Address,
+        epoch_block: u64,
+    ) -> B256 {
         let params = abi::TaskDigestParams {
             domain: TASK_DOMAIN.to_owned(),
             chainId: U256::from(chain_id),
             attestationCenter: attestation_center,
             taskHash: self.task_hash(),
+            epochBlock: epoch_block,
         };
         keccak256(params.abi_encode_params())
     }
@@ -96,20 +111,26 @@ impl TaskInfo {
     /// The EIP-191 hash of [`task_signing_digest`](Self::task_signing_digest):
     /// what a `personal_sign` of the digest actually signs, for signers that
     /// take a prehash.
-    pub fn task_signing_hash(&self, chain_id: u64, attestation_center: Address) -> B256 {
-        sig::personal_hash(&self.task_signing_digest(chain_id, attestation_center))
+    pub fn task_signing_hash(
+        &self,
+        chain_id: u64,
+        attestation_center: Address,
+        epoch_block: u64,
+    ) -> B256 {
+        sig::personal_hash(&self.task_signing_digest(chain_id, attestation_center, epoch_block))
     }
 
     /// Checks that `signature` is the performer's `personal_sign` of the
-    /// signing digest (strict encoding, see the signature rules in the crate
-    /// docs).
+    /// signing digest for `epoch_block` (strict encoding, see the signature
+    /// rules in the crate docs).
     pub fn verify_performer_signature(
         &self,
         signature: &[u8; 65],
         chain_id: u64,
         attestation_center: Address,
+        epoch_block: u64,
     ) -> Result<()> {
-        let digest = self.task_signing_digest(chain_id, attestation_center);
+        let digest = self.task_signing_digest(chain_id, attestation_center, epoch_block);
         let recovered = sig::recover_personal(signature, &digest)?;
         if recovered == self.task_performer {
             Ok(())
@@ -122,8 +143,17 @@ impl TaskInfo {
     }
 
     /// The message votes sign (in BLS, over `hashToG1` of it):
-    /// `keccak256(abi.encode(proofOfTask, data, taskPerformer, taskDefinitionId, address attestationCenter, uint256 chainId, bool isApproved))`.
-    pub fn vote_hash(&self, attestation_center: Address, chain_id: u64, is_approved: bool) -> B256 {
+    /// `keccak256(abi.encode(proofOfTask, data, taskPerformer, taskDefinitionId, address attestationCenter, uint256 chainId, bool isApproved, uint32 referenceBlock))`.
+    ///
+    /// `reference_block` is the certificate's reference block, the task's
+    /// epoch block: a vote counts at that block only.
+    pub fn vote_hash(
+        &self,
+        attestation_center: Address,
+        chain_id: u64,
+        is_approved: bool,
+        reference_block: u64,
+    ) -> B256 {
         let params = abi::VoteParams {
             proofOfTask: self.proof_of_task.clone(),
             data: self.data.clone(),
@@ -132,6 +162,7 @@ impl TaskInfo {
             attestationCenter: attestation_center,
             chainId: U256::from(chain_id),
             isApproved: is_approved,
+            referenceBlock: reference_block,
         };
         keccak256(params.abi_encode_params())
     }
@@ -188,6 +219,9 @@ mod tests {
         assert_eq!(t.task_hash(), keccak256(expected));
     }
 
+    /// The epoch block of the pinned vectors.
+    const EPOCH: u64 = 1_230;
+
     #[test]
     // contracts/test/Vectors.t.sol checks the same values against the contract.
     fn pinned_task_vectors() {
@@ -197,20 +231,20 @@ mod tests {
             b256!("0xadac08b96f5d7f45f8ed08c74ce76e005de5f122f48ada19cef1d64f5829b0b4")
         );
         assert_eq!(
-            t.task_signing_digest(31337, AC),
-            b256!("0x1be3bbe3a680e8243f3a68f5ce7cb834ea34d99cf9c020d88327ad5a49ea077b")
+            t.task_signing_digest(31337, AC, EPOCH),
+            b256!("0x6a97c20bf76095658562a766e22462747a2e3f39826bdf6415fa192877eda95a")
         );
         assert_eq!(
-            t.task_signing_hash(31337, AC),
-            b256!("0x2aa2351348dd8131adb9a146e35b7c11143880902a72b553d8e5e9e44eed5a32")
+            t.task_signing_hash(31337, AC, EPOCH),
+            b256!("0x06bb0addbdc85b64129c2b369ef57bd82019dd2bace932ce45f0f92aded56042")
         );
         assert_eq!(
-            t.vote_hash(AC, 31337, true),
-            b256!("0x1b4a0bd7c88bf6229ae249864a18964348c7ad3d24d61b9e81c1d48223bec1a0")
+            t.vote_hash(AC, 31337, true, EPOCH),
+            b256!("0x1be0a272deeaf6f05b4bf85c36bbb147b1deb43e8cce36121b57fba3c070e281")
         );
         assert_eq!(
-            t.vote_hash(AC, 31337, false),
-            b256!("0xbdece032165a7e38672bf50fdf658d852cc3df602c91811d01728a8ff4ed6107")
+            t.vote_hash(AC, 31337, false, EPOCH),
+            b256!("0xb286633f3b5a7ea8e407c490f745ce580dc80d30c2dcaf4595b2d64b3e640193")
         );
         assert_eq!(
             pop_message(ANVIL0_ADDRESS, AC, 31337),
@@ -219,29 +253,61 @@ mod tests {
     }
 
     #[test]
+    fn digest_and_vote_hash_commit_to_the_block() {
+        let t = task();
+        assert_ne!(
+            t.task_signing_digest(31337, AC, EPOCH),
+            t.task_signing_digest(31337, AC, EPOCH - 10)
+        );
+        assert_ne!(
+            t.vote_hash(AC, 31337, false, EPOCH),
+            t.vote_hash(AC, 31337, false, EPOCH - 10)
+        );
+        // Layout: the block is the last head word, after the string offset,
+        // chain id, AttestationCenter and task hash.
+        let mut preimage = Vec::new();
+        preimage.extend_from_slice(&U256::from(0xa0).to_be_bytes::<32>());
+        preimage.extend_from_slice(&U256::from(31337).to_be_bytes::<32>());
+        preimage.extend_from_slice(B256::left_padding_from(AC.as_slice()).as_slice());
+        preimage.extend_from_slice(t.task_hash().as_slice());
+        preimage.extend_from_slice(&U256::from(EPOCH).to_be_bytes::<32>());
+        preimage.extend_from_slice(&U256::from(TASK_DOMAIN.len()).to_be_bytes::<32>());
+        let mut tag = [0u8; 32];
+        tag[..TASK_DOMAIN.len()].copy_from_slice(TASK_DOMAIN.as_bytes());
+        preimage.extend_from_slice(&tag);
+        assert_eq!(t.task_signing_digest(31337, AC, EPOCH), keccak256(preimage));
+    }
+
+    #[test]
     fn performer_signature_roundtrip() {
         let t = task();
-        let digest = t.task_signing_digest(31337, AC);
+        let digest = t.task_signing_digest(31337, AC, EPOCH);
         let sig = sign_personal(&ANVIL0, &digest);
         // `cast wallet sign --private-key <anvil 0> <digest>`
         assert_eq!(
             sig,
             hex!(
-                "ad384789535316bfc79ba7bc568847e2224addf39ea7b87e767b214927b5292d"
-                "12a93211d87109cc9c51df028c18ae0cb982164949ead1090193bb3d724f81c2"
-                "1b"
+                "5fbcfb32deff37ad349178eb4a40217590bc8f7ac04d5b67b300005d97b001e9"
+                "385d8d6d03989ee4c862d37ec3b7f3a3919a14e311ee77f7e062ab6cf7a8554e"
+                "1c"
             )
         );
-        t.verify_performer_signature(&sig, 31337, AC).unwrap();
+        t.verify_performer_signature(&sig, 31337, AC, EPOCH)
+            .unwrap();
 
-        // Another chain id: recovers someone else.
+        // Another chain id, or another epoch block: recovers someone else.
         assert!(matches!(
-            t.verify_performer_signature(&sig, 1, AC),
+            t.verify_performer_signature(&sig, 1, AC, EPOCH),
+            Err(Error::WrongTaskSigner { .. })
+        ));
+        assert!(matches!(
+            t.verify_performer_signature(&sig, 31337, AC, EPOCH - 10),
             Err(Error::WrongTaskSigner { .. })
         ));
         // v as 0/1 is accepted too.
         let mut sig01 = sig;
         sig01[64] -= 27;
-        t.verify_performer_signature(&sig01, 31337, AC).unwrap();
+        t.verify_performer_signature(&sig01, 31337, AC, EPOCH)
+            .unwrap();
     }
 }

@@ -216,10 +216,11 @@ async fn a_performer_signing_two_tasks_for_a_round_is_caught() {
     for task in [&evidence.first, &evidence.second] {
         assert_eq!(task.document.epoch_block, epoch_block);
         assert_eq!(task.document.round, evidence.first.document.round);
-        let digest = task
-            .task_info()
-            .unwrap()
-            .task_signing_digest(net.deployment.chain_id, net.deployment.attestation_center);
+        let digest = task.task_info().unwrap().task_signing_digest(
+            net.deployment.chain_id,
+            net.deployment.attestation_center,
+            epoch_block,
+        );
         let signature = Signature::try_from(&task.performer_signature[..]).unwrap();
         assert_eq!(
             signature.recover_address_from_msg(digest).unwrap(),

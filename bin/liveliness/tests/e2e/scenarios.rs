@@ -193,7 +193,7 @@ async fn a_healthy_operator_called_unhealthy_is_not_penalized() {
 }
 
 /// A performer whose task is provably wrong (its sample is not the epoch's)
-/// is rejected by more than 1/3 of voting power and penalized on-chain.
+/// is rejected by more than 2/3 of voting power and penalized on-chain.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_task_with_the_wrong_sample_is_rejected_and_its_performer_penalized() {
     let (opts, _dir) = options(4);
@@ -206,6 +206,123 @@ async fn a_task_with_the_wrong_sample_is_rejected_and_its_performer_penalized() 
     let (epoch_block, performer) = first_rejection(&net, 4).await;
     assert_performer_penalized(&net, performer, epoch_block).await;
     net.stop().await;
+}
+
+/// Issue 7, item 1: a reject certificate the nodes built and landed, moved to
+/// an earlier epoch block (one in which its performer may already have been
+/// penalized), is refused on chain: the performer's signature and the votes
+/// commit to the task's own epoch block. Re-signed by the performer for the
+/// earlier block, it still fails on the votes, and nothing was burnt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backdated_reject_certificate_is_refused() {
+    use alloy::{
+        consensus::Transaction as _, providers::Provider, rpc::types::Filter, signers::SignerSync,
+        sol_types::SolCall, sol_types::SolEvent,
+    };
+    use liveliness_chain::bindings::AttestationCenter::{self, submitTaskCall, TaskRejected};
+
+    let (opts, _dir) = options(4);
+    let mut net = Devnet::setup(opts).await.expect("devnet");
+    for i in 0..4 {
+        net.nodes[i].config.misbehaviour.wrong_sample = true;
+        net.write_config(i).unwrap();
+    }
+    net.start_nodes().unwrap();
+    // Rejected tasks in two epochs: e1 < e2.
+    let two = wait_for(epochs(&net, 8), || async {
+        let (_, rejected) = net.landed_tasks().await.ok()?;
+        let e1 = rejected.first()?.0;
+        rejected
+            .iter()
+            .find(|(b, _)| *b > e1)
+            .map(|&(e2, p)| (e1, e2, p))
+    })
+    .await;
+    let Some((e1, e2, performer)) = two else {
+        dump_logs(&net);
+        panic!("no two rejected tasks in two epochs within 8 epochs");
+    };
+    net.stop().await; // the chain stays up; nothing else is sent
+
+    // The landed certificate of e2, from its transaction.
+    let ac_address = net.deployment.attestation_center;
+    let filter = Filter::new()
+        .address(ac_address)
+        .event_signature(TaskRejected::SIGNATURE_HASH)
+        .from_block(e2);
+    let log = net
+        .provider
+        .get_logs(&filter)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|l| {
+            TaskRejected::decode_log(&l.inner).is_ok_and(|e| u64::from(e.data.referenceBlock) == e2)
+        })
+        .expect("the TaskRejected of e2");
+    let tx = net
+        .provider
+        .get_transaction_by_hash(log.transaction_hash.unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let landed = submitTaskCall::abi_decode(tx.input()).unwrap();
+    assert!(!landed.isApproved);
+    assert_eq!(landed.task.taskPerformer, performer);
+
+    // Back-dated to e1, with the hints of e1.
+    let ac = AttestationCenter::new(ac_address, &net.provider);
+    let e1_32 = u32::try_from(e1).unwrap();
+    let mut att = landed.att.clone();
+    att.referenceBlock = e1_32;
+    att.apkHint = ac.apkHintAt(e1_32).call().await.unwrap();
+    let performer_id = ac.operatorsIdsByAddress(performer).call().await.unwrap();
+    att.performerHint = ac.operatorHintAt(performer_id, e1_32).call().await.unwrap();
+    let mut hints = Vec::new();
+    for id in &att.nonSignerIds {
+        hints.push(ac.operatorHintAt(*id, e1_32).call().await.unwrap());
+    }
+    att.nonSignerHints = hints;
+    let refusal = |sig: alloy::primitives::Bytes| {
+        let call = ac.submitTask(landed.task.clone(), false, sig, att.clone());
+        async move {
+            let err = call
+                .call()
+                .await
+                .expect_err("a back-dated certificate is refused");
+            let data = err.as_revert_data().expect("revert data");
+            liveliness_chain::revert::decode(&data)
+                .expect("a known error")
+                .0
+        }
+    };
+    // With the performer's signature, which commits to e2.
+    assert_eq!(
+        refusal(landed.tpSignature.clone()).await,
+        "InvalidPerformerSignature"
+    );
+    // Re-signed by the performer for e1: the votes commit to e2.
+    let task = liveliness_primitives::TaskInfo {
+        proof_of_task: landed.task.proofOfTask.clone(),
+        data: landed.task.data.clone(),
+        task_performer: landed.task.taskPerformer,
+        task_definition_id: landed.task.taskDefinitionId,
+    };
+    let node = net.nodes.iter().find(|n| n.address() == performer).unwrap();
+    let digest = task.task_signing_digest(net.deployment.chain_id, ac_address, e1);
+    let resigned = node.signer.sign_message_sync(digest.as_slice()).unwrap();
+    assert_eq!(
+        refusal(resigned.as_bytes().to_vec().into()).await,
+        "InvalidBlsSignature"
+    );
+    // The task is on chain at e2 only.
+    let th = task.task_hash();
+    assert!(ac
+        .submitted(th, u32::try_from(e2).unwrap())
+        .call()
+        .await
+        .unwrap());
+    assert!(!ac.submitted(th, e1_32).call().await.unwrap());
 }
 
 /// A "healthy" entry with a forged proof (signed by the performer, not the

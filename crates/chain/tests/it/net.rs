@@ -168,10 +168,14 @@ impl Net {
         }
     }
 
-    /// The performer's `personal_sign` over the task's signing digest.
-    pub fn performer_signature(&self, task: &TaskInfo, performer: u64) -> Bytes {
-        let digest =
-            task.task_signing_digest(self.deployment.chain_id, self.deployment.attestation_center);
+    /// The performer's `personal_sign` over the task's signing digest for
+    /// `epoch_block`.
+    pub fn performer_signature(&self, task: &TaskInfo, performer: u64, epoch_block: u64) -> Bytes {
+        let digest = task.task_signing_digest(
+            self.deployment.chain_id,
+            self.deployment.attestation_center,
+            epoch_block,
+        );
         let sig = self
             .operator(performer)
             .signer
@@ -180,18 +184,33 @@ impl Net {
         Bytes::from(sig.as_bytes().to_vec())
     }
 
-    /// A certificate for `task` signed (verdict `is_approved`) by every
-    /// operator whose id is not in `non_signers`.
+    /// A certificate for `task` at the last epoch block, signed (verdict
+    /// `is_approved`) by every operator whose id is not in `non_signers`.
     pub async fn certificate(
         &self,
         task: &TaskInfo,
         is_approved: bool,
         non_signers: &[u64],
     ) -> Certificate {
+        let (epoch_block, _) = self.last_epoch_block().await;
+        self.certificate_at(task, is_approved, non_signers, epoch_block)
+    }
+
+    /// A certificate for `task` at `reference_block` (the performer signs the
+    /// task for it), signed (verdict `is_approved`) by every operator whose id
+    /// is not in `non_signers`.
+    pub fn certificate_at(
+        &self,
+        task: &TaskInfo,
+        is_approved: bool,
+        non_signers: &[u64],
+        reference_block: u64,
+    ) -> Certificate {
         let msg = task.vote_hash(
             self.deployment.attestation_center,
             self.deployment.chain_id,
             is_approved,
+            reference_block,
         );
         let signers: Vec<&Operator> = self
             .operators
@@ -199,14 +218,17 @@ impl Net {
             .filter(|o| !non_signers.contains(&o.id))
             .collect();
         let sigs: Vec<Signature> = signers.iter().map(|o| o.keys.sign(&msg)).collect();
-        let (epoch_block, _) = self.last_epoch_block().await;
         let mut non_signer_ids = non_signers.to_vec();
         non_signer_ids.sort_unstable();
         Certificate {
             task: task.clone(),
             is_approved,
-            performer_signature: self.performer_signature(task, task_performer_id(self, task)),
-            reference_block: epoch_block,
+            performer_signature: self.performer_signature(
+                task,
+                task_performer_id(self, task),
+                reference_block,
+            ),
+            reference_block,
             sigma: Signature::aggregate(&sigs).unwrap(),
             apk_g2: PublicKeyG2::aggregate(signers.iter().map(|o| o.keys.pk_g2())).unwrap(),
             non_signer_ids,

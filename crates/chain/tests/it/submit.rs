@@ -1,4 +1,4 @@
-use crate::net::Net;
+use crate::net::{Net, EPOCH_LENGTH};
 use alloy::{
     primitives::{Address, Bytes, U256},
     providers::Provider,
@@ -48,7 +48,12 @@ async fn approve_with_non_signers_lands_and_penalizes_the_named_operators() {
     assert_eq!(sub.task_hash, task.task_hash());
 
     let ac = AttestationCenter::new(net.deployment.attestation_center, &net.provider);
-    assert!(ac.submitted(task.task_hash()).call().await.unwrap());
+    let reference = u32::try_from(cert.reference_block).unwrap();
+    assert!(ac
+        .submitted(task.task_hash(), reference)
+        .call()
+        .await
+        .unwrap());
     let c = registry.C().call().await.unwrap();
     for op in &net.operators {
         let named = op.id == 4 || op.id == 7;
@@ -96,8 +101,8 @@ async fn reject_certificate_penalizes_the_performer_only() {
     let net = Net::start(10).await;
     let registry = LivelinessRegistry::new(net.deployment.registry, &net.provider);
     let task = net.task(3, &[5]).await;
-    // 4 of 10 reject: 3·4 = 12 > 10.
-    let cert = net.certificate(&task, false, &[1, 2, 5, 6, 8, 10]).await;
+    // 7 of 10 reject: 3·7 = 21 > 2·10.
+    let cert = net.certificate(&task, false, &[2, 5, 8]).await;
     submit_task(&net.provider, net.deployment.attestation_center, &cert)
         .await
         .unwrap();
@@ -114,6 +119,105 @@ async fn reject_certificate_penalizes_the_performer_only() {
     assert_eq!((performer, named), (U256::from(1), U256::ZERO));
 }
 
+/// Issue 7, item 1 (a): a performer already penalized for an earlier epoch
+/// copies the honest reject certificate of its new faulty task and moves it
+/// to that earlier epoch, to get no second penalty and burn the task. The
+/// contract refuses the back-dated certificate whether the performer's
+/// signature is the one it gave the network or one re-signed for the earlier
+/// block; the honest certificate then lands and penalizes.
+#[tokio::test]
+async fn backdated_reject_certificate_is_refused() {
+    let net = Net::start(10).await;
+    let registry = LivelinessRegistry::new(net.deployment.registry, &net.provider);
+    let performer = net.operator(3).address();
+    let (e1, _) = net.last_epoch_block().await;
+    let garbage = |tag: u8| Bytes::from(vec![0xde, 0xad, tag]);
+
+    // Epoch e1: a faulty task, rejected by 9 of 10; one penalty, for e1.
+    let first = net.task_with_data(3, garbage(1));
+    let cert = net.certificate_at(&first, false, &[3], e1);
+    submit_task(&net.provider, net.deployment.attestation_center, &cert)
+        .await
+        .unwrap();
+    assert_eq!(
+        registry.penalties(performer).call().await.unwrap(),
+        U256::from(1)
+    );
+
+    // Epoch e2: another faulty task and its honest reject certificate.
+    net.mine_to(e1 + EPOCH_LENGTH + 1).await;
+    let (e2, _) = net.last_epoch_block().await;
+    assert_eq!(e2, e1 + EPOCH_LENGTH);
+    let second = net.task_with_data(3, garbage(2));
+    let honest = net.certificate_at(&second, false, &[3], e2);
+
+    // Back-dated to e1 with the performer's signature for e2 ...
+    let mut backdated = honest.clone();
+    backdated.reference_block = e1;
+    assert_eq!(
+        revert_name(&net, &backdated).await,
+        "InvalidPerformerSignature"
+    );
+    // ... or with one the performer re-signed for e1: the votes are for e2.
+    backdated.performer_signature = net.performer_signature(&second, 3, e1);
+    assert_eq!(revert_name(&net, &backdated).await, "InvalidBlsSignature");
+    let sent = submit_task(&net.provider, net.deployment.attestation_center, &backdated).await;
+    assert!(
+        matches!(&sent, Err(Error::Reverted { name, .. }) if name == "InvalidBlsSignature"),
+        "{sent:?}"
+    );
+
+    // Nothing was burnt: the honest certificate lands, second penalty.
+    submit_task(&net.provider, net.deployment.attestation_center, &honest)
+        .await
+        .unwrap();
+    assert_eq!(
+        registry.penalties(performer).call().await.unwrap(),
+        U256::from(2)
+    );
+}
+
+/// Issue 7, item 4: operators with more than 1/3 but at most 2/3 of the
+/// voting power can block an approval but cannot get a performer penalized.
+#[tokio::test]
+async fn blocking_minority_reject_is_refused() {
+    let net = Net::start(9).await;
+    let registry = LivelinessRegistry::new(net.deployment.registry, &net.provider);
+    let task = net.task(1, &[]).await;
+    // 6 of 9 reject: exactly 2/3, refused; the performer keeps its record.
+    let minority = net.certificate(&task, false, &[1, 2, 3]).await;
+    assert_eq!(revert_name(&net, &minority).await, "QuorumNotReached");
+    let sent = submit_task(&net.provider, net.deployment.attestation_center, &minority).await;
+    assert!(
+        matches!(&sent, Err(Error::Reverted { name, .. }) if name == "QuorumNotReached"),
+        "{sent:?}"
+    );
+    // The 3 that did not reject block the approval too (6 of 9 approve).
+    let blocked = net.certificate(&task, true, &[4, 5, 6]).await;
+    assert_eq!(revert_name(&net, &blocked).await, "QuorumNotReached");
+    assert_eq!(
+        registry
+            .penalties(net.operator(1).address())
+            .call()
+            .await
+            .unwrap(),
+        U256::ZERO
+    );
+    // One more rejecter, 7 of 9: the performer is penalized.
+    let majority = net.certificate(&task, false, &[1, 2]).await;
+    submit_task(&net.provider, net.deployment.attestation_center, &majority)
+        .await
+        .unwrap();
+    assert_eq!(
+        registry
+            .penalties(net.operator(1).address())
+            .call()
+            .await
+            .unwrap(),
+        U256::from(1)
+    );
+}
+
 #[tokio::test]
 async fn tampered_certificates_are_rejected_with_the_expected_error() {
     let net = Net::start(10).await;
@@ -126,6 +230,7 @@ async fn tampered_certificates_are_rejected_with_the_expected_error() {
         net.deployment.attestation_center,
         net.deployment.chain_id,
         true,
+        good.reference_block,
     ));
     cert.sigma = Signature::aggregate([&cert.sigma, &extra]).unwrap();
     assert_eq!(revert_name(&net, &cert).await, "InvalidBlsSignature");
@@ -143,7 +248,7 @@ async fn tampered_certificates_are_rejected_with_the_expected_error() {
     // A different task under the same votes.
     let other = net.task(1, &[4, 6]).await;
     let mut cert = good.clone();
-    cert.performer_signature = net.performer_signature(&other, 1);
+    cert.performer_signature = net.performer_signature(&other, 1, good.reference_block);
     cert.task = other;
     assert_eq!(revert_name(&net, &cert).await, "InvalidBlsSignature");
 
@@ -153,7 +258,7 @@ async fn tampered_certificates_are_rejected_with_the_expected_error() {
 
     // Performer signature by someone else.
     let mut cert = good.clone();
-    cert.performer_signature = net.performer_signature(&task, 2);
+    cert.performer_signature = net.performer_signature(&task, 2, good.reference_block);
     assert_eq!(revert_name(&net, &cert).await, "InvalidPerformerSignature");
 
     // Non-signer ids out of order are refused on the client already.
