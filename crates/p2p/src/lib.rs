@@ -38,6 +38,7 @@ mod bootstrap;
 mod config;
 mod error;
 mod service;
+mod table;
 mod topics;
 
 pub use binding::{

@@ -23,6 +23,7 @@ use crate::{
     bootstrap::Bootstrap,
     config::P2pConfig,
     error::{Error, Result},
+    table::{BindingTable, Inserted},
     topics::{Topic, TopicNamespace},
 };
 
@@ -35,7 +36,8 @@ const COMMAND_CAPACITY: usize = 256;
 const BINDING_REPUBLISH: Duration = Duration::from_secs(30);
 /// Shortest gap between two publications of the own binding.
 const BINDING_MIN_GAP: Duration = Duration::from_secs(1);
-/// Most bindings remembered; protects memory against peer-id spam.
+/// Most bindings remembered; protects memory against peer-id spam (see
+/// [`BindingTable`] for who gives way when it is full).
 const MAX_BINDINGS: usize = 10_000;
 /// Period of the maintenance tick (binding schedule, bootstrap redials).
 const TICK: Duration = Duration::from_millis(250);
@@ -278,7 +280,7 @@ pub async fn spawn(config: P2pConfig) -> Result<(P2pHandle, mpsc::Receiver<Inbou
         signer,
         max_message_bytes,
         inbound: inbound_tx,
-        bindings: HashMap::new(),
+        bindings: BindingTable::new(MAX_BINDINGS),
         active: HashSet::new(),
         binding_due: now,
         binding_last: None,
@@ -303,7 +305,7 @@ struct Node {
     inbound: mpsc::Sender<Inbound>,
     bootstrap: Bootstrap,
     /// Verified bindings: peer → operator.
-    bindings: HashMap<PeerId, Address>,
+    bindings: BindingTable,
     /// Operators whose peers may speak on the application topics.
     active: HashSet<Address>,
     /// When the own binding is next published.
@@ -360,6 +362,10 @@ impl Node {
             }
             Command::SetActive(operators) => {
                 debug!(target: "p2p", count = operators.len(), "active operators updated");
+                // Bindings of operators no longer active go: they can send
+                // nothing that counts, and should they come back, their
+                // bindings are published again (BINDING_REPUBLISH).
+                self.bindings.retain_active(&operators);
                 self.active = operators;
             }
             Command::ListenAddrs(reply) => {
@@ -369,7 +375,7 @@ impl Node {
                 let _ = reply.send(self.swarm.connected_peers().count());
             }
             Command::BoundPeers(reply) => {
-                let _ = reply.send(self.bindings.clone());
+                let _ = reply.send(self.bindings.snapshot());
             }
             Command::PeerScore(peer, reply) => {
                 let _ = reply.send(self.swarm.behaviour().gossipsub.peer_score(&peer));
@@ -617,16 +623,17 @@ impl Node {
             }
         };
         let operator = binding.operator;
-        let known = self.bindings.get(&source) == Some(&operator);
-        if !known {
-            if !self.bindings.contains_key(&source) && self.bindings.len() >= MAX_BINDINGS {
-                warn!(target: "p2p", %source, %operator, "binding table full; binding ignored");
+        match self.bindings.insert(source, operator, &self.active) {
+            Inserted::Known => {}
+            Inserted::New => {
+                info!(target: "p2p", peer = %source, %operator, issued_at = binding.issued_at, "peer bound");
+                // A newcomer: let it learn our binding too.
+                self.schedule_binding();
+            }
+            Inserted::Full => {
+                warn!(target: "p2p", %source, %operator, "binding table full of active operators' bindings; binding ignored");
                 return Verdict::Ignore;
             }
-            self.bindings.insert(source, operator);
-            info!(target: "p2p", peer = %source, %operator, issued_at = binding.issued_at, "peer bound");
-            // A newcomer: let it learn our binding too.
-            self.schedule_binding();
         }
         if self.active.contains(&operator) {
             Verdict::Accept
