@@ -17,7 +17,7 @@ use std::{
         atomic::{AtomicUsize, Ordering},
         Mutex,
     },
-    time::Duration,
+    time::{Duration, Instant},
 };
 use tracing::warn;
 
@@ -26,6 +26,10 @@ use tracing::warn;
 const ATTEMPTS: u32 = 5;
 /// First backoff; doubles per attempt.
 const BACKOFF: Duration = Duration::from_millis(200);
+/// Longest one read may take, every attempt and backoff included, so that a
+/// hung RPC holds the node's loop (and the gossip waiting behind it) for at
+/// most this long per tick.
+pub const READ_BUDGET: Duration = Duration::from_secs(10);
 
 /// A chain read failed after every retry.
 #[derive(Debug, thiserror::Error)]
@@ -79,22 +83,25 @@ impl Reader {
         Fut: Future<Output = Result<T, E>>,
         E: std::fmt::Display,
     {
+        let started = Instant::now();
         let mut delay = BACKOFF;
         let mut last = String::new();
         for attempt in 1..=ATTEMPTS {
-            match f(self.provider().clone()).await {
-                Ok(v) => return Ok(v),
-                Err(e) => {
-                    last = crate::redact::redact_urls(&e.to_string());
-                    warn!(what, attempt, error = %last, "chain read failed; retrying");
-                    metrics::counter!("liveliness_rpc_errors_total").increment(1);
-                    self.current.fetch_add(1, Ordering::Relaxed);
-                    if attempt < ATTEMPTS {
-                        tokio::time::sleep(delay).await;
-                        delay = (delay * 2).min(Duration::from_secs(5));
-                    }
-                }
+            let left = READ_BUDGET.saturating_sub(started.elapsed());
+            let outcome = match tokio::time::timeout(left, f(self.provider().clone())).await {
+                Ok(Ok(v)) => return Ok(v),
+                Ok(Err(e)) => crate::redact::redact_urls(&e.to_string()),
+                Err(_) => format!("no answer within the {READ_BUDGET:?} read budget"),
+            };
+            last = outcome;
+            warn!(what, attempt, error = %last, "chain read failed; retrying");
+            metrics::counter!("liveliness_rpc_errors_total").increment(1);
+            self.current.fetch_add(1, Ordering::Relaxed);
+            if attempt == ATTEMPTS || started.elapsed().saturating_add(delay) >= READ_BUDGET {
+                break;
             }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(5));
         }
         Err(ReadError {
             what: what.to_owned(),

@@ -1,6 +1,7 @@
-//! The node's RPC client speaks https: against anvil behind a TLS proxy with
-//! a private CA, it reads the chain when that CA is configured and refuses
-//! the connection when it is not.
+//! The node's RPC client: it speaks https (against anvil behind a TLS proxy
+//! with a private CA, it reads the chain when that CA is configured and
+//! refuses the connection when it is not), and a hung RPC costs a read no
+//! more than its budget.
 
 use alloy::providers::{Provider, ProviderBuilder};
 use liveliness_chain::test_utils::spawn_anvil;
@@ -98,4 +99,49 @@ fn a_bad_ca_file_is_a_clear_error() {
     std::fs::write(&empty, "not a certificate\n").unwrap();
     let e = http_client(Some(&empty)).unwrap_err();
     assert!(e.to_string().contains("holds no certificate"), "{e}");
+}
+
+/// A server that accepts connections and never answers.
+async fn hanging_rpc() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    addr
+}
+
+fn provider_for(url: &str) -> alloy::providers::DynProvider {
+    ProviderBuilder::new()
+        .connect_reqwest(http_client(None).unwrap(), url.parse().unwrap())
+        .erased()
+}
+
+/// A hung RPC costs a read at most its budget, and a second URL takes over.
+#[tokio::test]
+async fn a_hung_rpc_is_given_up_within_the_read_budget_and_failed_over() {
+    use liveliness_node::reader::{Reader, READ_BUDGET};
+    let anvil = spawn_anvil(1);
+    let hung = format!("http://{}/", hanging_rpc().await);
+    let ac = alloy::primitives::Address::ZERO;
+
+    let alone = Reader::new(vec![provider_for(&hung)], ac, ac);
+    let started = std::time::Instant::now();
+    let e = alone.head().await.unwrap_err();
+    let took = started.elapsed();
+    assert!(
+        took < READ_BUDGET + std::time::Duration::from_secs(2),
+        "{took:?}"
+    );
+    assert!(!e.to_string().is_empty());
+
+    let with_backup = Reader::new(
+        vec![provider_for(&hung), provider_for(&anvil.endpoint())],
+        ac,
+        ac,
+    );
+    assert_eq!(with_backup.head().await.unwrap(), 0);
 }
