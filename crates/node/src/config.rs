@@ -94,6 +94,11 @@ pub struct Misbehaviour {
     /// round (one sampled operator's verdict changed), signed all the same.
     #[serde(default)]
     pub equivocate: bool,
+    /// At every tick, gossip this many votes for tasks nobody holds and as
+    /// many tasks for the next epoch, each one different (a flood of
+    /// messages receivers cannot judge yet and would buffer).
+    #[serde(default)]
+    pub flood: u32,
 }
 
 impl Misbehaviour {

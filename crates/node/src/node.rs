@@ -254,6 +254,9 @@ impl Node {
         if new_head {
             self.prune_store();
         }
+        if self.config.misbehaviour.flood > 0 {
+            self.flood(self.config.misbehaviour.flood).await;
+        }
         self.publish_status();
         Ok(())
     }
@@ -581,6 +584,56 @@ impl Node {
             };
             let _ = events.send(event).await;
         });
+    }
+
+    /// Misbehaviour (tests and demos only): gossips `n` votes for tasks
+    /// nobody holds (random task hashes, in the newest held epoch) and `n`
+    /// tasks for the next epoch block, each different.
+    async fn flood(&mut self, n: u32) {
+        let me = self.me();
+        let Some((&b, epoch)) = self.epochs.iter().next_back() else {
+            return;
+        };
+        let Some(my_id) = epoch.view.id_of(me) else {
+            return;
+        };
+        let next = b.saturating_add(epoch.view.params.epoch_length);
+        let template = epoch.tasks.values().next().map(|t| t.msg.clone());
+        let view = Arc::clone(&epoch.view);
+        for i in 0..n {
+            let salt = B256::from(rand::random::<[u8; 32]>());
+            let vote = VoteMsg {
+                task_hash: salt,
+                epoch_block: b,
+                round: 0,
+                operator_id: my_id,
+                is_approved: true,
+                signature: self.bls.sign(&salt),
+            };
+            if let Err(e) = self
+                .p2p
+                .publish(Topic::Votes, Message::Vote(vote).encode())
+                .await
+            {
+                debug!(error = %e, "flood: vote not published");
+            }
+            if let Some(t) = &template {
+                let mut document = t.document.clone();
+                document.epoch_block = next;
+                document.epoch_block_hash = salt;
+                document.performer = me;
+                document.round = u64::from(i);
+                if let Ok(m) = sign_task(&self.signer, &view, t.task_definition_id, document) {
+                    if let Err(e) = self
+                        .p2p
+                        .publish(Topic::Tasks, Message::Task(m).encode())
+                        .await
+                    {
+                        debug!(error = %e, "flood: task not published");
+                    }
+                }
+            }
+        }
     }
 
     /// Misbehaviour (tests and demos only): a task for the same round as

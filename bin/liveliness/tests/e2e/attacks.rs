@@ -282,3 +282,78 @@ async fn a_performer_signing_two_tasks_for_a_round_is_caught() {
     );
     net.stop().await;
 }
+
+/// An operator floods its peers with messages they cannot judge yet: votes
+/// for tasks nobody holds and tasks for the next epoch, each one different.
+/// Its share of every buffer is capped, the buffers stay bounded, tasks keep
+/// landing, and no other operator is penalized.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_unjudgeable_messages_fills_only_the_senders_share() {
+    use crate::faults::{metric, metrics};
+    let (mut opts, _dir) = options(4);
+    opts.submit_empty_tasks = true;
+    let mut net = Devnet::setup(opts).await.expect("devnet");
+    net.start_nodes().unwrap();
+    let ready = net.wait_ready(epochs(&net, 6)).await.unwrap();
+    // The flooder restarts with the misbehaviour, once the others hold its
+    // binding and an epoch.
+    net.stop_node(0).await.unwrap();
+    net.nodes[0].config.misbehaviour.flood = 40;
+    net.write_config(0).unwrap();
+    net.start_nodes().unwrap();
+    let flood_from = net.head().await.unwrap();
+    let l = u64::from(net.options.epoch_length);
+
+    // Every other node refuses the flooder's messages beyond its share.
+    let refused = wait_for(epochs(&net, 3), || async {
+        for i in 1..4 {
+            let m = metrics(net.nodes[i].config.api_listen).await;
+            if metric(&m, "liveliness_buffer_refused_total") == 0.0 {
+                return None;
+            }
+        }
+        Some(())
+    })
+    .await;
+    if refused.is_none() {
+        dump_logs(&net);
+    }
+    assert!(refused.is_some(), "no node refused the flood");
+    tokio::time::sleep(epochs(&net, 2)).await;
+    for i in 1..4 {
+        let m = metrics(net.nodes[i].config.api_listen).await;
+        let buffered = metric(&m, "liveliness_buffered_messages");
+        assert!(buffered <= 4096.0, "node {i} buffers {buffered}");
+    }
+
+    // Tasks kept landing, and nobody but the flooder was penalized.
+    let (approved, rejected) = net.landed_tasks().await.unwrap();
+    let landed = approved
+        .iter()
+        .chain(&rejected)
+        .filter(|(b, _)| *b >= flood_from)
+        .count();
+    let flooder = net.nodes[0].address();
+    let penalties = net.penalties().await.unwrap();
+    let others: Vec<_> = penalties
+        .iter()
+        .filter(|(op, b, _)| *b >= ready && *op != flooder)
+        .collect();
+    if landed < 2 || !others.is_empty() {
+        dump_logs(&net);
+    }
+    assert!(landed >= 2, "tasks landed during the flood: {landed}");
+    assert!(others.is_empty(), "others penalized: {others:?}");
+    report(
+        &net,
+        &Reliability {
+            name: "gossip flood",
+            injected: "one operator gossips 40 votes for unknown tasks and 40 tasks for the next epoch every 250 ms",
+            epochs: net.head().await.unwrap().saturating_sub(flood_from).div_ceil(l),
+            tasks_landed: landed,
+            false_penalties: others.len(),
+            recovery: None,
+        },
+    );
+    net.stop().await;
+}

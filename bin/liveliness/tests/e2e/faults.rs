@@ -6,7 +6,7 @@ use liveliness_devnet::{wait_for, Devnet, RpcFault};
 use std::{net::SocketAddr, time::Duration};
 
 /// The sum of the samples of `name` in a Prometheus text exposition.
-fn metric(text: &str, name: &str) -> f64 {
+pub(crate) fn metric(text: &str, name: &str) -> f64 {
     text.lines()
         .filter(|l| {
             l.strip_prefix(name)
@@ -16,7 +16,7 @@ fn metric(text: &str, name: &str) -> f64 {
         .sum()
 }
 
-async fn metrics(api: SocketAddr) -> String {
+pub(crate) async fn metrics(api: SocketAddr) -> String {
     reqwest::get(format!("http://{api}/metrics"))
         .await
         .expect("the API answers")
