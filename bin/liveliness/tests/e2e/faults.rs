@@ -151,3 +151,69 @@ async fn a_nodes_rpc_faults_penalize_no_one_else_and_it_recovers() {
     );
     net.stop().await;
 }
+
+/// One node of four (under 1/3 of the power) is killed (SIGKILL) and
+/// restarted every 12 s for about four epochs. Tasks keep landing, nobody
+/// else is penalized, and once left alone it catches up with the chain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_killed_and_restarted_repeatedly_penalizes_no_one_else() {
+    let (mut opts, _dir) = options(4);
+    opts.submit_empty_tasks = true;
+    let mut net = Devnet::start(opts).await.expect("devnet");
+    let ready = net.wait_ready(epochs(&net, 6)).await.unwrap();
+    let victim = net.nodes[3].address();
+    let l = u64::from(net.options.epoch_length);
+    let from = net.head().await.unwrap();
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_secs(6)).await;
+        net.stop_node(3).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(6)).await;
+        net.start_node(3).unwrap();
+    }
+    let restarted_at = std::time::Instant::now();
+    let healed = net.head().await.unwrap();
+    let api = net.nodes[3].config.api_listen;
+    let caught_up = wait_for(epochs(&net, 2), || async {
+        (node_head(api).await? >= healed).then_some(())
+    })
+    .await;
+    if caught_up.is_none() {
+        dump_logs(&net);
+    }
+    assert!(caught_up.is_some(), "the restarted node did not catch up");
+    let recovery = restarted_at.elapsed();
+
+    let landed = wait_for(epochs(&net, 3), || async {
+        let (approved, rejected) = net.landed_tasks().await.ok()?;
+        let n = approved
+            .iter()
+            .chain(&rejected)
+            .filter(|(b, _)| *b >= from)
+            .count();
+        (n >= 2).then_some(n)
+    })
+    .await;
+    if landed.is_none() {
+        dump_logs(&net);
+    }
+    let landed = landed.expect("tasks landed while a node was restarted");
+    let penalties = net.penalties().await.unwrap();
+    let others: Vec<_> = penalties
+        .iter()
+        .filter(|(op, b, _)| *b >= ready && *op != victim)
+        .collect();
+    assert!(others.is_empty(), "others penalized: {others:?}");
+    report(
+        &net,
+        &Reliability {
+            name: "kill and restart",
+            injected:
+                "one node of four killed (SIGKILL) and restarted, 6 s down and 6 s up, three times",
+            epochs: healed.saturating_sub(from).div_ceil(l),
+            tasks_landed: landed,
+            false_penalties: others.len(),
+            recovery: Some(recovery),
+        },
+    );
+    net.stop().await;
+}
