@@ -757,7 +757,10 @@ impl Node {
                     round, "disputes block approval: publishing an amended task"
                 );
                 metrics::counter!("liveliness_tasks_amended_total").increment(1);
-                let _ = self.store.set_meta(&amended_key(&view, round), &[1]);
+                stored(
+                    self.store.set_meta(&amended_key(&view, round), &[1]),
+                    "amended_mark",
+                );
                 // Gossiped when its round opens (peers would only buffer it
                 // before), and judged here then too.
                 let bytes = Message::Task(msg.clone()).encode();
@@ -1111,9 +1114,11 @@ impl Node {
                         .unwrap_or_default(),
                 ),
             };
-            let _ = self
-                .store
-                .put_health(b, entry.operator, reason.is_none(), reason.as_deref());
+            stored(
+                self.store
+                    .put_health(b, entry.operator, reason.is_none(), reason.as_deref()),
+                "health",
+            );
         }
         epoch.tasks.insert(
             task_hash,
@@ -1326,7 +1331,10 @@ impl Node {
             entries: disputes,
         };
         let bytes = Message::Dispute(dispute.clone()).encode();
-        let _ = self.store.put_dispute(task_hash, my_id, &bytes);
+        stored(
+            self.store.put_dispute(task_hash, my_id, &bytes),
+            "own_dispute",
+        );
         self.publish(Topic::Disputes, bytes, expires).await;
         let me = self.me();
         self.on_dispute(dispute, me);
@@ -1350,7 +1358,10 @@ impl Node {
         }
         task.disputes.insert(d.operator_id, d.clone());
         let bytes = Message::Dispute(d.clone()).encode();
-        let _ = self.store.put_dispute(d.task_hash, d.operator_id, &bytes);
+        stored(
+            self.store.put_dispute(d.task_hash, d.operator_id, &bytes),
+            "dispute",
+        );
         metrics::counter!("liveliness_disputes_received_total").increment(1);
         Verdict::Accept
     }
@@ -1595,9 +1606,11 @@ impl Node {
             total = epoch.view.total_power,
             "quorum reached: certificate aggregated"
         );
-        let _ = self
-            .store
-            .put_certificate(vote.epoch_block, vote.task_hash, &[u8::from(approve)]);
+        stored(
+            self.store
+                .put_certificate(vote.epoch_block, vote.task_hash, &[u8::from(approve)]),
+            "certificate",
+        );
         task.certificate = Some((cert, head));
         epoch.certified = Some(vote.task_hash);
         Verdict::Accept
@@ -1745,6 +1758,16 @@ fn sign_task(
     TaskMsg::new(task_definition_id, sig.as_bytes(), document).map_err(|e| e.to_string())
 }
 
+/// Logs and counts a failed store write the node carries on without (the
+/// state it records is rebuilt or looked up again later; at worst some work
+/// is repeated).
+fn stored<T>(result: Result<T, liveliness_store::Error>, what: &'static str) {
+    if let Err(e) = result {
+        warn!(error = %e, what, "store write failed");
+        metrics::counter!("liveliness_store_errors_total", "op" => what).increment(1);
+    }
+}
+
 /// Removes the stored epochs below `cutoff` (at most
 /// [`PRUNE_EPOCHS_PER_TICK`]), each with its documents and evidence, one
 /// transaction per epoch.
@@ -1851,14 +1874,17 @@ async fn submit(store: &Store, reader: &Reader, cert: &Certificate, epoch: u64) 
         }
     };
     let finish = |status, tx_hash, block, gas_used| {
-        let _ = store.finish_submission(
-            task_hash,
-            SubmissionOutcome {
-                status,
-                tx_hash,
-                block,
-                gas_used,
-            },
+        stored(
+            store.finish_submission(
+                task_hash,
+                SubmissionOutcome {
+                    status,
+                    tx_hash,
+                    block,
+                    gas_used,
+                },
+            ),
+            "finish_submission",
         );
     };
     // A transaction sent before a crash: if it landed, that is the outcome.
@@ -1901,7 +1927,7 @@ async fn submit(store: &Store, reader: &Reader, cert: &Certificate, epoch: u64) 
         Ok(false) => {}
         Err(e) => {
             warn!(error = %e, "cannot read submitted(); retrying later");
-            let _ = store.release_submission(task_hash);
+            stored(store.release_submission(task_hash), "release_submission");
             return Attempt::Retry;
         }
     }
@@ -1909,7 +1935,7 @@ async fn submit(store: &Store, reader: &Reader, cert: &Certificate, epoch: u64) 
     let sent = std::sync::atomic::AtomicBool::new(false);
     let on_sent = |tx| {
         sent.store(true, std::sync::atomic::Ordering::Relaxed);
-        let _ = store.set_submission_tx(task_hash, tx);
+        stored(store.set_submission_tx(task_hash, tx), "submission_tx");
     };
     match submit_task_tracked(reader.provider(), reader.attestation_center, cert, on_sent).await {
         Ok(sub) => {
@@ -1951,7 +1977,7 @@ async fn submit(store: &Store, reader: &Reader, cert: &Certificate, epoch: u64) 
             // Released only when nothing went out; a sent transaction stays
             // recorded and is looked up on the next attempt.
             if !sent.load(std::sync::atomic::Ordering::Relaxed) {
-                let _ = store.release_submission(task_hash);
+                stored(store.release_submission(task_hash), "release_submission");
             }
             Attempt::Retry
         }
