@@ -94,6 +94,10 @@ pub struct Misbehaviour {
     /// round (one sampled operator's verdict changed), signed all the same.
     #[serde(default)]
     pub equivocate: bool,
+    /// As attester, after casting a vote on a task, also sign and gossip the
+    /// opposite vote (an equivocation that other nodes prove on chain).
+    #[serde(default)]
+    pub vote_both: bool,
 }
 
 impl Misbehaviour {
