@@ -2192,3 +2192,72 @@ async fn submit(store: &Store, reader: &Reader, cert: &Certificate, epoch: u64) 
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::epoch::Params;
+
+    fn view(operators: usize) -> (EpochView, Vec<PrivateKeySigner>) {
+        let signers: Vec<PrivateKeySigner> = (1..=operators)
+            .map(|i| PrivateKeySigner::from_bytes(&B256::repeat_byte(i as u8)).unwrap())
+            .collect();
+        let ops = signers
+            .iter()
+            .enumerate()
+            .map(|(i, s)| crate::epoch::OperatorInfo {
+                id: i as u64 + 1,
+                address: s.address(),
+                power: 10,
+                pk_g2: *KeyPair::random(&mut rand::rngs::OsRng).pk_g2(),
+                endpoint: Some(format!("http://op{}.example/", i + 1)),
+            })
+            .collect();
+        let params = Params {
+            c: 50,
+            epoch_length: 10,
+            sample_size: 3,
+            performer_timeout_blocks: 4,
+            task_validity_blocks: 20,
+            confirmation_depth: 1,
+            health_timeout_ms: 1000,
+        };
+        let view = EpochView::new(
+            31337,
+            Address::repeat_byte(0xac),
+            100,
+            B256::repeat_byte(0xbb),
+            params,
+            ops,
+        )
+        .unwrap();
+        (view, signers)
+    }
+
+    #[test]
+    fn evidence_is_proven_first_by_the_node_after_the_offender_in_the_order() {
+        let (view, signers) = view(4);
+        let offender = view.order[1];
+        let index_of = |id: u64| {
+            let address = view.operators[&id].address;
+            evidence_slot_index(&view, offender, address)
+        };
+        // The node after the offender goes first, the offender last.
+        assert_eq!(index_of(view.order[2]), 0);
+        assert_eq!(index_of(view.order[3]), 1);
+        assert_eq!(index_of(view.order[0]), 2);
+        assert_eq!(index_of(offender), 3);
+        // Every node has its own slot.
+        let mut slots: Vec<u64> = signers
+            .iter()
+            .map(|s| evidence_slot_index(&view, offender, s.address()))
+            .collect();
+        slots.sort_unstable();
+        assert_eq!(slots, vec![0, 1, 2, 3]);
+        // A node without voting power comes after everyone.
+        assert_eq!(
+            evidence_slot_index(&view, offender, Address::repeat_byte(0x77)),
+            4
+        );
+    }
+}
