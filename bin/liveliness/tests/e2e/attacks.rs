@@ -494,6 +494,51 @@ async fn a_node_signing_both_outcomes_of_a_task_is_penalized_through_evidence() 
         "what each honest node's proof of {offence_task} came to"
     );
 
+    // A node killed and restarted does not prove again what it settled
+    // before: it resumes only evidence without a recorded outcome.
+    let h = (0..4).find(|i| *i != bad).unwrap();
+    let settled: BTreeSet<String> = equivocations(&net, h)
+        .await
+        .expect("the API answers")
+        .into_iter()
+        .filter(|e| e["kind"] == "vote" && e["submission"] != "pending")
+        .filter_map(|e| e["taskHash"].as_str().map(str::to_owned))
+        .collect();
+    assert!(settled.contains(&offence_task.to_string()));
+    let before = net.nodes[h].log.lock().unwrap().len();
+    net.stop_node(h).await.unwrap();
+    net.start_node(h).unwrap();
+    let restarted = wait_for(epochs(&net, 2), || async {
+        let log = net.nodes[h].log.lock().unwrap();
+        log[before..]
+            .iter()
+            .any(|l| l.contains("epoch started"))
+            .then_some(())
+    })
+    .await;
+    assert!(restarted.is_some(), "node {h} did not restart");
+    // A few ticks for the resumption to have run.
+    tokio::time::sleep(Duration::from_secs(3 * net.options.block_time)).await;
+    let resubmitted: Vec<String> = net.nodes[h].log.lock().unwrap()[before..]
+        .iter()
+        .filter(|l| l.to_lowercase().contains("equivocation"))
+        .filter(|l| settled.iter().any(|t| l.contains(t.as_str())))
+        .cloned()
+        .collect();
+    assert!(
+        resubmitted.is_empty(),
+        "node {h} went back to settled evidence after a restart: {resubmitted:?}"
+    );
+    let after_restart = equivocations(&net, h).await.expect("the API answers");
+    for t in &settled {
+        assert!(
+            after_restart
+                .iter()
+                .any(|e| e["taskHash"].as_str() == Some(t.as_str()) && e["submission"] != "pending"),
+            "node {h} lost the evidence or outcome of {t} across a restart"
+        );
+    }
+
     let (approved, rejected) = net.landed_tasks().await.unwrap();
     report(
         &net,
