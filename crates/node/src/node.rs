@@ -2235,6 +2235,43 @@ mod tests {
     }
 
     #[test]
+    fn retention_removes_the_vote_evidence_of_pruned_epochs_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("store.redb")).unwrap();
+        let task_hash = B256::repeat_byte(0x11);
+        for b in [10u64, 100] {
+            store.put_epoch(b, B256::repeat_byte(1), b"{}").unwrap();
+            let evidence = VoteEquivocation::key(b, task_hash, 3);
+            store.set_meta(&evidence, b"evidence").unwrap();
+            let submitted = format!(
+                "{}{b}/{task_hash:#x}/3",
+                crate::evidence::VOTE_EVIDENCE_SUBMITTED_PREFIX
+            );
+            store.set_meta(&submitted, b"landed").unwrap();
+        }
+        prune(&store, 50).unwrap();
+        let left = |prefix: &str| -> Vec<String> {
+            store
+                .meta_with_prefix(prefix, 10)
+                .unwrap()
+                .into_iter()
+                .map(|(k, _)| k)
+                .collect()
+        };
+        assert_eq!(
+            left(crate::evidence::VOTE_EQUIVOCATION_PREFIX),
+            vec![VoteEquivocation::key(100, task_hash, 3)]
+        );
+        assert_eq!(
+            left(crate::evidence::VOTE_EVIDENCE_SUBMITTED_PREFIX),
+            vec![format!(
+                "{}100/{task_hash:#x}/3",
+                crate::evidence::VOTE_EVIDENCE_SUBMITTED_PREFIX
+            )]
+        );
+    }
+
+    #[test]
     fn evidence_is_proven_first_by_the_node_after_the_offender_in_the_order() {
         let (view, signers) = view(4);
         let offender = view.order[1];
