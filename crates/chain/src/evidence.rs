@@ -7,7 +7,7 @@ use crate::{
     submit::{task_info, Submission},
 };
 use alloy::{
-    primitives::{Address, U256},
+    primitives::{keccak256, Address, B256, U256},
     providers::Provider,
 };
 use liveliness_bls::Signature;
@@ -27,6 +27,34 @@ pub struct VoteEquivocation {
     pub approve: Signature,
     /// Its signature over `H(voteHash(task, false, referenceBlock))`.
     pub reject: Signature,
+}
+
+impl VoteEquivocation {
+    /// The offence's key on chain, `voteEquivocationKey(operatorId, taskHash,
+    /// referenceBlock)`: `keccak256(abi.encode(uint256, bytes32, uint32))`.
+    pub fn offence_key(&self) -> B256 {
+        let mut words = [0u8; 96];
+        words[..32].copy_from_slice(&U256::from(self.operator_id).to_be_bytes::<32>());
+        words[32..64].copy_from_slice(self.task.task_hash().as_slice());
+        // abi.encode left-pads a uint32 to a word; a block beyond uint32 is
+        // refused before any call (see prove_vote_equivocation).
+        words[64..].copy_from_slice(&U256::from(self.reference_block).to_be_bytes::<32>());
+        keccak256(words)
+    }
+}
+
+/// Whether the offence of `evidence` is already proven on chain
+/// (`voteEquivocationProven(offence key)`).
+pub async fn vote_equivocation_proven<P: Provider>(
+    provider: &P,
+    attestation_center: Address,
+    evidence: &VoteEquivocation,
+) -> Result<bool> {
+    AttestationCenter::new(attestation_center, provider)
+        .voteEquivocationProven(evidence.offence_key())
+        .call()
+        .await
+        .map_err(revert::map)
 }
 
 /// Proves a vote equivocation on chain (`proveVoteEquivocation`): reads the

@@ -17,7 +17,7 @@ pub mod revert;
 pub mod test_utils;
 
 pub use error::{Error, Result};
-pub use evidence::{prove_vote_equivocation, VoteEquivocation};
+pub use evidence::{prove_vote_equivocation, vote_equivocation_proven, VoteEquivocation};
 pub use operators::{
     active_operators, active_operators_at, active_operators_paged, deploy, deploy_from,
     register_operator, set_voting_powers, ActiveOperator, DeployConfig, Deployment, RegistryParams,

@@ -177,26 +177,58 @@ async fn tasks(State(s): State<ApiState>) -> Response {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct EquivocationRow {
+    /// `task` (a performer signed two tasks for a round) or `vote` (an
+    /// operator signed both outcomes of a task).
     kind: &'static str,
     epoch_block: u64,
     round: u64,
-    performer: Address,
-    /// The two tasks' hashes, first seen first.
-    task_hashes: [B256; 2],
-    /// Both signed task messages (§9.5), each prefixed with its length as a
-    /// big-endian u32: enough for anyone to check both signatures.
+    /// The equivocating performer (`task` rows).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    performer: Option<Address>,
+    /// The two tasks' hashes, first seen first (`task` rows).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    task_hashes: Option<[B256; 2]>,
+    /// The equivocating operator's id (`vote` rows).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    operator_id: Option<u64>,
+    /// The task both votes are on (`vote` rows).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    task_hash: Option<B256>,
+    /// What became of this node's proof on chain (`vote` rows): `landed`,
+    /// `duplicate` (proven by another node), `reverted`, `gave_up`, or
+    /// `pending`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    submission: Option<&'static str>,
+    /// `task` rows: both signed task messages (§9.5); `vote` rows: the task
+    /// message, the approve vote and the reject vote; each prefixed with its
+    /// length as a big-endian u32: enough for anyone to check the signatures.
     evidence: alloy::primitives::Bytes,
 }
 
-/// Evidence of equivocation this node holds, the oldest epoch first (at most
-/// 1,000 entries).
+/// Most rows of each kind served.
+const MAX_EQUIVOCATION_ROWS: usize = 1000;
+
+/// Evidence of equivocation this node holds: task equivocations, then vote
+/// equivocations, each kind the oldest epoch first (at most 1,000 of each).
 async fn equivocations(State(s): State<ApiState>) -> Response {
-    use crate::evidence::{TaskEquivocation, TASK_EQUIVOCATION_PREFIX};
-    let stored = match s.store.meta_with_prefix(TASK_EQUIVOCATION_PREFIX, 1000) {
+    use crate::evidence::{
+        EvidenceOutcome, TaskEquivocation, VoteEquivocation, TASK_EQUIVOCATION_PREFIX,
+        VOTE_EQUIVOCATION_PREFIX,
+    };
+    let (tasks, votes) = match s
+        .store
+        .meta_with_prefix(TASK_EQUIVOCATION_PREFIX, MAX_EQUIVOCATION_ROWS)
+        .and_then(|t| {
+            Ok((
+                t,
+                s.store
+                    .meta_with_prefix(VOTE_EQUIVOCATION_PREFIX, MAX_EQUIVOCATION_ROWS)?,
+            ))
+        }) {
         Ok(stored) => stored,
         Err(e) => return internal(e),
     };
-    let rows: Vec<EquivocationRow> = stored
+    let mut rows: Vec<EquivocationRow> = tasks
         .into_iter()
         .filter_map(|(_, bytes)| {
             let e = TaskEquivocation::decode(&bytes)?;
@@ -204,12 +236,36 @@ async fn equivocations(State(s): State<ApiState>) -> Response {
                 kind: "task",
                 epoch_block: e.first.document.epoch_block,
                 round: e.first.document.round,
-                performer: e.first.document.performer,
-                task_hashes: e.task_hashes()?,
+                performer: Some(e.first.document.performer),
+                task_hashes: Some(e.task_hashes()?),
+                operator_id: None,
+                task_hash: None,
+                submission: None,
                 evidence: bytes.into(),
             })
         })
         .collect();
+    for (_, bytes) in votes {
+        let Some(e) = VoteEquivocation::decode(&bytes) else {
+            continue;
+        };
+        let submission = match s.store.meta(&e.submitted_key()) {
+            Ok(Some(label)) => EvidenceOutcome::from_label(&label).map_or("unknown", |o| o.label()),
+            Ok(None) => "pending",
+            Err(e) => return internal(e),
+        };
+        rows.push(EquivocationRow {
+            kind: "vote",
+            epoch_block: e.epoch_block(),
+            round: e.task.document.round,
+            performer: None,
+            task_hashes: None,
+            operator_id: Some(e.operator_id()),
+            task_hash: Some(e.task_hash()),
+            submission: Some(submission),
+            evidence: bytes.into(),
+        });
+    }
     Json(rows).into_response()
 }
 

@@ -99,6 +99,10 @@ pub struct Misbehaviour {
     /// messages receivers cannot judge yet and would buffer).
     #[serde(default)]
     pub flood: u32,
+    /// As attester, after casting a vote on a task, also sign and gossip the
+    /// opposite vote (an equivocation that other nodes prove on chain).
+    #[serde(default)]
+    pub vote_both: bool,
 }
 
 impl Misbehaviour {

@@ -6,6 +6,7 @@ use crate::{
     api::Status,
     buffer::{Pending, PendingBuffer},
     epoch::{EpochView, Fault, Skip},
+    evidence::{EvidenceOutcome, VoteEquivocation},
     reader::Reader,
     wire::{DisputeEntry, DisputeMsg, DisputeReason, Message, TaskMsg, VoteMsg},
     NodeConfig,
@@ -61,6 +62,10 @@ pub(crate) enum Attempt {
 
 /// Failed attempts after which a certificate is given up.
 const MAX_SUBMIT_ATTEMPTS: u32 = 5;
+/// Failed attempts after which a piece of evidence is given up.
+const MAX_EVIDENCE_ATTEMPTS: u32 = 5;
+/// Most stored vote equivocations resumed after a restart.
+const MAX_RESUMED_EVIDENCE: usize = 10_000;
 
 /// Where a task came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -99,6 +104,19 @@ pub(crate) enum Event {
         task_hash: B256,
         outcome: Attempt,
     },
+    /// An attempt to prove a vote equivocation ended (its store key).
+    EvidenceSubmitted { key: String, outcome: Attempt },
+}
+
+/// Vote equivocation evidence waiting to be proven on chain by this node.
+struct EvidenceJob {
+    evidence: VoteEquivocation,
+    /// The head from which this node may submit it (its slot).
+    slot: u64,
+    submitting: bool,
+    /// Failed attempts, and the head before which no new one starts.
+    attempts: u32,
+    retry_at: u64,
 }
 
 struct TaskState {
@@ -136,6 +154,9 @@ struct EpochState {
     /// `(round, performer)` pairs for which two different signed tasks were
     /// seen; their evidence is stored and further tasks are dropped unread.
     equivocated: BTreeSet<(u64, Address)>,
+    /// `(task, operator)` pairs whose vote for the opposite outcome was
+    /// checked once; further votes of theirs on the task are dropped unread.
+    vote_equivocated: BTreeSet<(B256, u64)>,
 }
 
 /// The node.
@@ -165,6 +186,10 @@ pub(crate) struct Node {
     outbox: Vec<(Topic, Vec<u8>, u64, u64)>,
     /// Head at which the p2p active set was last refreshed.
     active_refreshed_at: u64,
+    /// Vote equivocations to prove on chain, by store key.
+    evidence_jobs: BTreeMap<String, EvidenceJob>,
+    /// Whether the evidence stored before a restart was resumed.
+    evidence_resumed: bool,
     head: u64,
 }
 
@@ -203,6 +228,8 @@ impl Node {
             pruning: None,
             outbox: Vec::new(),
             active_refreshed_at: 0,
+            evidence_jobs: BTreeMap::new(),
+            evidence_resumed: false,
             head: 0,
         }
     }
@@ -240,6 +267,10 @@ impl Node {
             self.maybe_submit(b);
             self.maybe_summarize(b);
         }
+        if !self.evidence_resumed {
+            self.resume_evidence();
+        }
+        self.maybe_submit_evidence();
         // Forget epochs once they are past their validity and KEEP_EPOCHS
         // epoch lengths old (summarized first).
         self.epochs.retain(|b, e| {
@@ -359,6 +390,7 @@ impl Node {
                 summarized: false,
                 rechecked: HashMap::new(),
                 equivocated: BTreeSet::new(),
+                vote_equivocated: BTreeSet::new(),
             },
         );
         self.restore_epoch(b).await;
@@ -866,6 +898,7 @@ impl Node {
                     }
                 }
             }
+            Event::EvidenceSubmitted { key, outcome } => self.on_evidence_submitted(&key, outcome),
         }
     }
 
@@ -1390,9 +1423,23 @@ impl Node {
             is_approved: approve,
             signature: self.bls.sign(&msg_hash),
         };
+        // Misbehaviour (tests and demos only): the opposite vote too, which
+        // an honest node never signs (§11.10).
+        let opposite = self.config.misbehaviour.vote_both.then(|| VoteMsg {
+            is_approved: !approve,
+            signature: self.bls.sign(&task.info.vote_hash(
+                epoch.view.attestation_center,
+                self.chain_id,
+                !approve,
+                b,
+            )),
+            ..vote.clone()
+        });
         let bytes = Message::Vote(vote.clone()).encode();
+        let mut fresh = false;
         let vote = match self.store.record_own_vote(b, vote.round, task_hash, &bytes) {
             Ok(OwnVote::Recorded) => {
+                fresh = true;
                 info!(
                     epoch = epoch.view.number,
                     round,
@@ -1418,6 +1465,11 @@ impl Node {
         self.publish(Topic::Votes, bytes, expires).await;
         let me = self.me();
         self.on_vote(vote, me, false);
+        if let (true, Some(opposite)) = (fresh, opposite) {
+            warn!(epoch_block = b, round, %task_hash, verdict = if opposite.is_approved { "approve" } else { "reject" }, "misbehaving as configured (test/demo only): also gossiping the opposite vote");
+            let bytes = Message::Vote(opposite).encode();
+            self.publish(Topic::Votes, bytes, expires).await;
+        }
     }
 
     // ---- aggregator -------------------------------------------------------------
@@ -1490,6 +1542,8 @@ impl Node {
         verified: bool,
     ) -> Verdict {
         let head = self.head;
+        let me = self.me();
+        let slot_blocks = self.config.aggregator_slot_blocks;
         let Some(epoch) = self.epochs.get_mut(&vote.epoch_block) else {
             if self
                 .epochs
@@ -1515,9 +1569,61 @@ impl Node {
         if u64::from(vote.round) != task.msg.document.round {
             return Verdict::Reject; // a vote names the round of its task
         }
-        // Duplicates go before any cryptography.
-        if task.votes.contains_key(&vote.operator_id) {
-            return Verdict::Ignore;
+        // One vote per operator counts. A second one for the same outcome is
+        // a duplicate and goes before any cryptography; one for the opposite
+        // outcome is checked once per (task, operator) and, if valid, kept as
+        // evidence of equivocation and proven on chain (§11.5).
+        if let Some(&(earlier_approved, earlier_signature)) = task.votes.get(&vote.operator_id) {
+            if earlier_approved == vote.is_approved
+                || restored
+                || !epoch
+                    .vote_equivocated
+                    .insert((vote.task_hash, vote.operator_id))
+            {
+                return Verdict::Ignore;
+            }
+            let key = VoteEquivocation::key(vote.epoch_block, vote.task_hash, vote.operator_id);
+            match self.store.meta(&key) {
+                // Kept before a restart (and resumed from the store).
+                Ok(Some(_)) => return Verdict::Ignore,
+                Ok(None) => {}
+                Err(e) => warn!(error = %e, "cannot read stored vote equivocations"),
+            }
+            let msg_hash = task.info.vote_hash(
+                epoch.view.attestation_center,
+                self.chain_id,
+                vote.is_approved,
+                vote.epoch_block,
+            );
+            if !verified && !liveliness_bls::verify(&op.pk_g2, &msg_hash, &vote.signature) {
+                metrics::counter!("liveliness_votes_invalid_total").increment(1);
+                return Verdict::Reject;
+            }
+            let earlier = VoteMsg {
+                is_approved: earlier_approved,
+                signature: earlier_signature,
+                ..vote.clone()
+            };
+            let Some(evidence) = VoteEquivocation::new(task.msg.clone(), earlier, vote) else {
+                return Verdict::Ignore;
+            };
+            warn!(epoch = epoch.view.number, round = task.msg.document.round, operator_id = op.id, operator = %op.address, task_hash = %evidence.task_hash(), "operator signed both outcomes of a task: keeping the evidence");
+            metrics::counter!("liveliness_equivocations_total", "kind" => "vote").increment(1);
+            if let Err(e) = self.store.set_meta(&key, &evidence.encode()) {
+                warn!(error = %e, "cannot store the vote equivocation evidence; proving it from memory");
+            }
+            let index = evidence_slot_index(&epoch.view, op.id, me);
+            self.evidence_jobs.insert(
+                key,
+                EvidenceJob {
+                    evidence,
+                    slot: head.saturating_add(index.saturating_mul(slot_blocks)),
+                    submitting: false,
+                    attempts: 0,
+                    retry_at: 0,
+                },
+            );
+            return Verdict::Accept;
         }
         let msg_hash = task.info.vote_hash(
             epoch.view.attestation_center,
@@ -1685,6 +1791,96 @@ impl Node {
         });
     }
 
+    /// After a restart: the vote equivocations stored without a recorded
+    /// submission outcome are proven again (their slots have passed: at once,
+    /// after the on-chain check).
+    fn resume_evidence(&mut self) {
+        use crate::evidence::VOTE_EQUIVOCATION_PREFIX;
+        let stored = match self
+            .store
+            .meta_with_prefix(VOTE_EQUIVOCATION_PREFIX, MAX_RESUMED_EVIDENCE)
+        {
+            Ok(stored) => stored,
+            Err(e) => {
+                warn!(error = %e, "cannot read stored vote equivocations; trying again");
+                return;
+            }
+        };
+        self.evidence_resumed = true;
+        for (key, bytes) in stored {
+            let Some(evidence) = VoteEquivocation::decode(&bytes) else {
+                warn!(key, "undecodable stored vote equivocation; skipped");
+                continue;
+            };
+            match self.store.meta(&evidence.submitted_key()) {
+                Ok(Some(_)) => continue,
+                Ok(None) => {}
+                Err(e) => {
+                    warn!(key, error = %e, "cannot read the submission record; proving it again");
+                }
+            }
+            if let Some(epoch) = self.epochs.get_mut(&evidence.epoch_block()) {
+                epoch
+                    .vote_equivocated
+                    .insert((evidence.task_hash(), evidence.operator_id()));
+            }
+            self.evidence_jobs.entry(key).or_insert(EvidenceJob {
+                evidence,
+                slot: 0,
+                submitting: false,
+                attempts: 0,
+                retry_at: 0,
+            });
+        }
+    }
+
+    /// Proves held vote equivocations in this node's slot, off the event
+    /// loop.
+    fn maybe_submit_evidence(&mut self) {
+        let head = self.head;
+        for (key, job) in &mut self.evidence_jobs {
+            if job.submitting || head < job.slot.max(job.retry_at) {
+                continue;
+            }
+            job.submitting = true;
+            let store = Arc::clone(&self.store);
+            let reader = Arc::clone(&self.reader);
+            let events = self.events.clone();
+            let evidence = job.evidence.clone();
+            let key = key.clone();
+            tokio::spawn(async move {
+                let outcome = submit_evidence(&store, &reader, &evidence).await;
+                let _ = events.send(Event::EvidenceSubmitted { key, outcome }).await;
+            });
+        }
+    }
+
+    fn on_evidence_submitted(&mut self, key: &str, outcome: Attempt) {
+        let head = self.head;
+        let slot_blocks = self.config.aggregator_slot_blocks;
+        let Some(job) = self.evidence_jobs.get_mut(key) else {
+            return;
+        };
+        job.submitting = false;
+        if outcome == Attempt::Retry {
+            job.attempts += 1;
+            // Back off: one more slot per failed attempt.
+            job.retry_at = head.saturating_add(slot_blocks * u64::from(job.attempts));
+            if job.attempts < MAX_EVIDENCE_ATTEMPTS {
+                return;
+            }
+            warn!(
+                key,
+                attempts = job.attempts,
+                "giving up proving this vote equivocation"
+            );
+            metrics::counter!("liveliness_evidence_submissions_total", "outcome" => EvidenceOutcome::GaveUp.label())
+                .increment(1);
+            record_evidence_outcome(&self.store, &job.evidence, EvidenceOutcome::GaveUp);
+        }
+        self.evidence_jobs.remove(key);
+    }
+
     fn maybe_summarize(&mut self, b: u64) {
         let head = self.head;
         let Some(epoch) = self.epochs.get_mut(&b) else {
@@ -1783,6 +1979,8 @@ fn prune(store: &Store, cutoff: u64) -> Result<(), liveliness_store::Error> {
             .collect();
         let meta = [
             format!("{}{b}/", crate::evidence::TASK_EQUIVOCATION_PREFIX),
+            format!("{}{b}/", crate::evidence::VOTE_EQUIVOCATION_PREFIX),
+            format!("{}{b}/", crate::evidence::VOTE_EVIDENCE_SUBMITTED_PREFIX),
             format!("amended/{b}/"),
         ];
         let dropped = store.prune_epoch(b, &documents, &meta)?;
@@ -1853,6 +2051,96 @@ fn misbehave(
         "misbehaving as configured (test/demo only)"
     );
     sample
+}
+
+/// This node's position in the order in which nodes prove a vote
+/// equivocation by `offender` in `view`: the performer order starting after
+/// the offender (which comes last); a node without voting power comes after
+/// everyone.
+fn evidence_slot_index(view: &EpochView, offender: u64, me: Address) -> u64 {
+    let len = view.order.len();
+    let Some(my_id) = view.id_of(me) else {
+        return len as u64;
+    };
+    let start = view
+        .order
+        .iter()
+        .position(|id| *id == offender)
+        .map_or(0, |p| p + 1);
+    (0..len)
+        .find(|i| view.order.get((start + i) % len) == Some(&my_id))
+        .unwrap_or(len) as u64
+}
+
+/// Records what became of this node's submission of `evidence`, so that a
+/// restart does not submit it again.
+fn record_evidence_outcome(store: &Store, evidence: &VoteEquivocation, outcome: EvidenceOutcome) {
+    if let Err(e) = store.set_meta(&evidence.submitted_key(), outcome.label().as_bytes()) {
+        warn!(error = %e, outcome = outcome.label(), "cannot record the evidence submission");
+    }
+}
+
+/// Proves one vote equivocation on chain, unless it already is.
+async fn submit_evidence(store: &Store, reader: &Reader, evidence: &VoteEquivocation) -> Attempt {
+    let task_hash = evidence.task_hash();
+    let operator_id = evidence.operator_id();
+    let settle = |outcome: EvidenceOutcome| {
+        metrics::counter!("liveliness_evidence_submissions_total", "outcome" => outcome.label())
+            .increment(1);
+        record_evidence_outcome(store, evidence, outcome);
+        Attempt::Settled
+    };
+    let Some(call) = evidence.to_chain() else {
+        // Decoded evidence always names a valid task.
+        warn!(%task_hash, operator_id, "vote equivocation names no valid task");
+        return settle(EvidenceOutcome::Refused);
+    };
+    let provider = reader.provider();
+    let ac = reader.attestation_center;
+    match liveliness_chain::vote_equivocation_proven(provider, ac, &call).await {
+        Ok(true) => {
+            info!(%task_hash, operator_id, "vote equivocation already proven (by another node)");
+            return settle(EvidenceOutcome::AlreadyProven);
+        }
+        Ok(false) => {}
+        Err(e) => {
+            warn!(%task_hash, operator_id, error = %crate::redact::redact_urls(&e.to_string()), "cannot read voteEquivocationProven(); retrying later");
+            metrics::counter!("liveliness_evidence_submissions_total", "outcome" => "failed")
+                .increment(1);
+            return Attempt::Retry;
+        }
+    }
+    match liveliness_chain::prove_vote_equivocation(provider, ac, &call).await {
+        Ok(sub) => {
+            info!(%task_hash, operator_id, tx = %sub.tx_hash, gas = sub.gas_used, "vote equivocation proven on chain");
+            metrics::counter!("liveliness_gas_spent_total").increment(sub.gas_used);
+            settle(EvidenceOutcome::Landed)
+        }
+        Err(e) if e.revert_name() == Some("EquivocationAlreadyProven") => {
+            info!(%task_hash, operator_id, "another node proved the vote equivocation first");
+            settle(EvidenceOutcome::AlreadyProven)
+        }
+        Err(liveliness_chain::Error::TxReverted(tx)) => {
+            // Most likely another node's proof landed first in that block.
+            if let Ok(true) = liveliness_chain::vote_equivocation_proven(provider, ac, &call).await
+            {
+                info!(%task_hash, operator_id, %tx, "another node proved the vote equivocation first");
+                return settle(EvidenceOutcome::AlreadyProven);
+            }
+            warn!(%task_hash, operator_id, %tx, "proof of vote equivocation reverted on chain");
+            settle(EvidenceOutcome::Refused)
+        }
+        Err(e @ liveliness_chain::Error::Reverted { .. }) => {
+            warn!(%task_hash, operator_id, error = %e, "the contract refuses the vote equivocation");
+            settle(EvidenceOutcome::Refused)
+        }
+        Err(e) => {
+            warn!(%task_hash, operator_id, error = %crate::redact::redact_urls(&e.to_string()), "proving the vote equivocation failed; will retry");
+            metrics::counter!("liveliness_evidence_submissions_total", "outcome" => "failed")
+                .increment(1);
+            Attempt::Retry
+        }
+    }
 }
 
 /// Claims, checks and sends one submission.
@@ -1981,5 +2269,111 @@ async fn submit(store: &Store, reader: &Reader, cert: &Certificate, epoch: u64) 
             }
             Attempt::Retry
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::epoch::Params;
+
+    fn view(operators: usize) -> (EpochView, Vec<PrivateKeySigner>) {
+        let signers: Vec<PrivateKeySigner> = (1..=operators)
+            .map(|i| PrivateKeySigner::from_bytes(&B256::repeat_byte(i as u8)).unwrap())
+            .collect();
+        let ops = signers
+            .iter()
+            .enumerate()
+            .map(|(i, s)| crate::epoch::OperatorInfo {
+                id: i as u64 + 1,
+                address: s.address(),
+                power: 10,
+                pk_g2: *KeyPair::random(&mut rand::rngs::OsRng).pk_g2(),
+                endpoint: Some(format!("http://op{}.example/", i + 1)),
+            })
+            .collect();
+        let params = Params {
+            c: 50,
+            epoch_length: 10,
+            sample_size: 3,
+            performer_timeout_blocks: 4,
+            task_validity_blocks: 20,
+            confirmation_depth: 1,
+            health_timeout_ms: 1000,
+        };
+        let view = EpochView::new(
+            31337,
+            Address::repeat_byte(0xac),
+            100,
+            B256::repeat_byte(0xbb),
+            params,
+            ops,
+        )
+        .unwrap();
+        (view, signers)
+    }
+
+    #[test]
+    fn retention_removes_the_vote_evidence_of_pruned_epochs_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("store.redb")).unwrap();
+        let task_hash = B256::repeat_byte(0x11);
+        for b in [10u64, 100] {
+            store.put_epoch(b, B256::repeat_byte(1), b"{}").unwrap();
+            let evidence = VoteEquivocation::key(b, task_hash, 3);
+            store.set_meta(&evidence, b"evidence").unwrap();
+            let submitted = format!(
+                "{}{b}/{task_hash:#x}/3",
+                crate::evidence::VOTE_EVIDENCE_SUBMITTED_PREFIX
+            );
+            store.set_meta(&submitted, b"landed").unwrap();
+        }
+        prune(&store, 50).unwrap();
+        let left = |prefix: &str| -> Vec<String> {
+            store
+                .meta_with_prefix(prefix, 10)
+                .unwrap()
+                .into_iter()
+                .map(|(k, _)| k)
+                .collect()
+        };
+        assert_eq!(
+            left(crate::evidence::VOTE_EQUIVOCATION_PREFIX),
+            vec![VoteEquivocation::key(100, task_hash, 3)]
+        );
+        assert_eq!(
+            left(crate::evidence::VOTE_EVIDENCE_SUBMITTED_PREFIX),
+            vec![format!(
+                "{}100/{task_hash:#x}/3",
+                crate::evidence::VOTE_EVIDENCE_SUBMITTED_PREFIX
+            )]
+        );
+    }
+
+    #[test]
+    fn evidence_is_proven_first_by_the_node_after_the_offender_in_the_order() {
+        let (view, signers) = view(4);
+        let offender = view.order[1];
+        let index_of = |id: u64| {
+            let address = view.operators[&id].address;
+            evidence_slot_index(&view, offender, address)
+        };
+        // The node after the offender goes first, the offender last.
+        assert_eq!(index_of(view.order[2]), 0);
+        assert_eq!(index_of(view.order[3]), 1);
+        assert_eq!(index_of(view.order[0]), 2);
+        assert_eq!(index_of(offender), 3);
+        // Every node has its own slot.
+        let mut slots: Vec<u64> = signers
+            .iter()
+            .map(|s| evidence_slot_index(&view, offender, s.address()))
+            .collect();
+        slots.sort_unstable();
+        assert_eq!(slots, vec![0, 1, 2, 3]);
+        // A node without voting power comes after everyone.
+        assert_eq!(
+            evidence_slot_index(&view, offender, Address::repeat_byte(0x77)),
+            4
+        );
     }
 }

@@ -357,3 +357,257 @@ async fn a_flood_of_unjudgeable_messages_fills_only_the_senders_share() {
     );
     net.stop().await;
 }
+
+/// The `VoteEquivocationProven` events since the deployment:
+/// `(operator, task hash, reference block)`, in chain order.
+async fn proven_vote_equivocations(
+    net: &Devnet,
+) -> Option<Vec<(alloy::primitives::Address, alloy::primitives::B256, u64)>> {
+    use alloy::{providers::Provider, rpc::types::Filter, sol_types::SolEvent};
+    use liveliness_chain::bindings::AttestationCenter::VoteEquivocationProven;
+    let filter = Filter::new()
+        .address(net.deployment.attestation_center)
+        .event_signature(VoteEquivocationProven::SIGNATURE_HASH)
+        .from_block(net.deployment.deployed_at_block);
+    let logs = net.provider.get_logs(&filter).await.ok()?;
+    logs.iter()
+        .map(|l| {
+            let e = VoteEquivocationProven::decode_log(&l.inner).ok()?;
+            Some((
+                e.data.operator,
+                e.data.taskHash,
+                u64::from(e.data.referenceBlock),
+            ))
+        })
+        .collect()
+}
+
+/// The vote offences of `offender` that the other nodes hold evidence of,
+/// from their `/api/equivocations`: `(task hash, epoch block)`.
+async fn held_vote_offences(
+    net: &Devnet,
+    offender: usize,
+) -> std::collections::BTreeSet<(alloy::primitives::B256, u64)> {
+    let mut held = std::collections::BTreeSet::new();
+    for i in (0..net.nodes.len()).filter(|i| *i != offender) {
+        for e in equivocations(net, i).await.unwrap_or_default() {
+            if e["kind"] != "vote" || e["operatorId"].as_u64() != Some(net.nodes[offender].id) {
+                continue;
+            }
+            if let (Some(t), Some(b)) = (
+                e["taskHash"].as_str().and_then(|t| t.parse().ok()),
+                e["epochBlock"].as_u64(),
+            ) {
+                held.insert((t, b));
+            }
+        }
+    }
+    held
+}
+
+/// Issue 7 item 10 (i): a node that, as attester, signs both outcomes of
+/// every task it votes on. The other nodes keep each pair as evidence, serve
+/// it on their API, and prove it on chain through `proveVoteEquivocation`:
+/// every offence the other nodes caught is proven exactly once and costs it
+/// exactly one penalty, and no honest operator is ever penalized.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_signing_both_outcomes_of_a_task_is_penalized_through_evidence() {
+    use alloy::primitives::B256;
+    use liveliness_node::evidence::VoteEquivocation;
+    use std::collections::{BTreeMap, BTreeSet};
+
+    let (mut opts, _dir) = options(4);
+    opts.submit_empty_tasks = true;
+    let mut net = Devnet::setup(opts).await.expect("devnet");
+    let bad = 1;
+    net.nodes[bad].config.misbehaviour.vote_both = true;
+    net.write_config(bad).unwrap();
+    net.start_nodes().unwrap();
+    let ready = net.wait_ready(epochs(&net, 6)).await.unwrap();
+    let offender = net.nodes[bad].address();
+    let offender_id = net.nodes[bad].id;
+    let l = u64::from(net.options.epoch_length);
+
+    // Offences of a few epochs after the nodes are ready.
+    let some = wait_for(epochs(&net, 8), || async {
+        let proven = proven_vote_equivocations(&net).await?;
+        (proven.iter().filter(|(_, _, b)| *b >= ready).count() >= 3).then_some(())
+    })
+    .await;
+    if some.is_none() {
+        dump_logs(&net);
+        panic!(
+            "fewer than 3 vote equivocations proven on chain: {:?}",
+            proven_vote_equivocations(&net).await
+        );
+    }
+    // Every offence the other nodes caught in epochs [ready, last] is
+    // proven, once.
+    let last = net.head().await.unwrap() / l * l;
+    let committed: BTreeSet<(B256, u64)> = held_vote_offences(&net, bad)
+        .await
+        .into_iter()
+        .filter(|(_, b)| (ready..=last).contains(b))
+        .collect();
+    assert!(
+        !committed.is_empty(),
+        "no node holds evidence of an offence"
+    );
+    let all_proven = wait_for(epochs(&net, 4), || async {
+        let proven: BTreeSet<(B256, u64)> = proven_vote_equivocations(&net)
+            .await?
+            .into_iter()
+            .map(|(_, t, b)| (t, b))
+            .collect();
+        committed.is_subset(&proven).then_some(())
+    })
+    .await;
+    let proven = proven_vote_equivocations(&net).await.unwrap();
+    if all_proven.is_none() {
+        dump_logs(&net);
+        panic!("offences {committed:?} not all proven: {proven:?}");
+    }
+    assert!(
+        proven.iter().all(|(op, _, _)| *op == offender),
+        "an honest operator was proven an equivocator: {proven:?}"
+    );
+    let mut times: BTreeMap<(B256, u64), usize> = BTreeMap::new();
+    for (_, t, b) in &proven {
+        *times.entry((*t, *b)).or_default() += 1;
+    }
+    assert!(
+        times.values().all(|n| *n == 1),
+        "an offence was proven twice: {times:?}"
+    );
+    let held = held_vote_offences(&net, bad).await;
+    assert!(
+        times.keys().all(|k| held.contains(k)),
+        "proven offences no node holds evidence of: {times:?} vs {held:?}"
+    );
+
+    // The registry: one penalty per proven offence for the offender (its
+    // endpoint is up and it performs honestly, so it earns no other), none
+    // for anyone else.
+    let penalties = net.penalties().await.unwrap();
+    let offender_penalties = penalties
+        .iter()
+        .filter(|(op, _, _)| *op == offender)
+        .count();
+    if offender_penalties != proven.len() || penalties.iter().any(|(op, _, _)| *op != offender) {
+        dump_logs(&net);
+    }
+    assert!(
+        penalties.iter().all(|(op, _, _)| *op == offender),
+        "an honest operator was penalized: {penalties:?}"
+    );
+    assert_eq!(
+        offender_penalties,
+        proven.len(),
+        "penalties {penalties:?} for proofs {proven:?}"
+    );
+
+    // Every other node lists evidence against the offender, which a third
+    // party can check: opposite votes of the offender on one task. Once
+    // their slots passed, one of them proved it and the others found it
+    // proven.
+    let (offence_task, offence_block) = *committed.iter().next().unwrap();
+    let mut submissions = Vec::new();
+    for i in (0..4).filter(|i| *i != bad) {
+        let held = wait_for(epochs(&net, 1), || async {
+            equivocations(&net, i).await?.into_iter().find(|e| {
+                e["kind"] == "vote"
+                    && e["epochBlock"].as_u64() == Some(offence_block)
+                    && e["taskHash"].as_str() == Some(&offence_task.to_string())
+                    && e["submission"] != "pending"
+            })
+        })
+        .await;
+        let Some(row) = held else {
+            dump_logs(&net);
+            panic!("node {i} lists no evidence of the offence on {offence_task}");
+        };
+        assert_eq!(row["operatorId"].as_u64(), Some(offender_id));
+        submissions.push(row["submission"].as_str().unwrap().to_owned());
+        let bytes = alloy::primitives::hex::decode(row["evidence"].as_str().unwrap()).unwrap();
+        let evidence = VoteEquivocation::decode(&bytes).expect("a task and two opposite votes");
+        assert_eq!(evidence.operator_id(), offender_id);
+        assert_eq!(evidence.task_hash(), offence_task);
+        let key = liveliness_chain::bindings::AttestationCenter::new(
+            net.deployment.attestation_center,
+            &net.provider,
+        )
+        .getOperator(alloy::primitives::U256::from(offender_id))
+        .call()
+        .await
+        .unwrap()
+        .pkG2;
+        let key = liveliness_bls::PublicKeyG2::from_abi(key).unwrap();
+        for (vote, approve) in [(&evidence.approve, true), (&evidence.reject, false)] {
+            let hash = evidence.task.task_info().unwrap().vote_hash(
+                net.deployment.attestation_center,
+                net.deployment.chain_id,
+                approve,
+                offence_block,
+            );
+            assert!(
+                liveliness_bls::verify(&key, &hash, &vote.signature),
+                "a vote of the evidence is not the offender's"
+            );
+        }
+    }
+
+    submissions.sort();
+    assert_eq!(
+        submissions,
+        ["duplicate", "duplicate", "landed"],
+        "what each honest node's proof of {offence_task} came to"
+    );
+
+    // A node killed and restarted keeps the evidence it holds and what its
+    // proofs came to.
+    let h = (0..4).find(|i| *i != bad).unwrap();
+    let settled: BTreeSet<String> = equivocations(&net, h)
+        .await
+        .expect("the API answers")
+        .into_iter()
+        .filter(|e| e["kind"] == "vote" && e["submission"] != "pending")
+        .filter_map(|e| e["taskHash"].as_str().map(str::to_owned))
+        .collect();
+    assert!(settled.contains(&offence_task.to_string()));
+    net.stop_node(h).await.unwrap();
+    let head = net.head().await.unwrap();
+    net.start_node(h).unwrap();
+    let api = net.nodes[h].config.api_listen;
+    let restarted = wait_for(epochs(&net, 2), || async {
+        (crate::faults::node_head(api).await? >= head).then_some(())
+    })
+    .await;
+    assert!(restarted.is_some(), "node {h} did not restart");
+    let after_restart = equivocations(&net, h).await.expect("the API answers");
+    for t in &settled {
+        assert!(
+            after_restart
+                .iter()
+                .any(|e| e["taskHash"].as_str() == Some(t.as_str()) && e["submission"] != "pending"),
+            "node {h} lost the evidence or outcome of {t} across a restart"
+        );
+    }
+
+    let (approved, rejected) = net.landed_tasks().await.unwrap();
+    report(
+        &net,
+        &Reliability {
+            name: "equivocating voter",
+            injected: "one of four nodes signs and gossips both the approve and the reject vote of every task it votes on",
+            epochs: net.head().await.unwrap().saturating_sub(ready).div_ceil(l),
+            tasks_landed: approved
+                .iter()
+                .chain(&rejected)
+                .filter(|(b, _)| *b >= ready)
+                .count(),
+            false_penalties: penalties.iter().filter(|(op, _, _)| *op != offender).count(),
+            recovery: None,
+        },
+    );
+    net.stop().await;
+}

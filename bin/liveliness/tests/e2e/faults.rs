@@ -25,7 +25,7 @@ pub(crate) async fn metrics(api: SocketAddr) -> String {
         .unwrap()
 }
 
-async fn node_head(api: SocketAddr) -> Option<u64> {
+pub(crate) async fn node_head(api: SocketAddr) -> Option<u64> {
     let status: serde_json::Value = reqwest::get(format!("http://{api}/api/status"))
         .await
         .ok()?

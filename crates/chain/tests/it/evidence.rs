@@ -2,7 +2,7 @@ use crate::net::Net;
 use alloy::primitives::U256;
 use liveliness_chain::{
     bindings::{AttestationCenter, LivelinessRegistry},
-    prove_vote_equivocation, Error, VoteEquivocation,
+    prove_vote_equivocation, vote_equivocation_proven, Error, VoteEquivocation,
 };
 
 /// Issue 7, item 2 (i): an operator's approve and reject votes on one task,
@@ -41,6 +41,12 @@ async fn vote_equivocation_is_proven_by_anyone_and_penalized_once() {
         "{refused:?}"
     );
 
+    assert!(
+        !vote_equivocation_proven(&net.provider, ac_address, &evidence)
+            .await
+            .unwrap(),
+        "proven before any proof"
+    );
     let sub = prove_vote_equivocation(&net.provider, ac_address, &evidence)
         .await
         .unwrap();
@@ -65,7 +71,13 @@ async fn vote_equivocation_is_proven_by_anyone_and_penalized_once() {
         .call()
         .await
         .unwrap();
+    assert_eq!(key, evidence.offence_key(), "the Rust offence key");
     assert!(ac.voteEquivocationProven(key).call().await.unwrap());
+    assert!(
+        vote_equivocation_proven(&net.provider, ac_address, &evidence)
+            .await
+            .unwrap()
+    );
 
     // Once per offence.
     let again = prove_vote_equivocation(&net.provider, ac_address, &evidence).await;
