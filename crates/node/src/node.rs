@@ -1589,13 +1589,7 @@ impl Node {
                 Ok(None) => {}
                 Err(e) => warn!(error = %e, "cannot read stored vote equivocations"),
             }
-            let msg_hash = task.info.vote_hash(
-                epoch.view.attestation_center,
-                self.chain_id,
-                vote.is_approved,
-                vote.epoch_block,
-            );
-            if !verified && !liveliness_bls::verify(&op.pk_g2, &msg_hash, &vote.signature) {
+            if !verified && !vote_signed_by(&op, &task.info, &epoch.view, self.chain_id, &vote) {
                 metrics::counter!("liveliness_votes_invalid_total").increment(1);
                 return Verdict::Reject;
             }
@@ -1625,13 +1619,7 @@ impl Node {
             );
             return Verdict::Accept;
         }
-        let msg_hash = task.info.vote_hash(
-            epoch.view.attestation_center,
-            self.chain_id,
-            vote.is_approved,
-            vote.epoch_block,
-        );
-        if !verified && !liveliness_bls::verify(&op.pk_g2, &msg_hash, &vote.signature) {
+        if !verified && !vote_signed_by(&op, &task.info, &epoch.view, self.chain_id, &vote) {
             metrics::counter!("liveliness_votes_invalid_total").increment(1);
             return Verdict::Reject;
         }
@@ -1952,6 +1940,24 @@ fn sign_task(
         .sign_message_sync(digest.as_slice())
         .map_err(|e| e.to_string())?;
     TaskMsg::new(task_definition_id, sig.as_bytes(), document).map_err(|e| e.to_string())
+}
+
+/// Whether `vote`'s BLS signature is `op`'s, over its verdict on `task` at
+/// the epoch block.
+fn vote_signed_by(
+    op: &crate::epoch::OperatorInfo,
+    task: &TaskInfo,
+    view: &EpochView,
+    chain_id: u64,
+    vote: &VoteMsg,
+) -> bool {
+    let msg_hash = task.vote_hash(
+        view.attestation_center,
+        chain_id,
+        vote.is_approved,
+        vote.epoch_block,
+    );
+    liveliness_bls::verify(&op.pk_g2, &msg_hash, &vote.signature)
 }
 
 /// Logs and counts a failed store write the node carries on without (the

@@ -35,6 +35,22 @@ pub(crate) async fn node_head(api: SocketAddr) -> Option<u64> {
     status["head"].as_u64()
 }
 
+/// Waits (two epochs at most) until node `i`'s head reaches `head`.
+async fn caught_up(net: &Devnet, i: usize, head: u64) {
+    let api = net.nodes[i].config.api_listen;
+    let done = wait_for(epochs(net, 2), || async {
+        (node_head(api).await? >= head).then_some(())
+    })
+    .await;
+    if done.is_none() {
+        dump_logs(net);
+    }
+    assert!(
+        done.is_some(),
+        "node {i} did not catch up with block {head}"
+    );
+}
+
 /// A node's RPC misbehaves in turn: `null` for blocks (not a reorg: the
 /// node keeps its epochs), requests that hang, a 30 s outage. The node
 /// stays up and catches up afterwards, tasks keep landing, and no operator
@@ -83,14 +99,7 @@ async fn a_nodes_rpc_faults_penalize_no_one_else_and_it_recovers() {
     assert!(metric(&m, "liveliness_rpc_errors_total") > 0.0, "{m}");
 
     // It catches up with the chain.
-    let caught_up = wait_for(epochs(&net, 2), || async {
-        (node_head(api).await? >= healed).then_some(())
-    })
-    .await;
-    if caught_up.is_none() {
-        dump_logs(&net);
-    }
-    assert!(caught_up.is_some(), "the node did not catch up");
+    caught_up(&net, 0, healed).await;
     let recovery = healed_at.elapsed();
 
     // Tasks land after the faults, and nobody else was penalized.
@@ -172,15 +181,7 @@ async fn a_node_killed_and_restarted_repeatedly_penalizes_no_one_else() {
     }
     let restarted_at = std::time::Instant::now();
     let healed = net.head().await.unwrap();
-    let api = net.nodes[3].config.api_listen;
-    let caught_up = wait_for(epochs(&net, 2), || async {
-        (node_head(api).await? >= healed).then_some(())
-    })
-    .await;
-    if caught_up.is_none() {
-        dump_logs(&net);
-    }
-    assert!(caught_up.is_some(), "the restarted node did not catch up");
+    caught_up(&net, 3, healed).await;
     let recovery = restarted_at.elapsed();
 
     let landed = wait_for(epochs(&net, 3), || async {
