@@ -1,3 +1,4 @@
+use crate::faults::{metric, metrics};
 use crate::{dump_logs, epochs, options, standings};
 use crate::{next_epoch_block, performer_of};
 use liveliness_devnet::{wait_for, Devnet, Lie, Mode};
@@ -162,10 +163,11 @@ async fn a_healthy_operator_called_unhealthy_is_not_penalized() {
     // An epoch from `ready` on whose round-0 performer is a liar, and whose
     // amended task (round 1, same performer) landed.
     let landed = wait_for(epochs(&net, 6), || async {
-        let amended = net
-            .nodes
-            .iter()
-            .any(|n| n.logged("publishing an amended task"));
+        let mut amended = false;
+        for n in &net.nodes {
+            let m = metrics(n.config.api_listen).await;
+            amended |= metric(&m, "liveliness_tasks_amended_total") > 0.0;
+        }
         let (approved, _) = net.landed_tasks().await.ok()?;
         approved
             .into_iter()
@@ -176,11 +178,13 @@ async fn a_healthy_operator_called_unhealthy_is_not_penalized() {
         dump_logs(&net);
         panic!("no amended task by a lying performer landed within 6 epochs");
     }
-    let disputes = net
-        .nodes
-        .iter()
-        .filter(|n| n.logged("abstaining: disputing the task"))
-        .count();
+    let mut disputes = 0;
+    for n in &net.nodes {
+        let m = metrics(n.config.api_listen).await;
+        if metric(&m, "liveliness_disputes_sent_total") > 0.0 {
+            disputes += 1;
+        }
+    }
     assert!(disputes >= 2, "only {disputes} nodes disputed");
     let penalties = net.penalties().await.unwrap();
     assert!(
@@ -481,9 +485,13 @@ async fn an_epoch_reorged_away_is_dropped_and_the_new_one_followed() {
         .raw_request("evm_snapshot".into(), ())
         .await
         .unwrap();
-    let started = format!("epoch started epoch={} block={b} ", b / l);
     if wait_for(epochs(&net, 1), || async {
-        net.nodes.iter().all(|n| n.logged(&started)).then_some(())
+        for n in &net.nodes {
+            if !held_epochs(n.config.api_listen).await?.contains(&b) {
+                return None;
+            }
+        }
+        Some(())
     })
     .await
     .is_none()
@@ -497,11 +505,18 @@ async fn an_epoch_reorged_away_is_dropped_and_the_new_one_followed() {
         .await
         .unwrap();
     assert!(reverted);
+    // Every node dropped the epoch (its metric) and holds the new block at
+    // the same height (its status).
     let dropped = wait_for(epochs(&net, 2), || async {
-        net.nodes
-            .iter()
-            .all(|n| n.logged("epoch block reorged away") && n.count_logged(&started) >= 2)
-            .then_some(())
+        for n in &net.nodes {
+            let m = metrics(n.config.api_listen).await;
+            if metric(&m, "liveliness_epochs_reorged_total") < 1.0
+                || !held_epochs(n.config.api_listen).await?.contains(&b)
+            {
+                return None;
+            }
+        }
+        Some(())
     })
     .await;
     if dropped.is_none() {
@@ -653,4 +668,19 @@ async fn approved_for(net: &Devnet, b: u64) -> alloy::primitives::Address {
         panic!("no approved task landed for epoch block {b}");
     };
     performer
+}
+
+/// The epoch blocks node `api` holds, from its `/api/status`.
+async fn held_epochs(api: std::net::SocketAddr) -> Option<Vec<u64>> {
+    let status: serde_json::Value = reqwest::get(format!("http://{api}/api/status"))
+        .await
+        .ok()?
+        .json()
+        .await
+        .ok()?;
+    status["epochs"]
+        .as_array()?
+        .iter()
+        .map(|e| e["epoch_block"].as_u64())
+        .collect()
 }
