@@ -55,6 +55,8 @@ contract AttestationCenter is IAttestationCenter, Owned2Step {
     mapping(bytes32 taskHash => mapping(uint32 referenceBlock => bool)) public submitted;
     /// @notice Whether a vote equivocation (by `voteEquivocationKey`) has been proven.
     mapping(bytes32 offence => bool) public voteEquivocationProven;
+    /// @notice Whether a task equivocation (by `taskEquivocationKey`) has been proven.
+    mapping(bytes32 offence => bool) public taskEquivocationProven;
 
     mapping(bytes32 keyHash => bool) private _keyUsed;
     mapping(uint256 operatorId => OperatorData) internal _operators;
@@ -186,26 +188,37 @@ contract AttestationCenter is IAttestationCenter, Owned2Step {
     ///      performer signature and activity, BLS certificate, threshold. Then marks the task submitted at its
     ///      reference block, emits `TaskSubmitted`/`TaskRejected` and calls the hooks with
     ///      `taskReferenceBlock()` set. Both signatures are bound to the reference block: the performer's
-    ///      commits to it as the task's epoch block, and the votes sign it inside `voteHash`. So a
-    ///      certificate is valid at one reference block only, the epoch block its performer chose.
+    ///      commits to it as the task's epoch block (and to the task's `round`), and the votes sign it inside
+    ///      `voteHash`. So a certificate is valid at one reference block only, the epoch block its performer
+    ///      chose. `round` is checked only as part of the performer's signature.
     ///      The hooks receive σ as `taSignature` and the NON-signer ids as the last array (Othentic passes
     ///      the attesters' ids; passing every signer would make gas grow with the number of attesters).
-    function submitTask(TaskInfo calldata task, bool isApproved, bytes calldata tpSignature, Attestation calldata att)
-        external
-    {
+    function submitTask(
+        TaskInfo calldata task,
+        bool isApproved,
+        bytes calldata tpSignature,
+        uint32 round,
+        Attestation calldata att
+    ) external {
         bytes32 th = _taskHash(task);
         uint32 ref = att.referenceBlock;
         if (submitted[th][ref]) revert TaskAlreadySubmitted(th, ref);
 
         address logic = avsLogic;
-        uint32 maxAge = maxTaskAge;
-        if (ref >= block.number) revert ReferenceBlockNotInPast(ref, block.number);
-        if (block.number - ref > maxAge) revert ReferenceBlockTooOld(ref, block.number, maxAge);
+        {
+            uint32 maxAge = maxTaskAge;
+            if (ref >= block.number) revert ReferenceBlockNotInPast(ref, block.number);
+            if (block.number - ref > maxAge) revert ReferenceBlockTooOld(ref, block.number, maxAge);
+        }
 
-        _checkPerformer(th, task.taskPerformer, tpSignature, ref, att.performerHint);
+        _checkPerformer(th, task.taskPerformer, tpSignature, ref, round, att.performerHint);
 
-        (uint256 signedPower, uint256 totalPower) = _verifyAttestation(_voteHash(task, isApproved, ref), att);
-        if (!_meetsThreshold(signedPower, totalPower)) revert QuorumNotReached(isApproved, signedPower, totalPower);
+        {
+            (uint256 signedPower, uint256 totalPower) = _verifyAttestation(_voteHash(task, isApproved, ref), att);
+            if (!_meetsThreshold(signedPower, totalPower)) {
+                revert QuorumNotReached(isApproved, signedPower, totalPower);
+            }
+        }
 
         submitted[th][ref] = true;
         if (isApproved) {
@@ -264,11 +277,13 @@ contract AttestationCenter is IAttestationCenter, Owned2Step {
         return _taskHash(task);
     }
 
-    /// @notice The digest the performer signs (EIP-191 `personal_sign`) for its task of the epoch that starts
-    ///         at `epochBlock`: `keccak256(abi.encode("liveliness/task/v2", block.chainid, address(this),
-    ///         taskHash, uint256(epochBlock)))`. `submitTask` checks it with `epochBlock = referenceBlock`.
-    function taskSigningDigest(bytes32 th, uint32 epochBlock) public view returns (bytes32) {
-        return keccak256(abi.encode("liveliness/task/v2", block.chainid, address(this), th, epochBlock));
+    /// @notice The digest the performer signs (EIP-191 `personal_sign`) for its task of round `round` of the
+    ///         epoch that starts at `epochBlock`: `keccak256(abi.encode("liveliness/task/v3", block.chainid,
+    ///         address(this), taskHash, uint256(epochBlock), uint256(round)))`. `submitTask` checks it with
+    ///         `epochBlock = referenceBlock`; two such signatures over different tasks for one `(epochBlock,
+    ///         round)` prove a task equivocation (`proveTaskEquivocation`).
+    function taskSigningDigest(bytes32 th, uint32 epochBlock, uint32 round) public view returns (bytes32) {
+        return keccak256(abi.encode("liveliness/task/v3", block.chainid, address(this), th, epochBlock, round));
     }
 
     /// @notice The message attesters sign (BLS, over `H(voteHash)`):
@@ -323,6 +338,50 @@ contract AttestationCenter is IAttestationCenter, Owned2Step {
             if (logic.code.length == 0) revert AvsLogicNotAContract(logic);
             IEvidenceSink(logic).onVoteEquivocation(operator, referenceBlock);
         }
+    }
+
+    /// @notice Proves that `performer` signed two different tasks, `taskHashA` and `taskHashB`, for one round
+    ///         `round` of the epoch that starts at `epochBlock`: two task signatures (`taskSigningDigest`, the
+    ///         signature `submitTask` takes), neither of which needs to have been submitted. Anyone may call it.
+    ///         The performer must have been active at `epochBlock` (`performerHint` indexes its voting-power
+    ///         history). Each offence, one `(performer, epochBlock, round)`, is accepted once: it emits
+    ///         `TaskEquivocationProven` and calls the AVS logic's `IEvidenceSink.onTaskEquivocation` (if an AVS
+    ///         logic is set).
+    function proveTaskEquivocation(
+        address performer,
+        uint32 epochBlock,
+        uint32 round,
+        uint32 performerHint,
+        bytes32 taskHashA,
+        bytes calldata signatureA,
+        bytes32 taskHashB,
+        bytes calldata signatureB
+    ) external {
+        if (taskHashA == taskHashB) revert SameTask(taskHashA);
+        uint256 operatorId = operatorsIdsByAddress[performer];
+        if (operatorId == 0) revert PerformerNotOperator(performer);
+        bytes32 offence = taskEquivocationKey(operatorId, epochBlock, round);
+        if (taskEquivocationProven[offence]) revert EquivocationAlreadyProven(offence);
+        if (epochBlock >= block.number) revert ReferenceBlockNotInPast(epochBlock, block.number);
+        if (_operatorPowerAt(operatorId, performerHint, epochBlock) == 0) {
+            revert EquivocatorNotActive(operatorId, epochBlock);
+        }
+        _checkTaskSignature(taskHashA, performer, signatureA, epochBlock, round);
+        _checkTaskSignature(taskHashB, performer, signatureB, epochBlock, round);
+
+        taskEquivocationProven[offence] = true;
+        emit TaskEquivocationProven(operatorId, performer, epochBlock, round, taskHashA, taskHashB);
+        address logic = avsLogic;
+        if (logic != address(0)) {
+            if (logic.code.length == 0) revert AvsLogicNotAContract(logic);
+            IEvidenceSink(logic).onTaskEquivocation(performer, epochBlock);
+        }
+    }
+
+    /// @notice The key of a task equivocation: `keccak256(abi.encode(operatorId, uint256(epochBlock),
+    ///         uint256(round)))`.
+    function taskEquivocationKey(uint256 operatorId, uint32 epochBlock, uint32 round) public pure returns (bytes32) {
+        return keccak256(abi.encode(operatorId, epochBlock, round));
     }
 
     /// @notice The key of a vote equivocation: `keccak256(abi.encode(operatorId, taskHash, referenceBlock))`.
@@ -619,7 +678,22 @@ contract AttestationCenter is IAttestationCenter, Owned2Step {
         if (!success || !valid) revert InvalidBlsSignature();
     }
 
-    function _checkPerformer(bytes32 th, address performer, bytes calldata sig, uint32 ref, uint32 hint) internal view {
+    function _checkPerformer(bytes32 th, address performer, bytes calldata sig, uint32 ref, uint32 round, uint32 hint)
+        internal
+        view
+    {
+        _checkTaskSignature(th, performer, sig, ref, round);
+        uint256 operatorId = operatorsIdsByAddress[performer];
+        if (operatorId == 0) revert PerformerNotOperator(performer);
+        if (_operatorPowerAt(operatorId, hint, ref) == 0) revert PerformerNotActive(performer, ref);
+    }
+
+    /// @dev `sig` is `performer`'s 65-byte `r ‖ s ‖ v` EIP-191 signature of `taskSigningDigest(th, epochBlock,
+    ///      round)`, with a low `s` and `v` in {0, 1, 27, 28}.
+    function _checkTaskSignature(bytes32 th, address performer, bytes calldata sig, uint32 epochBlock, uint32 round)
+        internal
+        view
+    {
         if (sig.length != 65) revert InvalidPerformerSignatureLength(sig.length);
         bytes32 r = bytes32(sig[0:32]);
         bytes32 s = bytes32(sig[32:64]);
@@ -627,12 +701,10 @@ contract AttestationCenter is IAttestationCenter, Owned2Step {
         if (v < 27) v += 27;
         if (v != 27 && v != 28) revert InvalidPerformerSignatureV(uint8(sig[64]));
         if (uint256(s) > SECP256K1_HALF_ORDER) revert PerformerSignatureHighS();
-        bytes32 digest = keccak256(abi.encodePacked("\x19Ethereum Signed Message:\n32", taskSigningDigest(th, ref)));
+        bytes32 digest =
+            keccak256(abi.encodePacked("\x19Ethereum Signed Message:\n32", taskSigningDigest(th, epochBlock, round)));
         address recovered = ecrecover(digest, v, r, s);
         if (recovered == address(0) || recovered != performer) revert InvalidPerformerSignature(recovered, performer);
-        uint256 operatorId = operatorsIdsByAddress[performer];
-        if (operatorId == 0) revert PerformerNotOperator(performer);
-        if (_operatorPowerAt(operatorId, hint, ref) == 0) revert PerformerNotActive(performer, ref);
     }
 
     function _checkProofOfPossession(

@@ -235,6 +235,18 @@ contract LivelinessRegistry is ILivelinessRegistry, IAvsLogic, IEvidenceSink, Ow
     ///         check, or equivocated twice, in that epoch gets each penalty. Emits `OperatorPenalized` for the
     ///         epoch of `referenceBlock` with `performerFault = false`.
     function onVoteEquivocation(address op, uint32 referenceBlock) external onlyAttestationCenter {
+        _penalizeEvidence(op, referenceBlock, false);
+    }
+
+    /// @notice One penalty (the `C` in force) for a task equivocation the AttestationCenter proved (a performer
+    ///         signed two tasks for one round); it calls this once per offence. Outside the one-penalty-per-epoch
+    ///         rule, like `onVoteEquivocation`. Emits `OperatorPenalized` for the epoch of `epochBlock` with
+    ///         `performerFault = true`.
+    function onTaskEquivocation(address op, uint32 epochBlock) external onlyAttestationCenter {
+        _penalizeEvidence(op, epochBlock, true);
+    }
+
+    function _penalizeEvidence(address op, uint32 blockNumber, bool performerFault) internal {
         StoredParams memory p = _effectiveParams();
         Standing memory r = _standing[op];
         uint64 points = p.C;
@@ -244,7 +256,7 @@ contract LivelinessRegistry is ILivelinessRegistry, IAvsLogic, IEvidenceSink, Ow
             if (r.count != type(uint32).max) ++r.count;
         }
         _standing[op] = r;
-        emit OperatorPenalized(op, referenceBlock - (referenceBlock % p.epochLength), points, false);
+        emit OperatorPenalized(op, blockNumber - (blockNumber % p.epochLength), points, performerFault);
     }
 
     // =============================================================================================

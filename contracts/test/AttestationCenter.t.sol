@@ -755,7 +755,7 @@ contract AttestationCenterTest is Fixture {
         IAttestationCenter.TaskInfo memory t = _task0();
         IAttestationCenter.Attestation memory att = _certify(t, true, REF, _none());
         att.apkG2[3] += 1; // not on the twist
-        bytes memory cd = abi.encodeCall(ac.submitTask, (t, true, _perfSig(t, REF, ops[0].ecdsaKey), att));
+        bytes memory cd = abi.encodeCall(ac.submitTask, (t, true, _perfSig(t, REF, ops[0].ecdsaKey), uint32(0), att));
         uint256 g = gasleft();
         (bool ok, bytes memory ret) = address(ac).call{gas: 20_000_000}(cd);
         g -= gasleft();
@@ -787,10 +787,11 @@ contract AttestationCenterTest is Fixture {
         bytes32 th = ac.taskHash(t);
         vm.assertEq(th, keccak256(abi.encode(t.proofOfTask, t.data, t.taskPerformer, t.taskDefinitionId)));
         vm.assertEq(
-            ac.taskSigningDigest(th, REF),
-            keccak256(abi.encode("liveliness/task/v2", block.chainid, address(ac), th, uint256(REF)))
+            ac.taskSigningDigest(th, REF, 3),
+            keccak256(abi.encode("liveliness/task/v3", block.chainid, address(ac), th, uint256(REF), uint256(3)))
         );
-        vm.assertNotEq(ac.taskSigningDigest(th, REF), ac.taskSigningDigest(th, REF + 10));
+        vm.assertNotEq(ac.taskSigningDigest(th, REF, 0), ac.taskSigningDigest(th, REF + 10, 0));
+        vm.assertNotEq(ac.taskSigningDigest(th, REF, 0), ac.taskSigningDigest(th, REF, 1));
         vm.assertEq(
             ac.voteHash(t, false, REF),
             keccak256(
@@ -859,7 +860,7 @@ contract AttestationCenterTest is Fixture {
         IAttestationCenter.TaskInfo memory t = _task0();
         IAttestationCenter.Attestation memory att = _certify(t, true, REF, _ids(4));
         bytes memory sig = _perfSig(t, REF, ops[0].ecdsaKey);
-        ac.submitTask(t, true, sig, att);
+        ac.submitTask(t, true, sig, 0, att);
         vm.assertEq(logic.calls(), 2);
         vm.assertEq(logic.beforeRef(), REF);
         vm.assertEq(logic.afterRef(), REF);
@@ -877,7 +878,8 @@ contract AttestationCenterTest is Fixture {
         IAttestationCenter.TaskInfo memory inner = _epochTask(105, _noAddrs(), _noAddrs(), 1);
         logic.arm(
             abi.encodeCall(
-                ac.submitTask, (inner, true, _perfSig(inner, 105, ops[1].ecdsaKey), _certify(inner, true, 105, _none()))
+                ac.submitTask,
+                (inner, true, _perfSig(inner, 105, ops[1].ecdsaKey), uint32(0), _certify(inner, true, 105, _none()))
             )
         );
         IAttestationCenter.TaskInfo memory t = _task0();
@@ -896,7 +898,7 @@ contract AttestationCenterTest is Fixture {
         IAttestationCenter.Attestation memory att = _certify(t, true, REF, _none());
         bytes memory sig = _perfSig(t, REF, ops[0].ecdsaKey);
         vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.AvsLogicNotAContract.selector, address(0x1234)));
-        ac.submitTask(t, true, sig, att);
+        ac.submitTask(t, true, sig, 0, att);
     }
 
     function test_Submit_ReferenceBlockAgeBounds() public {
@@ -914,7 +916,7 @@ contract AttestationCenterTest is Fixture {
                 IAttestationCenter.ReferenceBlockTooOld.selector, REF, REF + MAX_TASK_AGE + 1, MAX_TASK_AGE
             )
         );
-        ac.submitTask(t, true, sig, att);
+        ac.submitTask(t, true, sig, 0, att);
     }
 
     function test_Submit_RevertsWhenReferenceBlockNotInPast() public {
@@ -923,10 +925,10 @@ contract AttestationCenterTest is Fixture {
         bytes memory sig = _perfSig(t, REF, ops[0].ecdsaKey);
         vm.roll(REF);
         vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.ReferenceBlockNotInPast.selector, REF, REF));
-        ac.submitTask(t, true, sig, att);
+        ac.submitTask(t, true, sig, 0, att);
         att.referenceBlock = REF + 7;
         vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.ReferenceBlockNotInPast.selector, REF + 7, REF));
-        ac.submitTask(t, true, sig, att);
+        ac.submitTask(t, true, sig, 0, att);
     }
 
     function test_Submit_DuplicateRevertsFirst() public {
@@ -937,12 +939,12 @@ contract AttestationCenterTest is Fixture {
         // the same certificate again
         bytes memory sig = _perfSig(t, REF, ops[0].ecdsaKey);
         vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.TaskAlreadySubmitted.selector, th, REF));
-        ac.submitTask(t, true, sig, att);
+        ac.submitTask(t, true, sig, 0, att);
         // a reject certificate at the same reference block, garbage everywhere else: still the duplicate error
         IAttestationCenter.Attestation memory junk;
         junk.referenceBlock = REF;
         vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.TaskAlreadySubmitted.selector, th, REF));
-        ac.submitTask(t, false, "", junk);
+        ac.submitTask(t, false, "", 0, junk);
         vm.assertFalse(ac.submitted(th, REF + 10));
     }
 
@@ -967,7 +969,7 @@ contract AttestationCenterTest is Fixture {
         IAttestationCenter.Attestation memory att2 = _certify(t2, true, ref2, _ids(4, ops[newcomer].id));
         bytes memory sig2 = _perfSig(t2, ref2, ops[0].ecdsaKey);
         vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.QuorumNotReached.selector, true, 200, 60_200));
-        ac.submitTask(t2, true, sig2, att2);
+        ac.submitTask(t2, true, sig2, 0, att2);
         // the newcomer alone rejects: 50_000 of 60_200 > 2/3 (op 2 left, so it is no non-signer)
         uint256[] memory ns = new uint256[](3);
         (ns[0], ns[1], ns[2]) = (1, 3, 4);
@@ -985,11 +987,11 @@ contract AttestationCenterTest is Fixture {
         att.apkHint = ac.apkHintAt(REF + 2);
         bytes memory sig = _perfSig(t, REF, ops[0].ecdsaKey);
         vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.InvalidApkHint.selector, att.apkHint, REF));
-        ac.submitTask(t, true, sig, att);
+        ac.submitTask(t, true, sig, 0, att);
         att.apkHint = ac.apkHintAt(REF);
         att.nonSignerHints[0] = 1;
         vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.InvalidOperatorHint.selector, 4, 1, REF));
-        ac.submitTask(t, true, sig, att);
+        ac.submitTask(t, true, sig, 0, att);
     }
 
     // =============================================================================================
@@ -1007,7 +1009,7 @@ contract AttestationCenterTest is Fixture {
         IAttestationCenter.TaskInfo memory t = _epochTask(200, _noAddrs(), _noAddrs(), 0);
         IAttestationCenter.Attestation memory att = _certify(t, approve, 200, _ids(2));
         bytes memory sig = _perfSig(t, 200, ops[0].ecdsaKey);
-        try ac.submitTask(t, approve, sig, att) {
+        try ac.submitTask(t, approve, sig, 0, att) {
             return true;
         } catch (bytes memory err) {
             vm.assertEq(
@@ -1135,7 +1137,7 @@ contract AttestationCenterTest is Fixture {
         bytes memory err
     ) internal {
         vm.expectRevert(err);
-        ac.submitTask(t, true, sig, att);
+        ac.submitTask(t, true, sig, 0, att);
     }
 
     function test_Performer_WrongSigner() public {
@@ -1213,7 +1215,7 @@ contract AttestationCenterTest is Fixture {
         IAttestationCenter.TaskInfo memory t = _task0();
         IAttestationCenter.Attestation memory att = _certify(t, true, REF, _none());
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(ops[0].ecdsaKey, _ethSigned(_taskDigest(_taskHash(t), REF)));
-        ac.submitTask(t, true, abi.encodePacked(r, s, v - 27), att);
+        ac.submitTask(t, true, abi.encodePacked(r, s, v - 27), 0, att);
         vm.assertTrue(ac.submitted(_taskHash(t), REF));
     }
 

@@ -7,8 +7,9 @@ import {BN254} from "../src/libraries/BN254.sol";
 import {IAttestationCenter} from "../src/interfaces/IAttestationCenter.sol";
 import {ILivelinessRegistry} from "../src/interfaces/ILivelinessRegistry.sol";
 
-/// @dev Issue 7, item 2 (i): two valid BLS votes of one operator for opposite outcomes of one task are evidence
-///      anyone can submit; the operator is penalized once per offence. ops[0..3] have ids 1..4, power 100 each.
+/// @dev Issue 7, item 2: two valid BLS votes of one operator for opposite outcomes of one task (i), and two
+///      different tasks signed by one performer for one (epoch, round) (ii), are evidence anyone can submit; the
+///      offender is penalized once per offence. ops[0..3] have ids 1..4, power 100 each.
 contract EvidenceTest is Fixture {
     uint32 internal constant E1 = 110;
     address internal constant ANYONE = address(0xBEEF);
@@ -148,5 +149,176 @@ contract EvidenceTest is Fixture {
         uint256 used = g - gasleft();
         console.log(string.concat("proveVoteEquivocation gas (execution, cold): ", vm.toString(used)));
         vm.assertLt(used, 220_000, "proveVoteEquivocation gas");
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // (ii) Task equivocation
+    // ---------------------------------------------------------------------------------------------
+
+    /// @dev Submits ops[index]'s signatures of `tha` and `thb` as its tasks of (`epochBlock`, `round`), from an
+    ///      account that is nobody; `err` non-empty: expects that revert.
+    function _proveTasks(
+        uint256 index,
+        uint32 epochBlock,
+        uint32 round,
+        bytes32 tha,
+        bytes memory sa,
+        bytes32 thb,
+        bytes memory sb,
+        bytes memory err
+    ) internal {
+        uint32 hint = ac.operatorHintAt(ops[index].id, epochBlock);
+        if (err.length != 0) vm.expectRevert(err);
+        vm.prank(ANYONE);
+        ac.proveTaskEquivocation(ops[index].addr, epochBlock, round, hint, tha, sa, thb, sb);
+    }
+
+    /// @dev Two task hashes of ops[1] for E1 (one naming ops[3] unhealthy, one naming nobody).
+    function _twoTasks() internal returns (bytes32 tha, bytes32 thb) {
+        tha = _taskHash(_epochTask(E1, _noAddrs(), _noAddrs(), 1));
+        thb = _taskHash(_epochTask(E1, _addrs(ops[3].addr), _noAddrs(), 1));
+    }
+
+    function test_TaskEquivocation_PenalizedOncePerOffence() public {
+        (bytes32 tha, bytes32 thb) = _twoTasks();
+        uint256 k = ops[1].ecdsaKey;
+        bytes32 offence = ac.taskEquivocationKey(2, E1, 3);
+        vm.assertEq(offence, keccak256(abi.encode(uint256(2), uint256(E1), uint256(3))));
+
+        vm.expectEmit(address(ac));
+        emit IAttestationCenter.TaskEquivocationProven(2, ops[1].addr, E1, 3, tha, thb);
+        vm.expectEmit(address(reg));
+        emit ILivelinessRegistry.OperatorPenalized(ops[1].addr, E1, 1000, true);
+        _proveTasks(1, E1, 3, tha, _perfSig(tha, E1, 3, k), thb, _perfSig(thb, E1, 3, k), "");
+        vm.assertTrue(ac.taskEquivocationProven(offence));
+        vm.assertEq(reg.penalties(ops[1].addr), 1);
+        vm.assertEq(reg.penaltyPoints(ops[1].addr), 1000);
+
+        // The same offence again, swapped or with a third task of that round: refused, no second penalty.
+        bytes memory again = abi.encodeWithSelector(IAttestationCenter.EquivocationAlreadyProven.selector, offence);
+        _proveTasks(1, E1, 3, thb, _perfSig(thb, E1, 3, k), tha, _perfSig(tha, E1, 3, k), again);
+        bytes32 thc = _taskHash(_epochTask(E1, _addrs(ops[2].addr), _noAddrs(), 1));
+        _proveTasks(1, E1, 3, tha, _perfSig(tha, E1, 3, k), thc, _perfSig(thc, E1, 3, k), again);
+        vm.assertEq(reg.penalties(ops[1].addr), 1);
+
+        // Another round of the same epoch is another offence.
+        _proveTasks(1, E1, 4, tha, _perfSig(tha, E1, 4, k), thb, _perfSig(thb, E1, 4, k), "");
+        vm.assertEq(reg.penalties(ops[1].addr), 2);
+        for (uint256 i = 0; i < 4; ++i) {
+            if (i != 1) vm.assertEq(reg.penalties(ops[i].addr), 0);
+        }
+    }
+
+    /// @dev What an honest performer signs is never evidence: one task for a round, the same task re-signed, or
+    ///      different tasks for different rounds (an amendment is the next round's task) or epochs.
+    function test_TaskEquivocation_HonestSignaturesAreNoEvidence() public {
+        (bytes32 tha, bytes32 thb) = _twoTasks();
+        uint256 k = ops[1].ecdsaKey;
+        bytes memory sa = _perfSig(tha, E1, 0, k);
+        _proveTasks(1, E1, 0, tha, sa, tha, sa, abi.encodeWithSelector(IAttestationCenter.SameTask.selector, tha));
+        // thb for round 1 (an amendment) claimed as round 0.
+        bytes memory sb1 = _perfSig(thb, E1, 1, k);
+        _proveTasks(
+            1,
+            E1,
+            0,
+            tha,
+            sa,
+            thb,
+            sb1,
+            abi.encodeWithSelector(
+                IAttestationCenter.InvalidPerformerSignature.selector,
+                ecrecover(_ethSigned(_taskDigest(thb, E1, 0)), uint8(sb1[64]), _word(sb1, 0), _word(sb1, 32)),
+                ops[1].addr
+            )
+        );
+        vm.assertEq(reg.penalties(ops[1].addr), 0);
+    }
+
+    function test_TaskEquivocation_ForgeriesAreRefused() public {
+        (bytes32 tha, bytes32 thb) = _twoTasks();
+        uint256 k = ops[1].ecdsaKey;
+        bytes memory sa = _perfSig(tha, E1, 2, k);
+        bytes memory sb = _perfSig(thb, E1, 2, k);
+        // Another operator's signature of the second task.
+        bytes memory other = _perfSig(thb, E1, 2, ops[2].ecdsaKey);
+        uint32 hint = ac.operatorHintAt(2, E1);
+        vm.expectRevert(
+            abi.encodeWithSelector(IAttestationCenter.InvalidPerformerSignature.selector, ops[2].addr, ops[1].addr)
+        );
+        vm.prank(ANYONE);
+        ac.proveTaskEquivocation(ops[1].addr, E1, 2, hint, tha, sa, thb, other);
+        // Signatures replayed at another epoch block, or a wrong length, or a high s.
+        bytes memory bad = abi.encodeWithSelector(IAttestationCenter.InvalidPerformerSignatureLength.selector, 64);
+        bytes memory short = new bytes(64);
+        _proveTasks(1, E1, 2, tha, sa, thb, short, bad);
+        bytes memory high = abi.encodePacked(_word(sb, 0), bytes32(BN254_N - uint256(_word(sb, 32))), sb[64]);
+        _proveTasks(
+            1, E1, 2, tha, sa, thb, high, abi.encodeWithSelector(IAttestationCenter.PerformerSignatureHighS.selector)
+        );
+        vm.assertEq(reg.penalties(ops[1].addr), 0);
+    }
+
+    function test_TaskEquivocation_WrongContextIsRefused() public {
+        (bytes32 tha, bytes32 thb) = _twoTasks();
+        bytes memory sa = _perfSig(tha, E1, 2, ops[1].ecdsaKey);
+        bytes memory sb = _perfSig(thb, E1, 2, ops[1].ecdsaKey);
+        vm.roll(E1 + 12);
+        // Signatures for E1 replayed as evidence for another epoch block.
+        uint32 hint = ac.operatorHintAt(2, E1 + 10);
+        vm.expectRevert();
+        ac.proveTaskEquivocation(ops[1].addr, E1 + 10, 2, hint, tha, sa, thb, sb);
+        // Not an operator; a block in the future.
+        vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.PerformerNotOperator.selector, ANYONE));
+        ac.proveTaskEquivocation(ANYONE, E1, 2, 0, tha, sa, thb, sb);
+        vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.ReferenceBlockNotInPast.selector, E1 + 12, E1 + 12));
+        ac.proveTaskEquivocation(ops[1].addr, E1 + 12, 2, hint, tha, sa, thb, sb);
+        // Signed on another AttestationCenter (here: another chain id).
+        hint = ac.operatorHintAt(2, E1);
+        vm.chainId(7);
+        vm.expectRevert();
+        ac.proveTaskEquivocation(ops[1].addr, E1, 2, hint, tha, sa, thb, sb);
+        vm.assertEq(reg.penalties(ops[1].addr), 0);
+    }
+
+    /// @dev Evidence stays valid after the performer left, but only for blocks at which it was active.
+    function test_TaskEquivocation_PerformerMustBeActiveAtTheBlock() public {
+        (bytes32 tha, bytes32 thb) = _twoTasks();
+        uint256 k = ops[1].ecdsaKey;
+        vm.prank(ops[1].addr);
+        ac.leave();
+        vm.roll(E1 + 12);
+        uint32 e2 = E1 + 10;
+        uint32 hint = ac.operatorHintAt(2, e2);
+        vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.EquivocatorNotActive.selector, 2, e2));
+        ac.proveTaskEquivocation(ops[1].addr, e2, 0, hint, tha, _perfSig(tha, e2, 0, k), thb, _perfSig(thb, e2, 0, k));
+        vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.InvalidOperatorHint.selector, 2, hint, E1));
+        ac.proveTaskEquivocation(ops[1].addr, E1, 0, hint, tha, _perfSig(tha, E1, 0, k), thb, _perfSig(thb, E1, 0, k));
+        _proveTasks(1, E1, 0, tha, _perfSig(tha, E1, 0, k), thb, _perfSig(thb, E1, 0, k), "");
+        vm.assertEq(reg.penalties(ops[1].addr), 1);
+    }
+
+    /// @dev Gas of `proveTaskEquivocation` with cold storage (reported).
+    function test_TaskEquivocation_Gas() public {
+        (bytes32 tha, bytes32 thb) = _twoTasks();
+        uint256 k = ops[1].ecdsaKey;
+        bytes memory sa = _perfSig(tha, E1, 0, k);
+        bytes memory sb = _perfSig(thb, E1, 0, k);
+        uint32 hint = ac.operatorHintAt(2, E1);
+        vm.cool(address(ac));
+        vm.cool(address(reg));
+        uint256 g = gasleft();
+        ac.proveTaskEquivocation(ops[1].addr, E1, 0, hint, tha, sa, thb, sb);
+        uint256 used = g - gasleft();
+        console.log(string.concat("proveTaskEquivocation gas (execution, cold): ", vm.toString(used)));
+        vm.assertLt(used, 80_000, "proveTaskEquivocation gas");
+    }
+
+    uint256 internal constant BN254_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141;
+
+    function _word(bytes memory b, uint256 offset) internal pure returns (bytes32 w) {
+        assembly ("memory-safe") {
+            w := mload(add(add(b, 0x20), offset))
+        }
     }
 }

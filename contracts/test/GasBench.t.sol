@@ -100,6 +100,7 @@ contract GasBench is Fixture {
         }
         vm.assertLt(txAt100, TX_BAR, "whole transaction at N = 100, all signing, one penalty");
         uint256 evidenceTx = _measureVoteEquivocation();
+        uint256 taskEvidenceTx = _measureTaskEquivocation();
         console.log("");
         console.log(
             string.concat(
@@ -118,6 +119,11 @@ contract GasBench is Fixture {
         console.log(
             string.concat(
                 "      (no bar) proveVoteEquivocation, whole tx, one penalty: ", vm.toString(evidenceTx), " gas"
+            )
+        );
+        console.log(
+            string.concat(
+                "      (no bar) proveTaskEquivocation, whole tx, one penalty: ", vm.toString(taskEvidenceTx), " gas"
             )
         );
         console.log(string.concat("      tx at N=100, all sign, 1 penalty < 250000 (seen ", vm.toString(txAt100), ")"));
@@ -141,6 +147,26 @@ contract GasBench is Fixture {
         vm.cool(address(ac));
         vm.cool(address(reg));
         ac.proveVoteEquivocation(t, ref, ops[1].id, hint, sigs[0], sigs[1]);
+        txGas = vm.lastCallGas().gasTotalUsed;
+        vm.assertEq(reg.penalties(ops[1].addr), before + 1);
+    }
+
+    /// @dev Whole-transaction gas of `proveTaskEquivocation` (evidence entry point) on the last network: two
+    ///      different tasks ops[1] signed for round 0 of the last epoch block.
+    function _measureTaskEquivocation() internal returns (uint256 txGas) {
+        vm.pauseGasMetering();
+        uint32 ref = uint32((block.number / 10) * 10);
+        if (ref == block.number) ref -= 10;
+        bytes32 tha = _taskHash(_epochTask(ref, _noAddrs(), _noAddrs(), 1));
+        bytes32 thb = _taskHash(_epochTask(ref, _addrs(ops[2].addr), _noAddrs(), 1));
+        bytes memory sa = _perfSig(tha, ref, 0, ops[1].ecdsaKey);
+        bytes memory sb = _perfSig(thb, ref, 0, ops[1].ecdsaKey);
+        uint32 hint = ac.operatorHintAt(ops[1].id, ref);
+        uint256 before = reg.penalties(ops[1].addr);
+        vm.resumeGasMetering();
+        vm.cool(address(ac));
+        vm.cool(address(reg));
+        ac.proveTaskEquivocation(ops[1].addr, ref, 0, hint, tha, sa, thb, sb);
         txGas = vm.lastCallGas().gasTotalUsed;
         vm.assertEq(reg.penalties(ops[1].addr), before + 1);
     }
@@ -193,7 +219,7 @@ contract GasBench is Fixture {
         }
         IAttestationCenter.TaskInfo memory t = _epochTask(epochBlock, _sorted(unhealthy), _noAddrs(), 0);
         att = _certifyFast(t, true, uint32(epochBlock), nonSignerIds);
-        cd = abi.encodeCall(ac.submitTask, (t, true, _perfSig(t, uint32(epochBlock), ops[0].ecdsaKey), att));
+        cd = abi.encodeCall(ac.submitTask, (t, true, _perfSig(t, uint32(epochBlock), ops[0].ecdsaKey), uint32(0), att));
         vh = _voteHash(t, true, uint32(epochBlock));
         th = _taskHash(t);
     }
@@ -204,8 +230,8 @@ contract GasBench is Fixture {
         for (uint256 i = 4; i < cd.length; ++i) {
             args[i - 4] = cd[i];
         }
-        (IAttestationCenter.TaskInfo memory t,,, IAttestationCenter.Attestation memory att) =
-            abi.decode(args, (IAttestationCenter.TaskInfo, bool, bytes, IAttestationCenter.Attestation));
+        (IAttestationCenter.TaskInfo memory t,,,, IAttestationCenter.Attestation memory att) =
+            abi.decode(args, (IAttestationCenter.TaskInfo, bool, bytes, uint32, IAttestationCenter.Attestation));
         return _certifyFast(t, true, att.referenceBlock, new uint256[](0));
     }
 

@@ -13,6 +13,8 @@ contract VectorsTest is Test {
     address internal constant ANVIL0 = 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266;
     /// @dev The epoch (and reference) block of the pinned vectors.
     uint32 internal constant EPOCH = 1230;
+    /// @dev The performer round of the pinned task signature.
+    uint32 internal constant ROUND = 7;
 
     function _center() internal returns (IAttestationCenter) {
         AttestationCenter impl = new AttestationCenter(address(this), 100, address(0));
@@ -35,10 +37,10 @@ contract VectorsTest is Test {
         IAttestationCenter.TaskInfo memory t = _task();
         bytes32 th = ac.taskHash(t);
         vm.assertEq(th, 0xadac08b96f5d7f45f8ed08c74ce76e005de5f122f48ada19cef1d64f5829b0b4);
-        bytes32 digest = ac.taskSigningDigest(th, EPOCH);
-        vm.assertEq(digest, 0x6a97c20bf76095658562a766e22462747a2e3f39826bdf6415fa192877eda95a);
+        bytes32 digest = ac.taskSigningDigest(th, EPOCH, ROUND);
+        vm.assertEq(digest, 0x0101a9ae38a738548d43fa819536bdc5d1ef012907e2fcc05c9064a76e0dae6e);
         bytes32 personal = keccak256(abi.encodePacked("\x19Ethereum Signed Message:\n32", digest));
-        vm.assertEq(personal, 0x06bb0addbdc85b64129c2b369ef57bd82019dd2bace932ce45f0f92aded56042);
+        vm.assertEq(personal, 0x70f2d049405cf37289cb38271e083642d85362fb261055aeba5fa20caa52224e);
         vm.assertEq(ac.voteHash(t, true, EPOCH), 0x1be0a272deeaf6f05b4bf85c36bbb147b1deb43e8cce36121b57fba3c070e281);
         vm.assertEq(ac.voteHash(t, false, EPOCH), 0xb286633f3b5a7ea8e407c490f745ce580dc80d30c2dcaf4595b2d64b3e640193);
         vm.assertEq(ac.popMessage(ANVIL0), 0x4a0acafbd1a882a66809d3d7cc988fa4f89f053cf02b2f73084fc11bad7f7fa4);
@@ -46,9 +48,9 @@ contract VectorsTest is Test {
 
     /// @dev The performer signature the Rust test pins (anvil key 0 over the digest above) recovers the performer.
     function test_RustPinnedPerformerSignature() public pure {
-        bytes32 personal = 0x06bb0addbdc85b64129c2b369ef57bd82019dd2bace932ce45f0f92aded56042;
-        bytes32 r = 0x5fbcfb32deff37ad349178eb4a40217590bc8f7ac04d5b67b300005d97b001e9;
-        bytes32 s = 0x385d8d6d03989ee4c862d37ec3b7f3a3919a14e311ee77f7e062ab6cf7a8554e;
-        vm.assertEq(ecrecover(personal, 28, r, s), ANVIL0);
+        bytes32 personal = 0x70f2d049405cf37289cb38271e083642d85362fb261055aeba5fa20caa52224e;
+        bytes32 r = 0xebbd322b47726fdbbe4da00124139cb6a14f7242649563634d41b14e458079bc;
+        bytes32 s = 0x7b9a3883b52dc2f60e57cc3baac62cbacf2eb71c9be56924505fde255f46a2d6;
+        vm.assertEq(ecrecover(personal, 27, r, s), ANVIL0);
     }
 }

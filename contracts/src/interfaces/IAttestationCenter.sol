@@ -83,6 +83,17 @@ interface IAttestationCenter {
     event VoteEquivocationProven(
         uint256 indexed operatorId, address indexed operator, bytes32 indexed taskHash, uint32 referenceBlock
     );
+    /// @notice Performer `operator` signed two different tasks, `taskHashA` and `taskHashB`, for round `round`
+    ///         of the epoch that starts at `epochBlock` (proven by `proveTaskEquivocation`, once per offence). A
+    ///         slasher can act on it.
+    event TaskEquivocationProven(
+        uint256 indexed operatorId,
+        address indexed operator,
+        uint32 epochBlock,
+        uint32 round,
+        bytes32 taskHashA,
+        bytes32 taskHashB
+    );
     event TaskRejected(
         bytes32 indexed taskHash,
         address indexed performer,
@@ -140,6 +151,7 @@ interface IAttestationCenter {
     // evidence
     error EquivocationAlreadyProven(bytes32 offence);
     error EquivocatorNotActive(uint256 operatorId, uint32 referenceBlock);
+    error SameTask(bytes32 taskHash);
 
     // ---------------------------------------------------------------------------------------------
     // Governance
@@ -164,8 +176,13 @@ interface IAttestationCenter {
     // Tasks
     // ---------------------------------------------------------------------------------------------
 
-    function submitTask(TaskInfo calldata task, bool isApproved, bytes calldata tpSignature, Attestation calldata att)
-        external;
+    function submitTask(
+        TaskInfo calldata task,
+        bool isApproved,
+        bytes calldata tpSignature,
+        uint32 round,
+        Attestation calldata att
+    ) external;
     function submitted(bytes32 taskHash, uint32 referenceBlock) external view returns (bool);
     function proveVoteEquivocation(
         TaskInfo calldata task,
@@ -180,9 +197,21 @@ interface IAttestationCenter {
         external
         pure
         returns (bytes32);
+    function proveTaskEquivocation(
+        address performer,
+        uint32 epochBlock,
+        uint32 round,
+        uint32 performerHint,
+        bytes32 taskHashA,
+        bytes calldata signatureA,
+        bytes32 taskHashB,
+        bytes calldata signatureB
+    ) external;
+    function taskEquivocationProven(bytes32 offence) external view returns (bool);
+    function taskEquivocationKey(uint256 operatorId, uint32 epochBlock, uint32 round) external pure returns (bytes32);
     function taskReferenceBlock() external view returns (uint256);
     function taskHash(TaskInfo calldata task) external pure returns (bytes32);
-    function taskSigningDigest(bytes32 taskHash, uint32 epochBlock) external view returns (bytes32);
+    function taskSigningDigest(bytes32 taskHash, uint32 epochBlock, uint32 round) external view returns (bytes32);
     function voteHash(TaskInfo calldata task, bool isApproved, uint32 referenceBlock) external view returns (bytes32);
 
     // ---------------------------------------------------------------------------------------------

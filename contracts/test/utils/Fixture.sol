@@ -171,7 +171,11 @@ abstract contract Fixture is Test {
     }
 
     function _taskDigest(bytes32 th, uint32 epochBlock) internal view returns (bytes32) {
-        return keccak256(abi.encode("liveliness/task/v2", block.chainid, address(ac), th, epochBlock));
+        return _taskDigest(th, epochBlock, 0);
+    }
+
+    function _taskDigest(bytes32 th, uint32 epochBlock, uint32 round) internal view returns (bytes32) {
+        return keccak256(abi.encode("liveliness/task/v3", block.chainid, address(ac), th, epochBlock, round));
     }
 
     /// @dev The performer's signature of `t` as its task of the epoch starting at `epochBlock`.
@@ -180,7 +184,13 @@ abstract contract Fixture is Test {
         view
         returns (bytes memory)
     {
-        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, _ethSigned(_taskDigest(_taskHash(t), epochBlock)));
+        return _perfSig(_taskHash(t), epochBlock, 0, key);
+    }
+
+    /// @dev The performer's signature of the task `th` as its task of round `round` of the epoch starting at
+    ///      `epochBlock`.
+    function _perfSig(bytes32 th, uint32 epochBlock, uint32 round, uint256 key) internal view returns (bytes memory) {
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, _ethSigned(_taskDigest(th, epochBlock, round)));
         return abi.encodePacked(r, s, v);
     }
 
@@ -257,7 +267,7 @@ abstract contract Fixture is Test {
         uint256 performerKey,
         IAttestationCenter.Attestation memory att
     ) internal {
-        ac.submitTask(t, approve, _perfSig(t, att.referenceBlock, performerKey), att);
+        ac.submitTask(t, approve, _perfSig(t, att.referenceBlock, performerKey), 0, att);
     }
 
     /// @dev Builds, signs (all active operators sign) and submits an approved task for `epochBlock` performed

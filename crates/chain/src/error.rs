@@ -51,6 +51,9 @@ pub enum Error {
     /// The certificate is malformed (e.g. non-signer ids not ascending).
     #[error("invalid certificate: {0}")]
     InvalidCertificate(String),
+    /// Evidence of misbehaviour that the contract would refuse.
+    #[error("invalid evidence: {0}")]
+    InvalidEvidence(String),
     /// A BLS value read from the chain or given by a caller is invalid.
     #[error("invalid BLS value: {0}")]
     Bls(#[from] liveliness_bls::Error),

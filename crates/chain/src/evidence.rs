@@ -5,13 +5,14 @@ use crate::{
     error::{Error, Result},
     revert,
     submit::{task_info, Submission},
+    tx::{confirm, send},
 };
 use alloy::{
-    primitives::{keccak256, Address, B256, U256},
+    primitives::{keccak256, Address, Bytes, B256, U256},
     providers::Provider,
 };
 use liveliness_bls::Signature;
-use liveliness_primitives::TaskInfo;
+use liveliness_primitives::{verify_task_signature, TaskInfo};
 
 /// One operator's two BLS votes on one task at one reference block, for
 /// opposite outcomes: proof that it equivocated (PROTOCOL.md §4.7).
@@ -86,13 +87,144 @@ pub async fn prove_vote_equivocation<P: Provider>(
         evidence.reject.to_abi(),
     );
     call.call().await.map_err(revert::map)?;
-    let pending = call.send().await.map_err(revert::map)?;
-    let receipt = pending.get_receipt().await?;
-    if !receipt.status() {
-        return Err(Error::TxReverted(receipt.transaction_hash));
-    }
+    let pending = send(&call).await?;
+    let receipt = confirm(pending).await?;
     Ok(Submission {
         task_hash: evidence.task.task_hash(),
+        tx_hash: receipt.transaction_hash,
+        block_number: receipt.block_number,
+        gas_used: receipt.gas_used,
+    })
+}
+
+/// One performer's signatures of two different tasks for one round of one
+/// epoch: proof that it equivocated (PROTOCOL.md §4.8). Only the task hashes
+/// are needed, not the tasks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskEquivocation {
+    /// The performer that signed both.
+    pub performer: Address,
+    /// The epoch block both signatures name.
+    pub epoch_block: u64,
+    /// The round both signatures name.
+    pub round: u32,
+    /// The first task's hash.
+    pub task_hash_a: B256,
+    /// The performer's 65-byte signature of the first task
+    /// (`taskSigningDigest(taskHashA, epochBlock, round)`).
+    pub signature_a: [u8; 65],
+    /// The second task's hash.
+    pub task_hash_b: B256,
+    /// The performer's signature of the second task.
+    pub signature_b: [u8; 65],
+}
+
+impl TaskEquivocation {
+    /// The offence's key on chain, `taskEquivocationKey(operatorId,
+    /// epochBlock, round)`: `keccak256(abi.encode(uint256, uint32, uint32))`.
+    pub fn offence_key(&self, operator_id: u64) -> B256 {
+        let mut words = [0u8; 96];
+        words[..32].copy_from_slice(&U256::from(operator_id).to_be_bytes::<32>());
+        words[32..64].copy_from_slice(&U256::from(self.epoch_block).to_be_bytes::<32>());
+        words[64..].copy_from_slice(&U256::from(self.round).to_be_bytes::<32>());
+        keccak256(words)
+    }
+
+    /// Checks what the contract checks of the signatures: two different
+    /// tasks, both signed by `performer` for (`epoch_block`, `round`) on this
+    /// chain and AttestationCenter.
+    pub fn verify(&self, chain_id: u64, attestation_center: Address) -> Result<()> {
+        if self.task_hash_a == self.task_hash_b {
+            return Err(Error::InvalidEvidence(
+                "both signatures are of one task".into(),
+            ));
+        }
+        for (hash, sig) in [
+            (self.task_hash_a, &self.signature_a),
+            (self.task_hash_b, &self.signature_b),
+        ] {
+            verify_task_signature(
+                hash,
+                self.performer,
+                sig,
+                chain_id,
+                attestation_center,
+                self.epoch_block,
+                self.round,
+            )
+            .map_err(|e| Error::InvalidEvidence(e.to_string()))?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether the offence of `evidence` is already proven on chain
+/// (`taskEquivocationProven(offence key)`). A performer that is not an
+/// operator has no offence to prove: `false`.
+pub async fn task_equivocation_proven<P: Provider>(
+    provider: &P,
+    attestation_center: Address,
+    evidence: &TaskEquivocation,
+) -> Result<bool> {
+    let ac = AttestationCenter::new(attestation_center, provider);
+    let id = ac
+        .operatorsIdsByAddress(evidence.performer)
+        .call()
+        .await
+        .map_err(revert::map)?;
+    let Ok(id) = u64::try_from(id) else {
+        return Ok(false);
+    };
+    if id == 0 {
+        return Ok(false);
+    }
+    ac.taskEquivocationProven(evidence.offence_key(id))
+        .call()
+        .await
+        .map_err(revert::map)
+}
+
+/// Proves a task equivocation on chain (`proveTaskEquivocation`): reads the
+/// performer's history hint at the epoch block, simulates the call (a revert
+/// comes back as [`Error::Reverted`], for example `EquivocationAlreadyProven`
+/// once the offence is proven), then sends it and waits for the receipt. The
+/// returned [`Submission`] names the first task's hash.
+pub async fn prove_task_equivocation<P: Provider>(
+    provider: &P,
+    attestation_center: Address,
+    evidence: &TaskEquivocation,
+) -> Result<Submission> {
+    let epoch = u32::try_from(evidence.epoch_block)
+        .map_err(|_| Error::OutOfRange(format!("block {} exceeds uint32", evidence.epoch_block)))?;
+    let ac = AttestationCenter::new(attestation_center, provider);
+    let id = ac
+        .operatorsIdsByAddress(evidence.performer)
+        .call()
+        .await
+        .map_err(revert::map)?;
+    if id.is_zero() {
+        return Err(Error::NotAnOperator(evidence.performer));
+    }
+    let hint = ac
+        .operatorHintAt(id, epoch)
+        .call()
+        .await
+        .map_err(revert::map)?;
+    let call = ac.proveTaskEquivocation(
+        evidence.performer,
+        epoch,
+        evidence.round,
+        hint,
+        evidence.task_hash_a,
+        Bytes::copy_from_slice(&evidence.signature_a),
+        evidence.task_hash_b,
+        Bytes::copy_from_slice(&evidence.signature_b),
+    );
+    call.call().await.map_err(revert::map)?;
+    let pending = send(&call).await?;
+    let receipt = confirm(pending).await?;
+    Ok(Submission {
+        task_hash: evidence.task_hash_a,
         tx_hash: receipt.transaction_hash,
         block_number: receipt.block_number,
         gas_used: receipt.gas_used,

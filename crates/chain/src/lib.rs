@@ -10,6 +10,7 @@ mod error;
 mod evidence;
 mod operators;
 mod submit;
+mod tx;
 
 pub mod bindings;
 pub mod revert;
@@ -17,7 +18,10 @@ pub mod revert;
 pub mod test_utils;
 
 pub use error::{Error, Result};
-pub use evidence::{prove_vote_equivocation, vote_equivocation_proven, VoteEquivocation};
+pub use evidence::{
+    prove_task_equivocation, prove_vote_equivocation, task_equivocation_proven,
+    vote_equivocation_proven, TaskEquivocation, VoteEquivocation,
+};
 pub use operators::{
     active_operators, active_operators_at, active_operators_paged, deploy, deploy_from,
     register_operator, set_voting_powers, ActiveOperator, DeployConfig, Deployment, RegistryParams,
@@ -26,3 +30,4 @@ pub use operators::{
 pub use submit::{
     attestation, submit_task, submit_task_tracked, task_info, Certificate, Submission,
 };
+pub use tx::RECEIPT_TIMEOUT;

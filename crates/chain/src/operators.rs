@@ -4,12 +4,12 @@ use crate::{
     bindings::{AttestationCenter, ILivelinessRegistry, LivelinessRegistry},
     error::{Error, Result},
     revert,
+    tx::{confirm, send},
 };
 use alloy::{
     eips::BlockId,
     primitives::{Address, B256, U256},
     providers::Provider,
-    rpc::types::TransactionReceipt,
 };
 use liveliness_bls::{pop_sign, KeyPair, PublicKeyG1};
 use liveliness_primitives::pop_message;
@@ -158,23 +158,12 @@ pub struct ActiveOperator {
     pub pk_g1: PublicKeyG1,
 }
 
-async fn confirm(
-    pending: alloy::providers::PendingTransactionBuilder<alloy::network::Ethereum>,
-) -> Result<TransactionReceipt> {
-    let receipt = pending.get_receipt().await?;
-    if receipt.status() {
-        Ok(receipt)
-    } else {
-        Err(Error::TxReverted(receipt.transaction_hash))
-    }
-}
-
 /// Sends a contract call after simulating it (so a revert comes back named).
 macro_rules! send {
     ($call:expr) => {{
         let call = $call;
         call.call().await.map_err(revert::map)?;
-        confirm(call.send().await.map_err(revert::map)?).await?
+        confirm(send(&call).await?).await?
     }};
 }
 
@@ -242,7 +231,7 @@ pub async fn register_operator<P: Provider>(
         .registerOperator(keys.pk_g1().to_abi(), keys.pk_g2().to_abi(), pop.to_abi())
         .from(operator);
     call.call().await.map_err(revert::map)?;
-    let receipt = confirm(call.send().await.map_err(revert::map)?).await?;
+    let receipt = confirm(send(&call).await?).await?;
     // The id comes from the event: a simulation's return value is only right
     // when no other registration lands first.
     let event = receipt

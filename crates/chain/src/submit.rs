@@ -4,6 +4,7 @@ use crate::{
     bindings::{AttestationCenter, IAttestationCenter},
     error::{Error, Result},
     revert,
+    tx::{confirm, send},
 };
 use alloy::{
     primitives::{Address, Bytes, B256, U256},
@@ -25,6 +26,9 @@ pub struct Certificate {
     /// The performer's 65-byte `personal_sign` over the task signing digest
     /// for the reference block.
     pub performer_signature: Bytes,
+    /// The performer round the performer's signature names (`submitTask`'s
+    /// `round`).
+    pub round: u32,
     /// Block at which voting power is counted: the task's epoch block, which
     /// the performer's signature and the votes commit to.
     pub reference_block: u64,
@@ -152,15 +156,13 @@ pub async fn submit_task_tracked<P: Provider>(
         task_info(&cert.task),
         cert.is_approved,
         cert.performer_signature.clone(),
+        cert.round,
         att,
     );
     call.call().await.map_err(revert::map)?;
-    let pending = call.send().await.map_err(revert::map)?;
+    let pending = send(&call).await?;
     on_sent(*pending.tx_hash());
-    let receipt = pending.get_receipt().await?;
-    if !receipt.status() {
-        return Err(Error::TxReverted(receipt.transaction_hash));
-    }
+    let receipt = confirm(pending).await?;
     Ok(Submission {
         task_hash,
         tx_hash: receipt.transaction_hash,

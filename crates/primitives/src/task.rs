@@ -13,9 +13,9 @@ use crate::{
 use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
 use alloy_sol_types::{sol, SolValue};
 
-/// Domain tag of the performer's task signature. `v2` commits to the epoch
-/// block (`v1` did not).
-const TASK_DOMAIN: &str = "liveliness/task/v2";
+/// Domain tag of the performer's task signature. `v3` commits to the epoch
+/// block and the round (`v2` to the epoch block only, `v1` to neither).
+const TASK_DOMAIN: &str = "liveliness/task/v3";
 /// Domain tag of the BLS proof of possession.
 const POP_DOMAIN: &str = "liveliness/pop/v1";
 
@@ -36,6 +36,7 @@ mod abi {
             address attestationCenter;
             bytes32 taskHash;
             uint64 epochBlock;
+            uint32 round;
         }
 
         struct VoteParams {
@@ -84,28 +85,23 @@ impl TaskInfo {
         keccak256(params.abi_encode_params())
     }
 
-    /// The digest the performer signs for its task of the epoch that starts
-    /// at `epoch_block`:
-    /// `keccak256(abi.encode("liveliness/task/v2", uint256 chainId, address attestationCenter, bytes32 taskHash, uint32 epochBlock))`.
-    ///
-    /// The contract checks it with `epochBlock` = the certificate's reference
-    /// block, so a signed task can only be certified at its own epoch block.
-    /// The contract's `uint32` and this `u64` encode to the same word for
-    /// every block number the contract can hold.
+    /// The digest the performer signs for its task of round `round` of the
+    /// epoch that starts at `epoch_block`: [`task_signing_digest`] of this
+    /// task's hash.
     pub fn task_signing_digest(
         &self,
         chain_id: u64,
         attestation_center: Address,
         epoch_block: u64,
+        round: u32,
     ) -> B256 {
-        let params = abi::TaskDigestParams {
-            domain: TASK_DOMAIN.to_owned(),
-            chainId: U256::from(chain_id),
-            attestationCenter: attestation_center,
-            taskHash: self.task_hash(),
-            epochBlock: epoch_block,
-        };
-        keccak256(params.abi_encode_params())
+        task_signing_digest(
+            self.task_hash(),
+            chain_id,
+            attestation_center,
+            epoch_block,
+            round,
+        )
     }
 
     /// The EIP-191 hash of [`task_signing_digest`](Self::task_signing_digest):
@@ -116,30 +112,36 @@ impl TaskInfo {
         chain_id: u64,
         attestation_center: Address,
         epoch_block: u64,
+        round: u32,
     ) -> B256 {
-        sig::personal_hash(&self.task_signing_digest(chain_id, attestation_center, epoch_block))
+        sig::personal_hash(&self.task_signing_digest(
+            chain_id,
+            attestation_center,
+            epoch_block,
+            round,
+        ))
     }
 
     /// Checks that `signature` is the performer's `personal_sign` of the
-    /// signing digest for `epoch_block` (strict encoding, see the signature
-    /// rules in the crate docs).
+    /// signing digest for round `round` of `epoch_block` (strict encoding,
+    /// see the signature rules in the crate docs).
     pub fn verify_performer_signature(
         &self,
         signature: &[u8; 65],
         chain_id: u64,
         attestation_center: Address,
         epoch_block: u64,
+        round: u32,
     ) -> Result<()> {
-        let digest = self.task_signing_digest(chain_id, attestation_center, epoch_block);
-        let recovered = sig::recover_personal(signature, &digest)?;
-        if recovered == self.task_performer {
-            Ok(())
-        } else {
-            Err(Error::WrongTaskSigner {
-                expected: self.task_performer,
-                recovered,
-            })
-        }
+        verify_task_signature(
+            self.task_hash(),
+            self.task_performer,
+            signature,
+            chain_id,
+            attestation_center,
+            epoch_block,
+            round,
+        )
     }
 
     /// The message votes sign (in BLS, over `hashToG1` of it):
@@ -165,6 +167,58 @@ impl TaskInfo {
             referenceBlock: reference_block,
         };
         keccak256(params.abi_encode_params())
+    }
+}
+
+/// The digest a performer signs for the task `task_hash` as its task of round
+/// `round` of the epoch that starts at `epoch_block`:
+/// `keccak256(abi.encode("liveliness/task/v3", uint256 chainId, address attestationCenter, bytes32 taskHash, uint32 epochBlock, uint32 round))`.
+///
+/// The contract checks it with `epochBlock` = the certificate's reference
+/// block, so a signed task can only be certified at its own epoch block; two
+/// such signatures over different tasks for one `(epochBlock, round)` are a
+/// task equivocation (`proveTaskEquivocation`). The contract's `uint32` and
+/// this `u64` encode to the same word for every block number the contract can
+/// hold.
+pub fn task_signing_digest(
+    task_hash: B256,
+    chain_id: u64,
+    attestation_center: Address,
+    epoch_block: u64,
+    round: u32,
+) -> B256 {
+    let params = abi::TaskDigestParams {
+        domain: TASK_DOMAIN.to_owned(),
+        chainId: U256::from(chain_id),
+        attestationCenter: attestation_center,
+        taskHash: task_hash,
+        epochBlock: epoch_block,
+        round,
+    };
+    keccak256(params.abi_encode_params())
+}
+
+/// Checks that `signature` is `performer`'s `personal_sign` of
+/// [`task_signing_digest`] (strict encoding, see the signature rules in the
+/// crate docs).
+pub fn verify_task_signature(
+    task_hash: B256,
+    performer: Address,
+    signature: &[u8; 65],
+    chain_id: u64,
+    attestation_center: Address,
+    epoch_block: u64,
+    round: u32,
+) -> Result<()> {
+    let digest = task_signing_digest(task_hash, chain_id, attestation_center, epoch_block, round);
+    let recovered = sig::recover_personal(signature, &digest)?;
+    if recovered == performer {
+        Ok(())
+    } else {
+        Err(Error::WrongTaskSigner {
+            expected: performer,
+            recovered,
+        })
     }
 }
 
@@ -221,6 +275,8 @@ mod tests {
 
     /// The epoch block of the pinned vectors.
     const EPOCH: u64 = 1_230;
+    /// The round of the pinned task signature.
+    const ROUND: u32 = 7;
 
     #[test]
     // contracts/test/Vectors.t.sol checks the same values against the contract.
@@ -231,12 +287,12 @@ mod tests {
             b256!("0xadac08b96f5d7f45f8ed08c74ce76e005de5f122f48ada19cef1d64f5829b0b4")
         );
         assert_eq!(
-            t.task_signing_digest(31337, AC, EPOCH),
-            b256!("0x6a97c20bf76095658562a766e22462747a2e3f39826bdf6415fa192877eda95a")
+            t.task_signing_digest(31337, AC, EPOCH, ROUND),
+            b256!("0x0101a9ae38a738548d43fa819536bdc5d1ef012907e2fcc05c9064a76e0dae6e")
         );
         assert_eq!(
-            t.task_signing_hash(31337, AC, EPOCH),
-            b256!("0x06bb0addbdc85b64129c2b369ef57bd82019dd2bace932ce45f0f92aded56042")
+            t.task_signing_hash(31337, AC, EPOCH, ROUND),
+            b256!("0x70f2d049405cf37289cb38271e083642d85362fb261055aeba5fa20caa52224e")
         );
         assert_eq!(
             t.vote_hash(AC, 31337, true, EPOCH),
@@ -256,58 +312,71 @@ mod tests {
     fn digest_and_vote_hash_commit_to_the_block() {
         let t = task();
         assert_ne!(
-            t.task_signing_digest(31337, AC, EPOCH),
-            t.task_signing_digest(31337, AC, EPOCH - 10)
+            t.task_signing_digest(31337, AC, EPOCH, 0),
+            t.task_signing_digest(31337, AC, EPOCH - 10, 0)
+        );
+        assert_ne!(
+            t.task_signing_digest(31337, AC, EPOCH, 0),
+            t.task_signing_digest(31337, AC, EPOCH, 1)
         );
         assert_ne!(
             t.vote_hash(AC, 31337, false, EPOCH),
             t.vote_hash(AC, 31337, false, EPOCH - 10)
         );
-        // Layout: the block is the last head word, after the string offset,
-        // chain id, AttestationCenter and task hash.
+        // Layout: the block and the round are the last head words, after the
+        // string offset, chain id, AttestationCenter and task hash.
         let mut preimage = Vec::new();
-        preimage.extend_from_slice(&U256::from(0xa0).to_be_bytes::<32>());
+        preimage.extend_from_slice(&U256::from(0xc0).to_be_bytes::<32>());
         preimage.extend_from_slice(&U256::from(31337).to_be_bytes::<32>());
         preimage.extend_from_slice(B256::left_padding_from(AC.as_slice()).as_slice());
         preimage.extend_from_slice(t.task_hash().as_slice());
         preimage.extend_from_slice(&U256::from(EPOCH).to_be_bytes::<32>());
+        preimage.extend_from_slice(&U256::from(ROUND).to_be_bytes::<32>());
         preimage.extend_from_slice(&U256::from(TASK_DOMAIN.len()).to_be_bytes::<32>());
         let mut tag = [0u8; 32];
         tag[..TASK_DOMAIN.len()].copy_from_slice(TASK_DOMAIN.as_bytes());
         preimage.extend_from_slice(&tag);
-        assert_eq!(t.task_signing_digest(31337, AC, EPOCH), keccak256(preimage));
+        assert_eq!(
+            t.task_signing_digest(31337, AC, EPOCH, ROUND),
+            keccak256(preimage)
+        );
     }
 
     #[test]
     fn performer_signature_roundtrip() {
         let t = task();
-        let digest = t.task_signing_digest(31337, AC, EPOCH);
+        let digest = t.task_signing_digest(31337, AC, EPOCH, ROUND);
         let sig = sign_personal(&ANVIL0, &digest);
         // `cast wallet sign --private-key <anvil 0> <digest>`
         assert_eq!(
             sig,
             hex!(
-                "5fbcfb32deff37ad349178eb4a40217590bc8f7ac04d5b67b300005d97b001e9"
-                "385d8d6d03989ee4c862d37ec3b7f3a3919a14e311ee77f7e062ab6cf7a8554e"
-                "1c"
+                "ebbd322b47726fdbbe4da00124139cb6a14f7242649563634d41b14e458079bc"
+                "7b9a3883b52dc2f60e57cc3baac62cbacf2eb71c9be56924505fde255f46a2d6"
+                "1b"
             )
         );
-        t.verify_performer_signature(&sig, 31337, AC, EPOCH)
+        t.verify_performer_signature(&sig, 31337, AC, EPOCH, ROUND)
             .unwrap();
 
-        // Another chain id, or another epoch block: recovers someone else.
-        assert!(matches!(
-            t.verify_performer_signature(&sig, 1, AC, EPOCH),
-            Err(Error::WrongTaskSigner { .. })
-        ));
-        assert!(matches!(
-            t.verify_performer_signature(&sig, 31337, AC, EPOCH - 10),
-            Err(Error::WrongTaskSigner { .. })
-        ));
+        // Another chain id, epoch block or round: recovers someone else.
+        for (chain, epoch, round) in [
+            (1, EPOCH, ROUND),
+            (31337, EPOCH - 10, ROUND),
+            (31337, EPOCH, ROUND + 1),
+        ] {
+            assert!(matches!(
+                t.verify_performer_signature(&sig, chain, AC, epoch, round),
+                Err(Error::WrongTaskSigner { .. })
+            ));
+        }
+        // The free function over the task hash agrees.
+        verify_task_signature(t.task_hash(), ANVIL0_ADDRESS, &sig, 31337, AC, EPOCH, ROUND)
+            .unwrap();
         // v as 0/1 is accepted too.
         let mut sig01 = sig;
         sig01[64] -= 27;
-        t.verify_performer_signature(&sig01, 31337, AC, EPOCH)
+        t.verify_performer_signature(&sig01, 31337, AC, EPOCH, ROUND)
             .unwrap();
     }
 }

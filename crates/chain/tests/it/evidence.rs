@@ -2,7 +2,8 @@ use crate::net::Net;
 use alloy::primitives::U256;
 use liveliness_chain::{
     bindings::{AttestationCenter, LivelinessRegistry},
-    prove_vote_equivocation, vote_equivocation_proven, Error, VoteEquivocation,
+    prove_task_equivocation, prove_vote_equivocation, task_equivocation_proven,
+    vote_equivocation_proven, Error, TaskEquivocation, VoteEquivocation,
 };
 
 /// Issue 7, item 2 (i): an operator's approve and reject votes on one task,
@@ -92,5 +93,98 @@ async fn vote_equivocation_is_proven_by_anyone_and_penalized_once() {
             .await
             .unwrap(),
         U256::from(1)
+    );
+}
+
+/// Issue 7, item 2 (ii): a performer's signatures (made in Rust) of two
+/// different tasks for one round of one epoch are proven on chain by an
+/// account that is no operator; the performer is penalized once, the Rust
+/// offence key and check agree with the contract, and a signature for
+/// another round (what an amendment carries) is refused.
+#[tokio::test]
+async fn task_equivocation_is_proven_by_anyone_and_penalized_once() {
+    let net = Net::start(4).await;
+    let ac_address = net.deployment.attestation_center;
+    let chain_id = net.deployment.chain_id;
+    let registry = LivelinessRegistry::new(net.deployment.registry, &net.provider);
+    let (epoch, _) = net.last_epoch_block().await;
+    let first = net.task(2, &[]).await;
+    let second = net.task(2, &[4]).await;
+    let sign = |task: &liveliness_primitives::TaskInfo, round: u32| -> [u8; 65] {
+        net.performer_signature_for_round(task.task_hash(), 2, epoch, round)
+            .as_ref()
+            .try_into()
+            .unwrap()
+    };
+    let evidence = TaskEquivocation {
+        performer: net.operator(2).address(),
+        epoch_block: epoch,
+        round: 1,
+        task_hash_a: first.task_hash(),
+        signature_a: sign(&first, 1),
+        task_hash_b: second.task_hash(),
+        signature_b: sign(&second, 1),
+    };
+    evidence.verify(chain_id, ac_address).unwrap();
+
+    // The second task signed for round 2 (an amendment): no evidence, off
+    // chain or on chain.
+    let mut amendment = evidence.clone();
+    amendment.signature_b = sign(&second, 2);
+    assert!(matches!(
+        amendment.verify(chain_id, ac_address),
+        Err(Error::InvalidEvidence(_))
+    ));
+    let refused = prove_task_equivocation(&net.provider, ac_address, &amendment).await;
+    assert!(
+        matches!(&refused, Err(Error::Reverted { name, .. }) if name == "InvalidPerformerSignature"),
+        "{refused:?}"
+    );
+    // One task twice.
+    let mut same = evidence.clone();
+    same.task_hash_b = same.task_hash_a;
+    same.signature_b = same.signature_a;
+    assert!(same.verify(chain_id, ac_address).is_err());
+    let refused = prove_task_equivocation(&net.provider, ac_address, &same).await;
+    assert!(
+        matches!(&refused, Err(Error::Reverted { name, .. }) if name == "SameTask"),
+        "{refused:?}"
+    );
+
+    assert!(
+        !task_equivocation_proven(&net.provider, ac_address, &evidence)
+            .await
+            .unwrap()
+    );
+    let sub = prove_task_equivocation(&net.provider, ac_address, &evidence)
+        .await
+        .unwrap();
+    println!("proveTaskEquivocation: {} gas", sub.gas_used);
+    assert!(sub.gas_used < 100_000, "gas used {}", sub.gas_used);
+    for op in &net.operators {
+        let penalties = registry.penalties(op.address()).call().await.unwrap();
+        assert_eq!(
+            penalties,
+            U256::from(u8::from(op.id == 2)),
+            "operator {}",
+            op.id
+        );
+    }
+    let ac = AttestationCenter::new(ac_address, &net.provider);
+    let key = ac
+        .taskEquivocationKey(U256::from(2), u32::try_from(epoch).unwrap(), 1)
+        .call()
+        .await
+        .unwrap();
+    assert_eq!(key, evidence.offence_key(2), "the Rust offence key");
+    assert!(
+        task_equivocation_proven(&net.provider, ac_address, &evidence)
+            .await
+            .unwrap()
+    );
+    let again = prove_task_equivocation(&net.provider, ac_address, &evidence).await;
+    assert!(
+        matches!(&again, Err(Error::Reverted { name, .. }) if name == "EquivocationAlreadyProven"),
+        "{again:?}"
     );
 }

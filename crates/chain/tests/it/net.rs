@@ -169,12 +169,26 @@ impl Net {
     }
 
     /// The performer's `personal_sign` over the task's signing digest for
-    /// `epoch_block`.
+    /// round 0 of `epoch_block`.
     pub fn performer_signature(&self, task: &TaskInfo, performer: u64, epoch_block: u64) -> Bytes {
-        let digest = task.task_signing_digest(
+        self.performer_signature_for_round(task.task_hash(), performer, epoch_block, 0)
+    }
+
+    /// The performer's `personal_sign` over the signing digest of the task
+    /// `task_hash` for `round` of `epoch_block`.
+    pub fn performer_signature_for_round(
+        &self,
+        task_hash: B256,
+        performer: u64,
+        epoch_block: u64,
+        round: u32,
+    ) -> Bytes {
+        let digest = liveliness_primitives::task_signing_digest(
+            task_hash,
             self.deployment.chain_id,
             self.deployment.attestation_center,
             epoch_block,
+            round,
         );
         let sig = self
             .operator(performer)
@@ -228,6 +242,7 @@ impl Net {
                 task_performer_id(self, task),
                 reference_block,
             ),
+            round: 0,
             reference_block,
             sigma: Signature::aggregate(&sigs).unwrap(),
             apk_g2: PublicKeyG2::aggregate(signers.iter().map(|o| o.keys.pk_g2())).unwrap(),

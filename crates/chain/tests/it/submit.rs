@@ -26,6 +26,7 @@ async fn revert_name(net: &Net, cert: &Certificate) -> String {
             task_info(&cert.task),
             cert.is_approved,
             cert.performer_signature.clone(),
+            cert.round,
             att,
         )
         .call()
