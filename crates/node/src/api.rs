@@ -228,30 +228,42 @@ async fn equivocations(State(s): State<ApiState>) -> Response {
         Ok(stored) => stored,
         Err(e) => return internal(e),
     };
-    let mut rows: Vec<EquivocationRow> = tasks
-        .into_iter()
-        .filter_map(|(_, bytes)| {
-            let e = TaskEquivocation::decode(&bytes)?;
-            Some(EquivocationRow {
-                kind: "task",
-                epoch_block: e.first.document.epoch_block,
-                round: e.first.document.round,
-                performer: Some(e.first.document.performer),
-                task_hashes: Some(e.task_hashes()?),
-                operator_id: None,
-                task_hash: None,
-                submission: None,
-                evidence: bytes.into(),
-            })
+    let submission = |key: String| -> Result<&'static str, liveliness_store::Error> {
+        Ok(match s.store.meta(&key)? {
+            Some(label) => EvidenceOutcome::from_label(&label).map_or("unknown", |o| o.label()),
+            None => "pending",
         })
-        .collect();
+    };
+    let mut rows: Vec<EquivocationRow> = Vec::new();
+    for (_, bytes) in tasks {
+        let Some(e) = TaskEquivocation::decode(&bytes) else {
+            continue;
+        };
+        let Some(task_hashes) = e.task_hashes() else {
+            continue;
+        };
+        let submission = match submission(e.submitted_key()) {
+            Ok(label) => label,
+            Err(e) => return internal(e),
+        };
+        rows.push(EquivocationRow {
+            kind: "task",
+            epoch_block: e.first.document.epoch_block,
+            round: e.first.document.round,
+            performer: Some(e.first.document.performer),
+            task_hashes: Some(task_hashes),
+            operator_id: None,
+            task_hash: None,
+            submission: Some(submission),
+            evidence: bytes.into(),
+        });
+    }
     for (_, bytes) in votes {
         let Some(e) = VoteEquivocation::decode(&bytes) else {
             continue;
         };
-        let submission = match s.store.meta(&e.submitted_key()) {
-            Ok(Some(label)) => EvidenceOutcome::from_label(&label).map_or("unknown", |o| o.label()),
-            Ok(None) => "pending",
+        let submission = match submission(e.submitted_key()) {
+            Ok(label) => label,
             Err(e) => return internal(e),
         };
         rows.push(EquivocationRow {

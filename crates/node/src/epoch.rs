@@ -282,11 +282,14 @@ impl EpochView {
         let task = msg
             .task_info()
             .map_err(|e| Ok(Fault::Malformed(e.to_string())))?;
+        let round = u32::try_from(doc.round)
+            .map_err(|_| Ok(Fault::Malformed(format!("round {} exceeds u32", doc.round))))?;
         task.verify_performer_signature(
             &msg.performer_signature,
             self.chain_id,
             self.attestation_center,
             self.block,
+            round,
         )
         .map_err(|e| Ok(Fault::BadSignature(e.to_string())))?;
         // A task is buffered until its round opens only once its signer is
@@ -484,7 +487,8 @@ mod tests {
 
         fn sign(&self, doc: Document, by: Address) -> TaskMsg {
             let task = doc.task_info(1).unwrap();
-            let digest = task.task_signing_digest(CHAIN, self.view.attestation_center, B);
+            let round = u32::try_from(doc.round).unwrap();
+            let digest = task.task_signing_digest(CHAIN, self.view.attestation_center, B, round);
             let sig = self
                 .signer(by)
                 .sign_message_sync(digest.as_slice())

@@ -13,6 +13,9 @@ pub const VOTE_EQUIVOCATION_PREFIX: &str = "equivocation/vote/";
 /// Store meta key prefix of the outcomes of this node's submissions of vote
 /// equivocations (a [`EvidenceOutcome`] label each).
 pub const VOTE_EVIDENCE_SUBMITTED_PREFIX: &str = "evidence-submitted/vote/";
+/// Store meta key prefix of the outcomes of this node's submissions of task
+/// equivocations (a [`EvidenceOutcome`] label each).
+pub const TASK_EVIDENCE_SUBMITTED_PREFIX: &str = "evidence-submitted/task/";
 
 /// Two different tasks signed by one performer for one round.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,6 +54,85 @@ impl TaskEquivocation {
     pub fn task_hashes(&self) -> Option<[B256; 2]> {
         let hash = |m: &TaskMsg| m.task_info().ok().map(|t| t.task_hash());
         Some([hash(&self.first)?, hash(&self.second)?])
+    }
+
+    /// The epoch block both tasks name.
+    pub fn epoch_block(&self) -> u64 {
+        self.first.document.epoch_block
+    }
+
+    /// The store key of this evidence.
+    pub fn store_key(&self) -> String {
+        Self::key(
+            self.first.document.epoch_block,
+            self.first.document.round,
+            self.first.document.performer,
+        )
+    }
+
+    /// The store key of the outcome of this node's submission of it.
+    pub fn submitted_key(&self) -> String {
+        let d = &self.first.document;
+        format!(
+            "{TASK_EVIDENCE_SUBMITTED_PREFIX}{}/{}/{:#x}",
+            d.epoch_block, d.round, d.performer
+        )
+    }
+
+    /// The arguments of `proveTaskEquivocation`; `None` unless both tasks
+    /// are well formed, of one performer, epoch block and round (below
+    /// 2^32), and different.
+    pub fn to_chain(&self) -> Option<liveliness_chain::TaskEquivocation> {
+        let (a, b) = (&self.first.document, &self.second.document);
+        if a.performer != b.performer || a.epoch_block != b.epoch_block || a.round != b.round {
+            return None;
+        }
+        let [task_hash_a, task_hash_b] = self.task_hashes()?;
+        (task_hash_a != task_hash_b).then_some(())?;
+        Some(liveliness_chain::TaskEquivocation {
+            performer: a.performer,
+            epoch_block: a.epoch_block,
+            round: u32::try_from(a.round).ok()?,
+            task_hash_a,
+            signature_a: self.first.performer_signature,
+            task_hash_b,
+            signature_b: self.second.performer_signature,
+        })
+    }
+}
+
+/// Evidence this node proves on chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Evidence {
+    /// Two tasks of one performer for one round.
+    Task(TaskEquivocation),
+    /// Opposite votes of one operator on one task.
+    Vote(VoteEquivocation),
+}
+
+impl Evidence {
+    /// `task` or `vote`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Task(_) => "task",
+            Self::Vote(_) => "vote",
+        }
+    }
+
+    /// The store key of the outcome of this node's submission of it.
+    pub fn submitted_key(&self) -> String {
+        match self {
+            Self::Task(e) => e.submitted_key(),
+            Self::Vote(e) => e.submitted_key(),
+        }
+    }
+
+    /// The epoch block of the offence.
+    pub fn epoch_block(&self) -> u64 {
+        match self {
+            Self::Task(e) => e.epoch_block(),
+            Self::Vote(e) => e.epoch_block(),
+        }
     }
 }
 

@@ -104,13 +104,13 @@ pub(crate) enum Event {
         task_hash: B256,
         outcome: Attempt,
     },
-    /// An attempt to prove a vote equivocation ended (its store key).
+    /// An attempt to prove an equivocation ended (its store key).
     EvidenceSubmitted { key: String, outcome: Attempt },
 }
 
-/// Vote equivocation evidence waiting to be proven on chain by this node.
+/// Equivocation evidence waiting to be proven on chain by this node.
 struct EvidenceJob {
-    evidence: VoteEquivocation,
+    evidence: crate::evidence::Evidence,
     /// The head from which this node may submit it (its slot).
     slot: u64,
     submitting: bool,
@@ -713,13 +713,19 @@ impl Node {
             }
             task.amended = true;
             let next_round = doc.round.saturating_add(1);
-            // At most one amendment per round, across restarts too.
+            // At most one amendment per round, across restarts too, and
+            // none into a round this node performed itself: two tasks of
+            // one performer for one round are equivocation (§4.8).
             if self
                 .store
                 .meta(&amended_key(&view, next_round))
                 .ok()
                 .flatten()
                 .is_some()
+                || self
+                    .store
+                    .tasks_for_round(view.block, u32::try_from(next_round).unwrap_or(u32::MAX))
+                    .map_or(true, |t| t.iter().any(|t| t.performer == me))
             {
                 continue;
             }
@@ -1099,11 +1105,23 @@ impl Node {
                     first: earlier_msg,
                     second: msg,
                 };
-                if let Err(e) = self.store.set_meta(
-                    &crate::evidence::TaskEquivocation::key(b, round, performer),
-                    &evidence.encode(),
-                ) {
-                    warn!(error = %e, "cannot store the equivocation evidence");
+                let key = crate::evidence::TaskEquivocation::key(b, round, performer);
+                if let Err(e) = self.store.set_meta(&key, &evidence.encode()) {
+                    warn!(error = %e, "cannot store the equivocation evidence; proving it from memory");
+                }
+                // Proven on chain in this node's slot, like vote
+                // equivocations (§11.5).
+                if let Some(offender) = epoch.view.id_of(performer) {
+                    let index = evidence_slot_index(&epoch.view, offender, self.signer.address());
+                    self.evidence_jobs.entry(key).or_insert(EvidenceJob {
+                        evidence: crate::evidence::Evidence::Task(evidence),
+                        slot: head.saturating_add(
+                            index.saturating_mul(self.config.aggregator_slot_blocks),
+                        ),
+                        submitting: false,
+                        attempts: 0,
+                        retry_at: 0,
+                    });
                 }
                 return Verdict::Accept;
             }
@@ -1610,7 +1628,7 @@ impl Node {
             self.evidence_jobs.insert(
                 key,
                 EvidenceJob {
-                    evidence,
+                    evidence: crate::evidence::Evidence::Vote(evidence),
                     slot: head.saturating_add(index.saturating_mul(slot_blocks)),
                     submitting: false,
                     attempts: 0,
@@ -1680,6 +1698,7 @@ impl Node {
             task: task.info.clone(),
             is_approved: approve,
             performer_signature: Bytes::from(task.msg.performer_signature.to_vec()),
+            round: vote.round,
             reference_block: vote.epoch_block,
             sigma,
             apk_g2,
@@ -1779,25 +1798,41 @@ impl Node {
         });
     }
 
-    /// After a restart: the vote equivocations stored without a recorded
+    /// After a restart: the equivocations stored without a recorded
     /// submission outcome are proven again (their slots have passed: at once,
     /// after the on-chain check).
     fn resume_evidence(&mut self) {
-        use crate::evidence::VOTE_EQUIVOCATION_PREFIX;
+        use crate::evidence::{
+            Evidence, TaskEquivocation, TASK_EQUIVOCATION_PREFIX, VOTE_EQUIVOCATION_PREFIX,
+        };
         let stored = match self
             .store
             .meta_with_prefix(VOTE_EQUIVOCATION_PREFIX, MAX_RESUMED_EVIDENCE)
-        {
+            .and_then(|votes| {
+                let tasks = self
+                    .store
+                    .meta_with_prefix(TASK_EQUIVOCATION_PREFIX, MAX_RESUMED_EVIDENCE)?;
+                Ok((votes, tasks))
+            }) {
             Ok(stored) => stored,
             Err(e) => {
-                warn!(error = %e, "cannot read stored vote equivocations; trying again");
+                warn!(error = %e, "cannot read stored equivocations; trying again");
                 return;
             }
         };
         self.evidence_resumed = true;
-        for (key, bytes) in stored {
-            let Some(evidence) = VoteEquivocation::decode(&bytes) else {
-                warn!(key, "undecodable stored vote equivocation; skipped");
+        let (votes, tasks) = stored;
+        let votes = votes.into_iter().map(|(key, bytes)| {
+            let evidence = VoteEquivocation::decode(&bytes).map(Evidence::Vote);
+            (key, evidence)
+        });
+        let tasks = tasks.into_iter().map(|(key, bytes)| {
+            let evidence = TaskEquivocation::decode(&bytes).map(Evidence::Task);
+            (key, evidence)
+        });
+        for (key, evidence) in votes.chain(tasks) {
+            let Some(evidence) = evidence else {
+                warn!(key, "undecodable stored equivocation; skipped");
                 continue;
             };
             match self.store.meta(&evidence.submitted_key()) {
@@ -1807,10 +1842,12 @@ impl Node {
                     warn!(key, error = %e, "cannot read the submission record; proving it again");
                 }
             }
-            if let Some(epoch) = self.epochs.get_mut(&evidence.epoch_block()) {
+            if let (Evidence::Vote(v), Some(epoch)) =
+                (&evidence, self.epochs.get_mut(&evidence.epoch_block()))
+            {
                 epoch
                     .vote_equivocated
-                    .insert((evidence.task_hash(), evidence.operator_id()));
+                    .insert((v.task_hash(), v.operator_id()));
             }
             self.evidence_jobs.entry(key).or_insert(EvidenceJob {
                 evidence,
@@ -1822,7 +1859,7 @@ impl Node {
         }
     }
 
-    /// Proves held vote equivocations in this node's slot, off the event
+    /// Proves held equivocations in this node's slot, off the event
     /// loop.
     fn maybe_submit_evidence(&mut self) {
         let head = self.head;
@@ -1860,7 +1897,7 @@ impl Node {
             warn!(
                 key,
                 attempts = job.attempts,
-                "giving up proving this vote equivocation"
+                "giving up proving this equivocation"
             );
             metrics::counter!("liveliness_evidence_submissions_total", "outcome" => EvidenceOutcome::GaveUp.label())
                 .increment(1);
@@ -1924,8 +1961,9 @@ impl Node {
     }
 }
 
-/// Signs `document` as this epoch's task (EIP-191 over the task signing
-/// digest for the epoch block) and wraps it for gossip.
+/// Signs `document` as this epoch's task for its round (EIP-191 over the
+/// task signing digest for the epoch block and round) and wraps it for
+/// gossip.
 fn sign_task(
     signer: &PrivateKeySigner,
     view: &EpochView,
@@ -1935,7 +1973,10 @@ fn sign_task(
     let task = document
         .task_info(task_definition_id)
         .map_err(|e| e.to_string())?;
-    let digest = task.task_signing_digest(view.chain_id, view.attestation_center, view.block);
+    let round = u32::try_from(document.round)
+        .map_err(|_| format!("round {} exceeds u32", document.round))?;
+    let digest =
+        task.task_signing_digest(view.chain_id, view.attestation_center, view.block, round);
     let sig = signer
         .sign_message_sync(digest.as_slice())
         .map_err(|e| e.to_string())?;
@@ -1987,6 +2028,7 @@ fn prune(store: &Store, cutoff: u64) -> Result<(), liveliness_store::Error> {
             format!("{}{b}/", crate::evidence::TASK_EQUIVOCATION_PREFIX),
             format!("{}{b}/", crate::evidence::VOTE_EQUIVOCATION_PREFIX),
             format!("{}{b}/", crate::evidence::VOTE_EVIDENCE_SUBMITTED_PREFIX),
+            format!("{}{b}/", crate::evidence::TASK_EVIDENCE_SUBMITTED_PREFIX),
             format!("amended/{b}/"),
         ];
         let dropped = store.prune_epoch(b, &documents, &meta)?;
@@ -2080,22 +2122,107 @@ fn evidence_slot_index(view: &EpochView, offender: u64, me: Address) -> u64 {
 
 /// Records what became of this node's submission of `evidence`, so that a
 /// restart does not submit it again.
-fn record_evidence_outcome(store: &Store, evidence: &VoteEquivocation, outcome: EvidenceOutcome) {
+fn record_evidence_outcome(
+    store: &Store,
+    evidence: &crate::evidence::Evidence,
+    outcome: EvidenceOutcome,
+) {
     if let Err(e) = store.set_meta(&evidence.submitted_key(), outcome.label().as_bytes()) {
         warn!(error = %e, outcome = outcome.label(), "cannot record the evidence submission");
     }
 }
 
-/// Proves one vote equivocation on chain, unless it already is.
-async fn submit_evidence(store: &Store, reader: &Reader, evidence: &VoteEquivocation) -> Attempt {
-    let task_hash = evidence.task_hash();
-    let operator_id = evidence.operator_id();
+/// Proves one equivocation on chain, unless it already is.
+async fn submit_evidence(
+    store: &Store,
+    reader: &Reader,
+    evidence: &crate::evidence::Evidence,
+) -> Attempt {
+    use crate::evidence::Evidence;
     let settle = |outcome: EvidenceOutcome| {
         metrics::counter!("liveliness_evidence_submissions_total", "outcome" => outcome.label())
             .increment(1);
         record_evidence_outcome(store, evidence, outcome);
         Attempt::Settled
     };
+    match evidence {
+        Evidence::Vote(v) => match submit_vote_evidence(reader, v).await {
+            Some(outcome) => settle(outcome),
+            None => Attempt::Retry,
+        },
+        Evidence::Task(t) => match submit_task_evidence(reader, t).await {
+            Some(outcome) => settle(outcome),
+            None => Attempt::Retry,
+        },
+    }
+}
+
+/// Proves a task equivocation on chain unless it already is: the outcome,
+/// or `None` to retry later.
+async fn submit_task_evidence(
+    reader: &Reader,
+    evidence: &crate::evidence::TaskEquivocation,
+) -> Option<EvidenceOutcome> {
+    let epoch_block = evidence.epoch_block();
+    let round = evidence.first.document.round;
+    let performer = evidence.first.document.performer;
+    let Some(call) = evidence.to_chain() else {
+        // Decoded and detected evidence is always two tasks of one round.
+        warn!(epoch_block, round, %performer, "task equivocation is not provable");
+        return Some(EvidenceOutcome::Refused);
+    };
+    let provider = reader.provider();
+    let ac = reader.attestation_center;
+    let failed = |e: &liveliness_chain::Error, what: &str| {
+        warn!(epoch_block, round, %performer, error = %crate::redact::redact_urls(&e.to_string()), "{what}; retrying later");
+        metrics::counter!("liveliness_evidence_submissions_total", "outcome" => "failed")
+            .increment(1);
+        None
+    };
+    match liveliness_chain::task_equivocation_proven(provider, ac, &call).await {
+        Ok(true) => {
+            info!(epoch_block, round, %performer, "task equivocation already proven (by another node)");
+            return Some(EvidenceOutcome::AlreadyProven);
+        }
+        Ok(false) => {}
+        Err(e) => return failed(&e, "cannot read taskEquivocationProven()"),
+    }
+    match liveliness_chain::prove_task_equivocation(provider, ac, &call).await {
+        Ok(sub) => {
+            info!(epoch_block, round, %performer, tx = %sub.tx_hash, gas = sub.gas_used, "task equivocation proven on chain");
+            metrics::counter!("liveliness_gas_spent_total").increment(sub.gas_used);
+            Some(EvidenceOutcome::Landed)
+        }
+        Err(e) if e.revert_name() == Some("EquivocationAlreadyProven") => {
+            info!(epoch_block, round, %performer, "another node proved the task equivocation first");
+            Some(EvidenceOutcome::AlreadyProven)
+        }
+        Err(liveliness_chain::Error::TxReverted(tx)) => {
+            if let Ok(true) = liveliness_chain::task_equivocation_proven(provider, ac, &call).await
+            {
+                info!(epoch_block, round, %performer, %tx, "another node proved the task equivocation first");
+                return Some(EvidenceOutcome::AlreadyProven);
+            }
+            warn!(epoch_block, round, %performer, %tx, "proof of task equivocation reverted on chain");
+            Some(EvidenceOutcome::Refused)
+        }
+        Err(e @ liveliness_chain::Error::Reverted { .. }) => {
+            warn!(epoch_block, round, %performer, error = %e, "the contract refuses the task equivocation");
+            Some(EvidenceOutcome::Refused)
+        }
+        Err(e) => failed(&e, "proving the task equivocation failed"),
+    }
+}
+
+/// Proves a vote equivocation on chain unless it already is: the outcome,
+/// or `None` to retry later.
+async fn submit_vote_evidence(
+    reader: &Reader,
+    evidence: &VoteEquivocation,
+) -> Option<EvidenceOutcome> {
+    let task_hash = evidence.task_hash();
+    let operator_id = evidence.operator_id();
+    let settle = Some;
     let Some(call) = evidence.to_chain() else {
         // Decoded evidence always names a valid task.
         warn!(%task_hash, operator_id, "vote equivocation names no valid task");
@@ -2113,7 +2240,7 @@ async fn submit_evidence(store: &Store, reader: &Reader, evidence: &VoteEquivoca
             warn!(%task_hash, operator_id, error = %crate::redact::redact_urls(&e.to_string()), "cannot read voteEquivocationProven(); retrying later");
             metrics::counter!("liveliness_evidence_submissions_total", "outcome" => "failed")
                 .increment(1);
-            return Attempt::Retry;
+            return None;
         }
     }
     match liveliness_chain::prove_vote_equivocation(provider, ac, &call).await {
@@ -2144,7 +2271,7 @@ async fn submit_evidence(store: &Store, reader: &Reader, evidence: &VoteEquivoca
             warn!(%task_hash, operator_id, error = %crate::redact::redact_urls(&e.to_string()), "proving the vote equivocation failed; will retry");
             metrics::counter!("liveliness_evidence_submissions_total", "outcome" => "failed")
                 .increment(1);
-            Attempt::Retry
+            None
         }
     }
 }

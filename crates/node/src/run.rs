@@ -92,7 +92,14 @@ pub async fn run_until(config: NodeConfig, shutdown: impl Future<Output = ()>) -
                 .parse()
                 .wrap_err_with(|| format!("bad rpc url {}", redact_urls(url)))?;
             let http = crate::rpc::http_client(config.rpc_ca_file.as_deref())?;
+            // Nonces from the RPC's pending count at each send, never a
+            // local cache that a failed send leaves ahead of the chain
+            // (liveliness_chain sends one transaction at a time).
             Ok(ProviderBuilder::new()
+                .disable_recommended_fillers()
+                .with_gas_estimation()
+                .with_simple_nonce_management()
+                .fetch_chain_id()
                 .wallet(EthereumWallet::from(signer.clone()))
                 .connect_reqwest(http, url)
                 .erased())

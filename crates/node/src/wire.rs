@@ -747,7 +747,7 @@ mod tests {
         let info = doc.task_info(1).unwrap();
         let sig = personal_sign(
             &signer(1),
-            &info.task_signing_digest(CHAIN_ID, AC, doc.epoch_block),
+            &info.task_signing_digest(CHAIN_ID, AC, doc.epoch_block, doc.round as u32),
         );
         TaskMsg::new(1, sig, doc).unwrap()
     }
@@ -815,6 +815,7 @@ mod tests {
             CHAIN_ID,
             AC,
             msg.document.epoch_block,
+            msg.document.round as u32,
         )
         .unwrap();
         let bytes = msg.encode();

@@ -220,6 +220,7 @@ async fn a_performer_signing_two_tasks_for_a_round_is_caught() {
             net.deployment.chain_id,
             net.deployment.attestation_center,
             epoch_block,
+            u32::try_from(task.document.round).unwrap(),
         );
         let signature = Signature::try_from(&task.performer_signature[..]).unwrap();
         assert_eq!(
@@ -243,6 +244,54 @@ async fn a_performer_signing_two_tasks_for_a_round_is_caught() {
             "node {i} kept no evidence for {epoch_block}"
         );
     }
+
+    // The offence is proven on chain through the evidence path
+    // (proveTaskEquivocation), once: every other node settles its
+    // submission, exactly one of them with its own transaction, and the
+    // performer gets a performer-fault penalty for that epoch.
+    let round = u32::try_from(evidence.first.document.round).unwrap();
+    let ac = liveliness_chain::bindings::AttestationCenter::new(
+        net.deployment.attestation_center,
+        &net.provider,
+    );
+    let performer_id = ac.operatorsIdsByAddress(performer).call().await.unwrap();
+    let offence = ac
+        .taskEquivocationKey(performer_id, u32::try_from(epoch_block).unwrap(), round)
+        .call()
+        .await
+        .unwrap();
+    let mut submissions = Vec::new();
+    for i in (0..4).filter(|i| *i != p) {
+        let settled = wait_for(epochs(&net, 3), || async {
+            equivocations(&net, i).await?.into_iter().find(|e| {
+                e["kind"] == "task"
+                    && e["epochBlock"].as_u64() == Some(epoch_block)
+                    && e["performer"] == caught["performer"]
+                    && e["submission"] != "pending"
+            })
+        })
+        .await;
+        let Some(row) = settled else {
+            dump_logs(&net);
+            panic!("node {i} did not settle its proof of the task equivocation");
+        };
+        submissions.push(row["submission"].as_str().unwrap().to_owned());
+    }
+    assert!(
+        ac.taskEquivocationProven(offence).call().await.unwrap(),
+        "the task equivocation is not proven on chain"
+    );
+    submissions.sort();
+    assert_eq!(
+        submissions,
+        ["duplicate", "duplicate", "landed"],
+        "each offence is proven by exactly one node"
+    );
+    let penalties = net.penalties().await.unwrap();
+    assert!(
+        penalties.contains(&(performer, epoch_block, true)),
+        "no performer-fault penalty for {performer} at {epoch_block}: {penalties:?}"
+    );
 
     // The epoch, or the next one, still gets a task on chain.
     let landed = wait_for(epochs(&net, 3), || async {

@@ -288,7 +288,7 @@ async fn a_backdated_reject_certificate_is_refused() {
     }
     att.nonSignerHints = hints;
     let refusal = |sig: alloy::primitives::Bytes| {
-        let call = ac.submitTask(landed.task.clone(), false, sig, att.clone());
+        let call = ac.submitTask(landed.task.clone(), false, sig, landed.round, att.clone());
         async move {
             let err = call
                 .call()
@@ -313,7 +313,7 @@ async fn a_backdated_reject_certificate_is_refused() {
         task_definition_id: landed.task.taskDefinitionId,
     };
     let node = net.nodes.iter().find(|n| n.address() == performer).unwrap();
-    let digest = task.task_signing_digest(net.deployment.chain_id, ac_address, e1);
+    let digest = task.task_signing_digest(net.deployment.chain_id, ac_address, e1, landed.round);
     let resigned = node.signer.sign_message_sync(digest.as_slice()).unwrap();
     assert_eq!(
         refusal(resigned.as_bytes().to_vec().into()).await,
