@@ -5,7 +5,7 @@
 use crate::{
     api::Status,
     buffer::{Pending, PendingBuffer},
-    epoch::{EpochView, Fault, Skip},
+    epoch::{DisputeFault, EpochView, Fault, Skip},
     evidence::{EvidenceOutcome, VoteEquivocation},
     reader::Reader,
     wire::{DisputeEntry, DisputeMsg, DisputeReason, Message, TaskMsg, VoteMsg},
@@ -448,6 +448,20 @@ impl Node {
                         .map(|o| o.address)
                         .unwrap_or_default();
                     self.on_vote(vote, from, true);
+                }
+            }
+            // Stored disputes were verified when received; they are
+            // verified again, and unsigned ones of earlier builds no longer
+            // decode.
+            for stored in self.store.disputes(t.task_hash).unwrap_or_default() {
+                if let Ok(Message::Dispute(d)) = Message::decode(&stored.bytes) {
+                    let from = self
+                        .epochs
+                        .get(&b)
+                        .and_then(|e| e.view.operators.get(&d.operator_id))
+                        .map(|o| o.address)
+                        .unwrap_or_default();
+                    self.on_dispute(d, from);
                 }
             }
         }
@@ -1349,38 +1363,61 @@ impl Node {
         let Some(my_id) = epoch.view.id_of(self.me()) else {
             return;
         };
-        info!(
-            epoch = number,
-            round,
-            disputed = disputes.len(),
-            "abstaining: disputing the task"
-        );
-        metrics::counter!("liveliness_disputes_sent_total").increment(1);
-        let dispute = DisputeMsg {
+        let mut dispute = DisputeMsg {
             task_hash,
             epoch_block: b,
             round: u32::try_from(round).unwrap_or(u32::MAX),
             operator_id: my_id,
+            signature: [0; 65],
             entries: disputes,
         };
-        let bytes = Message::Dispute(dispute.clone()).encode();
-        stored(
-            self.store.put_dispute(task_hash, my_id, &bytes),
-            "own_dispute",
+        if let Err(e) = dispute.sign(
+            epoch.view.chain_id,
+            epoch.view.attestation_center,
+            &self.signer,
+        ) {
+            warn!(epoch = number, round, error = %e, "cannot sign the dispute");
+            return;
+        }
+        info!(
+            epoch = number,
+            round,
+            disputed = dispute.entries.len(),
+            "abstaining: disputing the task"
         );
-        self.publish(Topic::Disputes, bytes, expires).await;
+        metrics::counter!("liveliness_disputes_sent_total").increment(1);
+        let bytes = Message::Dispute(dispute.clone()).encode();
+        // Stored, like any dispute, only once it verifies.
         let me = self.me();
-        self.on_dispute(dispute, me);
+        if self.on_dispute(dispute, me) == Verdict::Reject {
+            warn!(
+                epoch = number,
+                round, "own dispute does not verify; not publishing it"
+            );
+            return;
+        }
+        self.publish(Topic::Disputes, bytes, expires).await;
     }
 
+    /// A dispute from gossip, the node's own, or the store (§11.4,
+    /// received disputes): only a dispute that verifies against the task
+    /// is kept, and so counted by an amending performer.
     fn on_dispute(&mut self, d: DisputeMsg, from: Address) -> Verdict {
+        let invalid = |fault: &DisputeFault| {
+            debug!(%from, operator_id = d.operator_id, task_hash = %d.task_hash, %fault, "invalid dispute");
+            metrics::counter!("liveliness_disputes_invalid_total", "reason" => fault.label())
+                .increment(1);
+            Verdict::Reject
+        };
         let Some(epoch) = self.epochs.get_mut(&d.epoch_block) else {
             return Verdict::Ignore;
         };
         let Some(op) = epoch.view.operators.get(&d.operator_id) else {
-            return Verdict::Reject;
+            return invalid(&DisputeFault::NotActive(d.operator_id));
         };
         if op.address != from {
+            metrics::counter!("liveliness_disputes_invalid_total", "reason" => "not_author")
+                .increment(1);
             return Verdict::Reject;
         }
         let Some(task) = epoch.tasks.get_mut(&d.task_hash) else {
@@ -1388,6 +1425,9 @@ impl Node {
         };
         if task.disputes.contains_key(&d.operator_id) {
             return Verdict::Ignore;
+        }
+        if let Err(fault) = epoch.view.check_dispute(d.task_hash, &task.msg, &d) {
+            return invalid(&fault);
         }
         task.disputes.insert(d.operator_id, d.clone());
         let bytes = Message::Dispute(d.clone()).encode();
