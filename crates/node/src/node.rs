@@ -2422,4 +2422,227 @@ mod tests {
             4
         );
     }
+
+    /// A node with no chain behind it (its reader points nowhere and is
+    /// never read here), a fresh store and a p2p service with no peers,
+    /// holding the epoch `view` with nothing in it yet.
+    async fn harness(
+        view: EpochView,
+        signer: PrivateKeySigner,
+        dir: &std::path::Path,
+    ) -> (Node, mpsc::Receiver<Event>) {
+        let config: NodeConfig = toml::from_str(&format!(
+            "rpc_urls = [\"http://127.0.0.1:1/\"]\n\
+             attestation_center = \"{}\"\n\
+             registry = \"{}\"\n\
+             data_dir = \"{}\"\n\
+             ecdsa_keystore = \"unused\"\n\
+             bls_keystore = \"unused\"\n",
+            view.attestation_center,
+            Address::repeat_byte(0x5e),
+            dir.display()
+        ))
+        .unwrap();
+        let provider = alloy::providers::ProviderBuilder::new()
+            .connect_http("http://127.0.0.1:1/".parse().unwrap())
+            .erased();
+        let reader = Arc::new(Reader::new(
+            vec![provider],
+            view.attestation_center,
+            Address::repeat_byte(0x5e),
+        ));
+        let store = Arc::new(Store::open(dir.join("store.redb")).unwrap());
+        let (p2p, _inbound) = liveliness_p2p::spawn(liveliness_p2p::P2pConfig::new(
+            "/ip4/127.0.0.1/tcp/0".parse().unwrap(),
+            view.chain_id,
+            view.attestation_center,
+            liveliness_p2p::Keypair::generate_ed25519(),
+            signer.clone(),
+        ))
+        .await
+        .unwrap();
+        let (events, events_rx) = mpsc::channel(16);
+        let mut node = Node::new(
+            config,
+            view.chain_id,
+            signer,
+            KeyPair::random(&mut rand::rngs::OsRng),
+            reader,
+            store,
+            p2p,
+            events,
+            Arc::new(RwLock::new(Status::default())),
+        );
+        node.head = view.block + 1;
+        node.epochs.insert(
+            view.block,
+            EpochState {
+                view: Arc::new(view),
+                tasks: HashMap::new(),
+                performing: BTreeSet::new(),
+                seen: BTreeMap::new(),
+                certified: None,
+                loaded_at: Instant::now(),
+                summarized: false,
+                rechecked: HashMap::new(),
+                equivocated: BTreeSet::new(),
+                vote_equivocated: BTreeSet::new(),
+            },
+        );
+        (node, events_rx)
+    }
+
+    /// An amending performer counts only disputes that verify: disputes
+    /// from operators holding half the power, whose entries carry health
+    /// proofs the operator did not sign (or whose own signature is forged),
+    /// are refused and amend nothing; the same disputes signed correctly
+    /// with the operator's own proof make it amend.
+    #[tokio::test]
+    async fn an_amending_performer_ignores_unverified_disputes() {
+        let (view, signers) = view(4); // power 10 each, total 40
+        let key = |a: Address| signers.iter().find(|s| s.address() == a).unwrap();
+        let performer = view.performer(0).unwrap().address;
+        let down = view
+            .sample
+            .iter()
+            .map(|s| s.address)
+            .find(|a| *a != performer)
+            .unwrap();
+        let proof_by = |by: Address| {
+            key(by)
+                .sign_message_sync(liveliness_primitives::health_message(view.hash).as_slice())
+                .unwrap()
+                .as_bytes()
+        };
+        let doc = Document {
+            chain_id: view.chain_id,
+            attestation_center: view.attestation_center,
+            epoch_block: view.block,
+            epoch_block_hash: view.hash,
+            round: 0,
+            performer,
+            sample: view
+                .sample
+                .iter()
+                .map(|s| SampleEntry {
+                    operator: s.address,
+                    operator_id: s.id,
+                    endpoint: s.endpoint.clone(),
+                    check: if s.address == down {
+                        Check::Unhealthy(liveliness_primitives::FailureReason::Timeout)
+                    } else {
+                        Check::Healthy(liveliness_primitives::HealthProof::new(
+                            s.address,
+                            view.block,
+                            view.hash,
+                            proof_by(s.address),
+                        ))
+                    },
+                })
+                .collect(),
+            missed_performers: vec![],
+        };
+        let msg = sign_task(key(performer), &view, 1, doc).unwrap();
+        let info = msg.task_info().unwrap();
+        let task_hash = info.task_hash();
+        let disputers: Vec<(u64, Address)> = view
+            .operators
+            .values()
+            .filter(|o| o.address != performer && o.address != down)
+            .map(|o| (o.id, o.address))
+            .collect();
+        assert_eq!(disputers.len(), 2); // half the power
+        let b = view.block;
+        let next = amended_key(&view, 1);
+        let dispute = |id: u64, signed_by: Address, proof: [u8; 65]| {
+            let mut d = DisputeMsg {
+                task_hash,
+                epoch_block: b,
+                round: 0,
+                operator_id: id,
+                signature: [0; 65],
+                entries: vec![DisputeEntry {
+                    operator: down,
+                    reason: DisputeReason::Reachable {
+                        proof_signature: proof,
+                    },
+                }],
+            };
+            d.sign(view.chain_id, view.attestation_center, key(signed_by))
+                .unwrap();
+            d
+        };
+        let forged: Vec<DisputeMsg> = disputers
+            .iter()
+            .map(|&(id, address)| dispute(id, address, proof_by(address)))
+            .collect();
+        let forged_signature: Vec<DisputeMsg> = disputers
+            .iter()
+            .map(|&(id, _)| dispute(id, performer, proof_by(down)))
+            .collect();
+        let honest: Vec<DisputeMsg> = disputers
+            .iter()
+            .map(|&(id, address)| dispute(id, address, proof_by(down)))
+            .collect();
+
+        let dir = tempfile::tempdir().unwrap();
+        let (mut node, _events) = harness(view.clone(), key(performer).clone(), dir.path()).await;
+        node.epochs.get_mut(&b).unwrap().tasks.insert(
+            task_hash,
+            TaskState {
+                msg,
+                info,
+                votes: BTreeMap::new(),
+                approve_power: 0,
+                reject_power: 0,
+                disputes: BTreeMap::new(),
+                amended: false,
+                certificate: None,
+                submitting: false,
+                submitted: false,
+                attempts: 0,
+                retry_at: 0,
+            },
+        );
+
+        for (d, &(_, from)) in forged
+            .iter()
+            .chain(&forged_signature)
+            .zip(disputers.iter().cycle())
+        {
+            assert_eq!(node.on_dispute(d.clone(), from), Verdict::Reject);
+        }
+        node.maybe_amend(b).await;
+        assert!(node.epochs[&b].tasks[&task_hash].disputes.is_empty());
+        assert!(node.store.disputes(task_hash).unwrap().is_empty());
+        assert!(
+            node.store.meta(&next).unwrap().is_none(),
+            "amended on unverified disputes"
+        );
+        assert!(node.outbox.is_empty());
+
+        // The same power behind verified disputes: the performer amends.
+        for (d, &(_, from)) in honest.iter().zip(&disputers) {
+            assert_eq!(node.on_dispute(d.clone(), from), Verdict::Accept);
+        }
+        assert_eq!(node.store.disputes(task_hash).unwrap().len(), 2);
+        node.maybe_amend(b).await;
+        assert!(node.store.meta(&next).unwrap().is_some());
+        let amended = node
+            .outbox
+            .iter()
+            .find_map(|(topic, bytes, _, _)| match Message::decode(bytes) {
+                Ok(Message::Task(t)) if *topic == Topic::Tasks => Some(t),
+                _ => None,
+            })
+            .expect("an amended task in the outbox");
+        assert_eq!(amended.document.round, 1);
+        let healed = amended
+            .document
+            .sample
+            .iter()
+            .find(|e| e.operator == down)
+            .unwrap();
+        assert!(matches!(&healed.check, Check::Healthy(p) if p.signature == proof_by(down)));
+    }
 }
