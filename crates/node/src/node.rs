@@ -682,6 +682,72 @@ impl Node {
         }
     }
 
+    /// Misbehaviour (tests and demos only): gossips a dispute of the task,
+    /// signed by this node as it should be, whose entries are forged: every
+    /// sampled operator but this node "reachable", with a health proof
+    /// signed by this node's own key. Receivers refuse it as `bad_proof`
+    /// or `not_unhealthy` (§11.4); this node does not handle it itself.
+    async fn forge_dispute(&mut self, b: u64, task_hash: B256) {
+        let me = self.me();
+        let Some(epoch) = self.epochs.get(&b) else {
+            return;
+        };
+        let (Some(task), Some(my_id)) = (epoch.tasks.get(&task_hash), epoch.view.id_of(me)) else {
+            return;
+        };
+        let view = Arc::clone(&epoch.view);
+        let Ok(proof) = self
+            .signer
+            .sign_message_sync(liveliness_primitives::health_message(view.hash).as_slice())
+        else {
+            return;
+        };
+        let mut entries: Vec<DisputeEntry> = task
+            .msg
+            .document
+            .sample
+            .iter()
+            .filter(|e| e.operator != me)
+            .map(|e| DisputeEntry {
+                operator: e.operator,
+                reason: DisputeReason::Reachable {
+                    proof_signature: proof.as_bytes(),
+                },
+            })
+            .collect();
+        entries.sort_by_key(|e| e.operator);
+        if entries.is_empty() {
+            return;
+        }
+        let round = task.msg.document.round;
+        let mut dispute = DisputeMsg {
+            task_hash,
+            epoch_block: b,
+            round: u32::try_from(round).unwrap_or(u32::MAX),
+            operator_id: my_id,
+            signature: [0; 65],
+            entries,
+        };
+        if dispute
+            .sign(view.chain_id, view.attestation_center, &self.signer)
+            .is_err()
+        {
+            return;
+        }
+        warn!(
+            epoch_block = b,
+            round,
+            "misbehaving as configured (test/demo only): gossiping a dispute with forged entries"
+        );
+        if let Err(e) = self
+            .p2p
+            .publish(Topic::Disputes, Message::Dispute(dispute).encode())
+            .await
+        {
+            debug!(error = %e, "forged dispute not published");
+        }
+    }
+
     /// Misbehaviour (tests and demos only): a task for the same round as
     /// `msg`, signed by this node, with the first entry's verdict changed
     /// (healthy becomes a timeout, a timeout becomes refused, any other
@@ -883,7 +949,10 @@ impl Node {
                     e.rechecked.extend(rechecks);
                 }
                 self.on_judged(epoch, task_hash, disputes, could_not_check)
-                    .await
+                    .await;
+                if self.config.misbehaviour.forge_disputes {
+                    self.forge_dispute(epoch, task_hash).await;
+                }
             }
             Event::Submitted {
                 epoch,
