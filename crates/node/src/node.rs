@@ -2565,9 +2565,10 @@ mod tests {
     /// from operators holding half the power, whose entries carry health
     /// proofs the operator did not sign (or whose own signature is forged),
     /// are refused and amend nothing; the same disputes signed correctly
-    /// with the operator's own proof make it amend.
+    /// with the operator's own proof make it amend. After a restart, only
+    /// the stored disputes that verify again are counted.
     #[tokio::test]
-    async fn an_amending_performer_ignores_unverified_disputes() {
+    async fn an_amending_performer_counts_only_verified_disputes() {
         let (view, signers) = view(4); // power 10 each, total 40
         let key = |a: Address| signers.iter().find(|s| s.address() == a).unwrap();
         let performer = view.performer(0).unwrap().address;
@@ -2659,7 +2660,7 @@ mod tests {
         node.epochs.get_mut(&b).unwrap().tasks.insert(
             task_hash,
             TaskState {
-                msg,
+                msg: msg.clone(),
                 info,
                 votes: BTreeMap::new(),
                 approve_power: 0,
@@ -2713,5 +2714,38 @@ mod tests {
             .find(|e| e.operator == down)
             .unwrap();
         assert!(matches!(&healed.check, Check::Healthy(p) if p.signature == proof_by(down)));
+
+        // After a restart, only the disputes that verify come back: the
+        // store also holds a forged dispute (as if stored unverified) and
+        // an unsigned one of an earlier build.
+        let down_id = view.id_of(down).unwrap();
+        let performer_id = view.id_of(performer).unwrap();
+        let store = Arc::clone(&node.store);
+        store
+            .put_task(task_hash, b, 0, performer, &Message::Task(msg).encode())
+            .unwrap();
+        let forged_stored = dispute(down_id, down, proof_by(performer));
+        store
+            .put_dispute(
+                task_hash,
+                down_id,
+                &Message::Dispute(forged_stored).encode(),
+            )
+            .unwrap();
+        let mut legacy = Message::Dispute(honest[0].clone()).encode();
+        legacy[1] = crate::wire::KIND_UNSIGNED_DISPUTE;
+        store.put_dispute(task_hash, performer_id, &legacy).unwrap();
+        assert_eq!(store.disputes(task_hash).unwrap().len(), 4);
+        drop((node, store));
+        let (mut node, _events) = harness(view.clone(), key(performer).clone(), dir.path()).await;
+        node.restore_epoch(b).await;
+        let restored: Vec<u64> = node.epochs[&b].tasks[&task_hash]
+            .disputes
+            .keys()
+            .copied()
+            .collect();
+        let mut verified: Vec<u64> = disputers.iter().map(|(id, _)| *id).collect();
+        verified.sort_unstable();
+        assert_eq!(restored, verified);
     }
 }
