@@ -302,7 +302,7 @@ pub enum Message {
     Task(TaskMsg),
     /// An operator's vote (kind 2).
     Vote(VoteMsg),
-    /// An operator's dispute (kind 3).
+    /// An operator's signed dispute (kind 4).
     Dispute(DisputeMsg),
 }
 
