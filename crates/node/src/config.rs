@@ -103,6 +103,12 @@ pub struct Misbehaviour {
     /// opposite vote (an equivocation that other nodes prove on chain).
     #[serde(default)]
     pub vote_both: bool,
+    /// As attester, after judging a task, also gossip a dispute of it,
+    /// signed as it should be, whose entries are forged: every other
+    /// sampled operator "reachable" with a health proof signed by this
+    /// node's own key. Receivers refuse it (PROTOCOL.md §11.4).
+    #[serde(default)]
+    pub forge_disputes: bool,
 }
 
 impl Misbehaviour {

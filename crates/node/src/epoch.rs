@@ -2,12 +2,12 @@
 //! epoch block `B`, the sample and performer order derived from it, and the
 //! attester's judgement of a task against it. Pure: no I/O here.
 
-use crate::wire::TaskMsg;
+use crate::wire::{DisputeMsg, DisputeReason, TaskMsg};
 use alloy_primitives::{Address, B256};
 use liveliness_bls::PublicKeyG2;
 use liveliness_primitives::{
     epoch_number, epoch_seed, is_epoch_block, performer_order, round_at, round_performer,
-    round_start, sample, Check, OperatorRef, TaskInfo,
+    round_start, sample, Check, HealthProof, OperatorRef, ProofError, TaskInfo,
 };
 use std::collections::BTreeMap;
 
@@ -141,6 +141,61 @@ pub enum Skip {
     /// Past `taskValidityBlocks`.
     #[error("epoch {0} expired")]
     Expired(u64),
+}
+
+/// Why a received dispute is invalid (PROTOCOL.md §11.4): it is refused
+/// and its sender scored down.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DisputeFault {
+    /// The disputer's operator id is not active at `B`.
+    #[error("operator id {0} is not active at the epoch block")]
+    NotActive(u64),
+    /// The dispute's epoch block or task hash is not the task's it is
+    /// checked against.
+    #[error("the dispute is for another task")]
+    WrongTask,
+    /// The signature is malformed or recovers another address than the
+    /// disputer's.
+    #[error("dispute signature invalid: {0}")]
+    BadSignature(String),
+    /// The dispute names another round than the task's.
+    #[error("dispute names round {got}, the task is of round {task}")]
+    WrongRound {
+        /// The dispute's round.
+        got: u32,
+        /// The task's.
+        task: u64,
+    },
+    /// A reachable entry for an operator the task does not call unhealthy.
+    #[error("{0} is not an unhealthy entry of the task")]
+    NotUnhealthy(Address),
+    /// A performer-task-seen entry for an operator the task does not name
+    /// as a missed performer.
+    #[error("{0} is not a missed performer of the task")]
+    NotMissed(Address),
+    /// A reachable entry whose health proof does not verify.
+    #[error("invalid health proof for {operator}: {error}")]
+    BadProof {
+        /// The entry's operator.
+        operator: Address,
+        /// Why the proof fails.
+        error: ProofError,
+    },
+}
+
+impl DisputeFault {
+    /// The metrics label (`liveliness_disputes_invalid_total{reason}`).
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::NotActive(_) => "not_active",
+            Self::WrongTask => "wrong_task",
+            Self::BadSignature(_) => "bad_signature",
+            Self::WrongRound { .. } => "wrong_round",
+            Self::NotUnhealthy(_) => "not_unhealthy",
+            Self::NotMissed(_) => "not_missed",
+            Self::BadProof { .. } => "bad_proof",
+        }
+    }
 }
 
 impl EpochView {
@@ -352,6 +407,74 @@ impl EpochView {
             .map(|e| (e.operator_id, e.operator, e.endpoint.clone()))
             .collect()
     }
+
+    /// Checks a dispute `d` of the held task `task` (whose hash is
+    /// `task_hash`): for this epoch block and task; the disputer active at
+    /// `B` and its signature recovering its address on this chain and
+    /// AttestationCenter; the task's round; and every entry: a reachable one
+    /// names an operator the task calls unhealthy and carries that
+    /// operator's valid health proof for `B` and `hash(B)` (checked as the
+    /// checker checks an answer, [`HealthProof::verify`]), a
+    /// performer-task-seen one names a missed performer of the task. The
+    /// first failure decides.
+    pub fn check_dispute(
+        &self,
+        task_hash: B256,
+        task: &TaskMsg,
+        d: &DisputeMsg,
+    ) -> Result<(), DisputeFault> {
+        if d.epoch_block != self.block
+            || task.document.epoch_block != self.block
+            || d.task_hash != task_hash
+        {
+            return Err(DisputeFault::WrongTask);
+        }
+        let op = self
+            .operators
+            .get(&d.operator_id)
+            .ok_or(DisputeFault::NotActive(d.operator_id))?;
+        match d.signer(self.chain_id, self.attestation_center) {
+            Ok(signer) if signer == op.address => {}
+            Ok(signer) => {
+                return Err(DisputeFault::BadSignature(format!(
+                    "recovers {signer}, not the disputer {}",
+                    op.address
+                )))
+            }
+            Err(e) => return Err(DisputeFault::BadSignature(e.to_string())),
+        }
+        let doc = &task.document;
+        if u64::from(d.round) != doc.round {
+            return Err(DisputeFault::WrongRound {
+                got: d.round,
+                task: doc.round,
+            });
+        }
+        for entry in &d.entries {
+            match &entry.reason {
+                DisputeReason::Reachable { proof_signature } => {
+                    let unhealthy = doc.sample.iter().any(|s| {
+                        s.operator == entry.operator && matches!(s.check, Check::Unhealthy(_))
+                    });
+                    if !unhealthy {
+                        return Err(DisputeFault::NotUnhealthy(entry.operator));
+                    }
+                    HealthProof::new(entry.operator, self.block, self.hash, *proof_signature)
+                        .verify(entry.operator, self.block, self.hash)
+                        .map_err(|error| DisputeFault::BadProof {
+                            operator: entry.operator,
+                            error,
+                        })?;
+                }
+                DisputeReason::PerformerTaskSeen => {
+                    if !doc.missed_performers.contains(&entry.operator) {
+                        return Err(DisputeFault::NotMissed(entry.operator));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Whether `next` amends `prev` (PROTOCOL.md §11): the same performer, the
@@ -384,6 +507,7 @@ pub fn is_amendment(prev: &TaskMsg, next: &TaskMsg) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::DisputeEntry;
     use alloy::signers::{local::PrivateKeySigner, SignerSync};
     use liveliness_bls::KeyPair;
     use liveliness_primitives::{
@@ -675,5 +799,231 @@ mod tests {
         assert!(!w.view.rejects(17));
         assert!(!w.view.rejects(33));
         assert!(w.view.rejects(34));
+    }
+
+    /// A round-1 task calling `sample[0]` unhealthy and naming round 0's
+    /// performer as missed, and the two honest dispute entries against it.
+    fn disputed_task(w: &World) -> (TaskMsg, Vec<DisputeEntry>) {
+        let down = w.view.sample[0].address;
+        let missed = w.view.performer(0).unwrap().address;
+        let mut doc = w.document(1, &[down]);
+        doc.missed_performers = vec![missed];
+        let task = w.task(doc);
+        let mut entries = vec![
+            DisputeEntry {
+                operator: down,
+                reason: DisputeReason::Reachable {
+                    proof_signature: w.proof(down, down, w.view.hash).signature,
+                },
+            },
+            DisputeEntry {
+                operator: missed,
+                reason: DisputeReason::PerformerTaskSeen,
+            },
+        ];
+        entries.sort_by_key(|e| e.operator);
+        (task, entries)
+    }
+
+    /// Operator `id`'s dispute of `task`, signed with `key`'s signer.
+    fn dispute_of(
+        w: &World,
+        task: &TaskMsg,
+        id: u64,
+        key: Address,
+        entries: Vec<DisputeEntry>,
+    ) -> DisputeMsg {
+        let mut d = DisputeMsg {
+            task_hash: task.task_info().unwrap().task_hash(),
+            epoch_block: B,
+            round: u32::try_from(task.document.round).unwrap(),
+            operator_id: id,
+            signature: [0; 65],
+            entries,
+        };
+        d.sign(CHAIN, w.view.attestation_center, w.signer(key))
+            .unwrap();
+        d
+    }
+
+    fn check(w: &World, task: &TaskMsg, d: &DisputeMsg) -> Result<(), DisputeFault> {
+        w.view
+            .check_dispute(task.task_info().unwrap().task_hash(), task, d)
+    }
+
+    #[test]
+    fn an_honest_dispute_verifies() {
+        let w = world();
+        let (task, entries) = disputed_task(&w);
+        let disputer = w.view.operators[&4].address;
+        let d = dispute_of(&w, &task, 4, disputer, entries.clone());
+        check(&w, &task, &d).unwrap();
+        // Each reason on its own too.
+        for e in entries {
+            check(&w, &task, &dispute_of(&w, &task, 4, disputer, vec![e])).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_forged_dispute_signature_is_refused() {
+        let w = world();
+        let (task, entries) = disputed_task(&w);
+        let disputer = w.view.operators[&4].address;
+        // Operator 4's dispute signed by operator 5.
+        let other = w.view.operators[&5].address;
+        let forged = dispute_of(&w, &task, 4, other, entries.clone());
+        assert!(matches!(
+            check(&w, &task, &forged),
+            Err(DisputeFault::BadSignature(_))
+        ));
+        // A signature for another chain or AttestationCenter.
+        for (chain, ac) in [(1, w.view.attestation_center), (CHAIN, Address::ZERO)] {
+            let mut d = dispute_of(&w, &task, 4, disputer, entries.clone());
+            d.sign(chain, ac, w.signer(disputer)).unwrap();
+            assert!(matches!(
+                check(&w, &task, &d),
+                Err(DisputeFault::BadSignature(_))
+            ));
+        }
+        // A valid dispute with an entry changed afterwards.
+        let mut d = dispute_of(&w, &task, 4, disputer, entries.clone());
+        d.entries.pop();
+        assert!(matches!(
+            check(&w, &task, &d),
+            Err(DisputeFault::BadSignature(_))
+        ));
+        // A malformed signature.
+        let mut d = dispute_of(&w, &task, 4, disputer, entries);
+        d.signature[..64].fill(0);
+        assert!(matches!(
+            check(&w, &task, &d),
+            Err(DisputeFault::BadSignature(_))
+        ));
+    }
+
+    #[test]
+    fn entries_must_be_claims_of_the_task() {
+        let w = world();
+        let (task, _) = disputed_task(&w);
+        let disputer = w.view.operators[&4].address;
+        let healthy = w.view.sample[1].address;
+        let outsider = Address::repeat_byte(0x77);
+        // A reachable entry for an operator the task calls healthy, or does
+        // not sample at all, even with that operator's valid proof.
+        for op in [healthy, outsider] {
+            let entry = DisputeEntry {
+                operator: op,
+                reason: DisputeReason::Reachable {
+                    proof_signature: w.proof(healthy, healthy, w.view.hash).signature,
+                },
+            };
+            let d = dispute_of(&w, &task, 4, disputer, vec![entry]);
+            assert_eq!(check(&w, &task, &d), Err(DisputeFault::NotUnhealthy(op)));
+        }
+        // A performer-task-seen entry for an operator the task does not name
+        // as missed (the unhealthy one, say).
+        let down = w.view.sample[0].address;
+        let entry = DisputeEntry {
+            operator: down,
+            reason: DisputeReason::PerformerTaskSeen,
+        };
+        let d = dispute_of(&w, &task, 4, disputer, vec![entry]);
+        assert_eq!(check(&w, &task, &d), Err(DisputeFault::NotMissed(down)));
+    }
+
+    #[test]
+    fn a_bad_health_proof_is_refused() {
+        let w = world();
+        let (task, _) = disputed_task(&w);
+        let disputer = w.view.operators[&4].address;
+        let down = w.view.sample[0].address;
+        let cases = [
+            // Signed by the disputer, not by the operator.
+            w.proof(down, disputer, w.view.hash).signature,
+            // The operator's, for another block hash.
+            w.proof(down, down, B256::repeat_byte(0xcc)).signature,
+            // Garbage.
+            [7; 65],
+        ];
+        for proof_signature in cases {
+            let entry = DisputeEntry {
+                operator: down,
+                reason: DisputeReason::Reachable { proof_signature },
+            };
+            let d = dispute_of(&w, &task, 4, disputer, vec![entry]);
+            assert!(
+                matches!(
+                    check(&w, &task, &d),
+                    Err(DisputeFault::BadProof { operator, .. }) if operator == down
+                ),
+                "{:?}",
+                check(&w, &task, &d)
+            );
+        }
+    }
+
+    #[test]
+    fn a_dispute_cannot_be_replayed_for_another_task_or_round() {
+        let w = world();
+        let (task, entries) = disputed_task(&w);
+        let disputer = w.view.operators[&4].address;
+        let d = dispute_of(&w, &task, 4, disputer, entries);
+        // Another task of the epoch with the same claims (round 2's).
+        let mut doc = task.document.clone();
+        doc.round = 2;
+        doc.performer = w.view.performer(2).unwrap().address;
+        let other = w.task(doc);
+        let other_hash = other.task_info().unwrap().task_hash();
+        // As it is: for another task.
+        assert_eq!(
+            w.view.check_dispute(other_hash, &other, &d),
+            Err(DisputeFault::WrongTask)
+        );
+        // Relabelled for the other task: the signature no longer fits.
+        let relabelled = DisputeMsg {
+            task_hash: other_hash,
+            round: 2,
+            ..d.clone()
+        };
+        assert!(matches!(
+            w.view.check_dispute(other_hash, &other, &relabelled),
+            Err(DisputeFault::BadSignature(_))
+        ));
+        // Another epoch block.
+        let moved = DisputeMsg {
+            epoch_block: B + 10,
+            ..d.clone()
+        };
+        assert_eq!(check(&w, &task, &moved), Err(DisputeFault::WrongTask));
+        // A signed dispute that names the wrong round of its task.
+        let mut wrong_round = DisputeMsg {
+            round: 0,
+            ..d.clone()
+        };
+        wrong_round
+            .sign(CHAIN, w.view.attestation_center, w.signer(disputer))
+            .unwrap();
+        assert_eq!(
+            check(&w, &task, &wrong_round),
+            Err(DisputeFault::WrongRound { got: 0, task: 1 })
+        );
+        // Another disputer id: signed by someone else than that operator.
+        let other_id = DisputeMsg {
+            operator_id: 5,
+            ..d.clone()
+        };
+        assert!(matches!(
+            check(&w, &task, &other_id),
+            Err(DisputeFault::BadSignature(_))
+        ));
+        // An id not active at B.
+        let inactive = DisputeMsg {
+            operator_id: 99,
+            ..d
+        };
+        assert_eq!(
+            check(&w, &task, &inactive),
+            Err(DisputeFault::NotActive(99))
+        );
     }
 }

@@ -5,7 +5,7 @@
 use crate::{
     api::Status,
     buffer::{Pending, PendingBuffer},
-    epoch::{EpochView, Fault, Skip},
+    epoch::{DisputeFault, EpochView, Fault, Skip},
     evidence::{EvidenceOutcome, VoteEquivocation},
     reader::Reader,
     wire::{DisputeEntry, DisputeMsg, DisputeReason, Message, TaskMsg, VoteMsg},
@@ -450,6 +450,20 @@ impl Node {
                     self.on_vote(vote, from, true);
                 }
             }
+            // Stored disputes were verified when received; they are
+            // verified again, and unsigned ones of earlier builds no longer
+            // decode.
+            for stored in self.store.disputes(t.task_hash).unwrap_or_default() {
+                if let Ok(Message::Dispute(d)) = Message::decode(&stored.bytes) {
+                    let from = self
+                        .epochs
+                        .get(&b)
+                        .and_then(|e| e.view.operators.get(&d.operator_id))
+                        .map(|o| o.address)
+                        .unwrap_or_default();
+                    self.on_dispute(d, from);
+                }
+            }
         }
     }
 
@@ -668,6 +682,72 @@ impl Node {
         }
     }
 
+    /// Misbehaviour (tests and demos only): gossips a dispute of the task,
+    /// signed by this node as it should be, whose entries are forged: every
+    /// sampled operator but this node "reachable", with a health proof
+    /// signed by this node's own key. Receivers refuse it as `bad_proof`
+    /// or `not_unhealthy` (§11.4); this node does not handle it itself.
+    async fn forge_dispute(&mut self, b: u64, task_hash: B256) {
+        let me = self.me();
+        let Some(epoch) = self.epochs.get(&b) else {
+            return;
+        };
+        let (Some(task), Some(my_id)) = (epoch.tasks.get(&task_hash), epoch.view.id_of(me)) else {
+            return;
+        };
+        let view = Arc::clone(&epoch.view);
+        let Ok(proof) = self
+            .signer
+            .sign_message_sync(liveliness_primitives::health_message(view.hash).as_slice())
+        else {
+            return;
+        };
+        let mut entries: Vec<DisputeEntry> = task
+            .msg
+            .document
+            .sample
+            .iter()
+            .filter(|e| e.operator != me)
+            .map(|e| DisputeEntry {
+                operator: e.operator,
+                reason: DisputeReason::Reachable {
+                    proof_signature: proof.as_bytes(),
+                },
+            })
+            .collect();
+        entries.sort_by_key(|e| e.operator);
+        if entries.is_empty() {
+            return;
+        }
+        let round = task.msg.document.round;
+        let mut dispute = DisputeMsg {
+            task_hash,
+            epoch_block: b,
+            round: u32::try_from(round).unwrap_or(u32::MAX),
+            operator_id: my_id,
+            signature: [0; 65],
+            entries,
+        };
+        if dispute
+            .sign(view.chain_id, view.attestation_center, &self.signer)
+            .is_err()
+        {
+            return;
+        }
+        warn!(
+            epoch_block = b,
+            round,
+            "misbehaving as configured (test/demo only): gossiping a dispute with forged entries"
+        );
+        if let Err(e) = self
+            .p2p
+            .publish(Topic::Disputes, Message::Dispute(dispute).encode())
+            .await
+        {
+            debug!(error = %e, "forged dispute not published");
+        }
+    }
+
     /// Misbehaviour (tests and demos only): a task for the same round as
     /// `msg`, signed by this node, with the first entry's verdict changed
     /// (healthy becomes a timeout, a timeout becomes refused, any other
@@ -875,7 +955,10 @@ impl Node {
                     e.rechecked.extend(rechecks);
                 }
                 self.on_judged(epoch, task_hash, disputes, could_not_check)
-                    .await
+                    .await;
+                if self.config.misbehaviour.forge_disputes {
+                    self.forge_dispute(epoch, task_hash).await;
+                }
             }
             Event::Submitted {
                 epoch,
@@ -1367,38 +1450,61 @@ impl Node {
         let Some(my_id) = epoch.view.id_of(self.me()) else {
             return;
         };
-        info!(
-            epoch = number,
-            round,
-            disputed = disputes.len(),
-            "abstaining: disputing the task"
-        );
-        metrics::counter!("liveliness_disputes_sent_total").increment(1);
-        let dispute = DisputeMsg {
+        let mut dispute = DisputeMsg {
             task_hash,
             epoch_block: b,
             round: u32::try_from(round).unwrap_or(u32::MAX),
             operator_id: my_id,
+            signature: [0; 65],
             entries: disputes,
         };
-        let bytes = Message::Dispute(dispute.clone()).encode();
-        stored(
-            self.store.put_dispute(task_hash, my_id, &bytes),
-            "own_dispute",
+        if let Err(e) = dispute.sign(
+            epoch.view.chain_id,
+            epoch.view.attestation_center,
+            &self.signer,
+        ) {
+            warn!(epoch = number, round, error = %e, "cannot sign the dispute");
+            return;
+        }
+        info!(
+            epoch = number,
+            round,
+            disputed = dispute.entries.len(),
+            "abstaining: disputing the task"
         );
-        self.publish(Topic::Disputes, bytes, expires).await;
+        metrics::counter!("liveliness_disputes_sent_total").increment(1);
+        let bytes = Message::Dispute(dispute.clone()).encode();
+        // Stored, like any dispute, only once it verifies.
         let me = self.me();
-        self.on_dispute(dispute, me);
+        if self.on_dispute(dispute, me) == Verdict::Reject {
+            warn!(
+                epoch = number,
+                round, "own dispute does not verify; not publishing it"
+            );
+            return;
+        }
+        self.publish(Topic::Disputes, bytes, expires).await;
     }
 
+    /// A dispute from gossip, the node's own, or the store (§11.4,
+    /// received disputes): only a dispute that verifies against the task
+    /// is kept, and so counted by an amending performer.
     fn on_dispute(&mut self, d: DisputeMsg, from: Address) -> Verdict {
+        let invalid = |fault: &DisputeFault| {
+            debug!(%from, operator_id = d.operator_id, task_hash = %d.task_hash, %fault, "invalid dispute");
+            metrics::counter!("liveliness_disputes_invalid_total", "reason" => fault.label())
+                .increment(1);
+            Verdict::Reject
+        };
         let Some(epoch) = self.epochs.get_mut(&d.epoch_block) else {
             return Verdict::Ignore;
         };
         let Some(op) = epoch.view.operators.get(&d.operator_id) else {
-            return Verdict::Reject;
+            return invalid(&DisputeFault::NotActive(d.operator_id));
         };
         if op.address != from {
+            metrics::counter!("liveliness_disputes_invalid_total", "reason" => "not_author")
+                .increment(1);
             return Verdict::Reject;
         }
         let Some(task) = epoch.tasks.get_mut(&d.task_hash) else {
@@ -1406,6 +1512,9 @@ impl Node {
         };
         if task.disputes.contains_key(&d.operator_id) {
             return Verdict::Ignore;
+        }
+        if let Err(fault) = epoch.view.check_dispute(d.task_hash, &task.msg, &d) {
+            return invalid(&fault);
         }
         task.disputes.insert(d.operator_id, d.clone());
         let bytes = Message::Dispute(d.clone()).encode();
@@ -2508,5 +2617,262 @@ mod tests {
             evidence_slot_index(&view, offender, Address::repeat_byte(0x77)),
             4
         );
+    }
+
+    /// A node with no chain behind it (its reader points nowhere and is
+    /// never read here), a fresh store and a p2p service with no peers,
+    /// holding the epoch `view` with nothing in it yet.
+    async fn harness(
+        view: EpochView,
+        signer: PrivateKeySigner,
+        dir: &std::path::Path,
+    ) -> (Node, mpsc::Receiver<Event>) {
+        let config: NodeConfig = toml::from_str(&format!(
+            "rpc_urls = [\"http://127.0.0.1:1/\"]\n\
+             attestation_center = \"{}\"\n\
+             registry = \"{}\"\n\
+             data_dir = \"{}\"\n\
+             ecdsa_keystore = \"unused\"\n\
+             bls_keystore = \"unused\"\n",
+            view.attestation_center,
+            Address::repeat_byte(0x5e),
+            dir.display()
+        ))
+        .unwrap();
+        let provider = alloy::providers::ProviderBuilder::new()
+            .connect_http("http://127.0.0.1:1/".parse().unwrap())
+            .erased();
+        let reader = Arc::new(Reader::new(
+            vec![provider],
+            view.attestation_center,
+            Address::repeat_byte(0x5e),
+        ));
+        let store = Arc::new(Store::open(dir.join("store.redb")).unwrap());
+        let (p2p, _inbound) = liveliness_p2p::spawn(liveliness_p2p::P2pConfig::new(
+            "/ip4/127.0.0.1/tcp/0".parse().unwrap(),
+            view.chain_id,
+            view.attestation_center,
+            liveliness_p2p::Keypair::generate_ed25519(),
+            signer.clone(),
+        ))
+        .await
+        .unwrap();
+        let (events, events_rx) = mpsc::channel(16);
+        let mut node = Node::new(
+            config,
+            view.chain_id,
+            signer,
+            KeyPair::random(&mut rand::rngs::OsRng),
+            reader,
+            store,
+            p2p,
+            events,
+            Arc::new(RwLock::new(Status::default())),
+        );
+        node.head = view.block + 1;
+        node.epochs.insert(
+            view.block,
+            EpochState {
+                view: Arc::new(view),
+                tasks: HashMap::new(),
+                performing: BTreeSet::new(),
+                seen: BTreeMap::new(),
+                certified: None,
+                loaded_at: Instant::now(),
+                summarized: false,
+                rechecked: HashMap::new(),
+                equivocated: BTreeSet::new(),
+                vote_equivocated: BTreeSet::new(),
+            },
+        );
+        (node, events_rx)
+    }
+
+    /// An amending performer counts only disputes that verify: disputes
+    /// from operators holding half the power, whose entries carry health
+    /// proofs the operator did not sign (or whose own signature is forged),
+    /// are refused and amend nothing; the same disputes signed correctly
+    /// with the operator's own proof make it amend. After a restart, only
+    /// the stored disputes that verify again are counted.
+    #[tokio::test]
+    async fn an_amending_performer_counts_only_verified_disputes() {
+        let (view, signers) = view(4); // power 10 each, total 40
+        let key = |a: Address| signers.iter().find(|s| s.address() == a).unwrap();
+        let performer = view.performer(0).unwrap().address;
+        let down = view
+            .sample
+            .iter()
+            .map(|s| s.address)
+            .find(|a| *a != performer)
+            .unwrap();
+        let proof_by = |by: Address| {
+            key(by)
+                .sign_message_sync(liveliness_primitives::health_message(view.hash).as_slice())
+                .unwrap()
+                .as_bytes()
+        };
+        let doc = Document {
+            chain_id: view.chain_id,
+            attestation_center: view.attestation_center,
+            epoch_block: view.block,
+            epoch_block_hash: view.hash,
+            round: 0,
+            performer,
+            sample: view
+                .sample
+                .iter()
+                .map(|s| SampleEntry {
+                    operator: s.address,
+                    operator_id: s.id,
+                    endpoint: s.endpoint.clone(),
+                    check: if s.address == down {
+                        Check::Unhealthy(liveliness_primitives::FailureReason::Timeout)
+                    } else {
+                        Check::Healthy(liveliness_primitives::HealthProof::new(
+                            s.address,
+                            view.block,
+                            view.hash,
+                            proof_by(s.address),
+                        ))
+                    },
+                })
+                .collect(),
+            missed_performers: vec![],
+        };
+        let msg = sign_task(key(performer), &view, 1, doc).unwrap();
+        let info = msg.task_info().unwrap();
+        let task_hash = info.task_hash();
+        let disputers: Vec<(u64, Address)> = view
+            .operators
+            .values()
+            .filter(|o| o.address != performer && o.address != down)
+            .map(|o| (o.id, o.address))
+            .collect();
+        assert_eq!(disputers.len(), 2); // half the power
+        let b = view.block;
+        let next = amended_key(&view, 1);
+        let dispute = |id: u64, signed_by: Address, proof: [u8; 65]| {
+            let mut d = DisputeMsg {
+                task_hash,
+                epoch_block: b,
+                round: 0,
+                operator_id: id,
+                signature: [0; 65],
+                entries: vec![DisputeEntry {
+                    operator: down,
+                    reason: DisputeReason::Reachable {
+                        proof_signature: proof,
+                    },
+                }],
+            };
+            d.sign(view.chain_id, view.attestation_center, key(signed_by))
+                .unwrap();
+            d
+        };
+        let forged: Vec<DisputeMsg> = disputers
+            .iter()
+            .map(|&(id, address)| dispute(id, address, proof_by(address)))
+            .collect();
+        let forged_signature: Vec<DisputeMsg> = disputers
+            .iter()
+            .map(|&(id, _)| dispute(id, performer, proof_by(down)))
+            .collect();
+        let honest: Vec<DisputeMsg> = disputers
+            .iter()
+            .map(|&(id, address)| dispute(id, address, proof_by(down)))
+            .collect();
+
+        let dir = tempfile::tempdir().unwrap();
+        let (mut node, _events) = harness(view.clone(), key(performer).clone(), dir.path()).await;
+        node.epochs.get_mut(&b).unwrap().tasks.insert(
+            task_hash,
+            TaskState {
+                msg: msg.clone(),
+                info,
+                votes: BTreeMap::new(),
+                approve_power: 0,
+                reject_power: 0,
+                disputes: BTreeMap::new(),
+                amended: false,
+                certificate: None,
+                submitting: false,
+                submitted: false,
+                attempts: 0,
+                retry_at: 0,
+            },
+        );
+
+        for (d, &(_, from)) in forged
+            .iter()
+            .chain(&forged_signature)
+            .zip(disputers.iter().cycle())
+        {
+            assert_eq!(node.on_dispute(d.clone(), from), Verdict::Reject);
+        }
+        node.maybe_amend(b).await;
+        assert!(node.epochs[&b].tasks[&task_hash].disputes.is_empty());
+        assert!(node.store.disputes(task_hash).unwrap().is_empty());
+        assert!(
+            node.store.meta(&next).unwrap().is_none(),
+            "amended on unverified disputes"
+        );
+        assert!(node.outbox.is_empty());
+
+        // The same power behind verified disputes: the performer amends.
+        for (d, &(_, from)) in honest.iter().zip(&disputers) {
+            assert_eq!(node.on_dispute(d.clone(), from), Verdict::Accept);
+        }
+        assert_eq!(node.store.disputes(task_hash).unwrap().len(), 2);
+        node.maybe_amend(b).await;
+        assert!(node.store.meta(&next).unwrap().is_some());
+        let amended = node
+            .outbox
+            .iter()
+            .find_map(|(topic, bytes, _, _)| match Message::decode(bytes) {
+                Ok(Message::Task(t)) if *topic == Topic::Tasks => Some(t),
+                _ => None,
+            })
+            .expect("an amended task in the outbox");
+        assert_eq!(amended.document.round, 1);
+        let healed = amended
+            .document
+            .sample
+            .iter()
+            .find(|e| e.operator == down)
+            .unwrap();
+        assert!(matches!(&healed.check, Check::Healthy(p) if p.signature == proof_by(down)));
+
+        // After a restart, only the disputes that verify come back: the
+        // store also holds a forged dispute (as if stored unverified) and
+        // an unsigned one of an earlier build.
+        let down_id = view.id_of(down).unwrap();
+        let performer_id = view.id_of(performer).unwrap();
+        let store = Arc::clone(&node.store);
+        store
+            .put_task(task_hash, b, 0, performer, &Message::Task(msg).encode())
+            .unwrap();
+        let forged_stored = dispute(down_id, down, proof_by(performer));
+        store
+            .put_dispute(
+                task_hash,
+                down_id,
+                &Message::Dispute(forged_stored).encode(),
+            )
+            .unwrap();
+        let mut legacy = Message::Dispute(honest[0].clone()).encode();
+        legacy[1] = crate::wire::KIND_UNSIGNED_DISPUTE;
+        store.put_dispute(task_hash, performer_id, &legacy).unwrap();
+        assert_eq!(store.disputes(task_hash).unwrap().len(), 4);
+        drop((node, store));
+        let (mut node, _events) = harness(view.clone(), key(performer).clone(), dir.path()).await;
+        node.restore_epoch(b).await;
+        let restored: Vec<u64> = node.epochs[&b].tasks[&task_hash]
+            .disputes
+            .keys()
+            .copied()
+            .collect();
+        let mut verified: Vec<u64> = disputers.iter().map(|(id, _)| *id).collect();
+        verified.sort_unstable();
+        assert_eq!(restored, verified);
     }
 }

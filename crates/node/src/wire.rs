@@ -7,7 +7,10 @@
 //! | bytes | field |
 //! | --- | --- |
 //! | 1 | version ([`WIRE_VERSION`] = `1`) |
-//! | 1 | kind: [`KIND_TASK`] = `1`, [`KIND_VOTE`] = `2`, [`KIND_DISPUTE`] = `3` |
+//! | 1 | kind: [`KIND_TASK`] = `1`, [`KIND_VOTE`] = `2`, [`KIND_DISPUTE`] = `4` |
+//!
+//! Kind `3` ([`KIND_UNSIGNED_DISPUTE`]) was the dispute before disputes
+//! were signed; it is refused ([`WireError::UnsignedDispute`]).
 //!
 //! Task (kind 1), [`TaskMsg`]:
 //!
@@ -29,7 +32,7 @@
 //! | 1 | is approved: `0` or `1` |
 //! | 64 | BLS signature, a G1 point (compact encoding of `liveliness_bls`) |
 //!
-//! Dispute (kind 3), [`DisputeMsg`]:
+//! Dispute (kind 4), [`DisputeMsg`]:
 //!
 //! | bytes | field |
 //! | --- | --- |
@@ -37,6 +40,7 @@
 //! | 8 | epoch block |
 //! | 4 | round |
 //! | 8 | operator id of the disputer |
+//! | 65 | the disputer's signature `r ‖ s ‖ v`, `v` 27 or 28 ([`DisputeMsg::signing_digest`]) |
 //! | 2 | entry count, `1..=`[`MAX_DISPUTE_ENTRIES`] |
 //! | … | entries, strictly ascending by operator address |
 //!
@@ -52,14 +56,15 @@
 //! [`MAX_MESSAGE_BYTES`] before looking at it, unknown versions, kinds and
 //! reasons, lengths beyond their bounds, short input, trailing bytes,
 //! booleans other than `0`/`1`, BLS signatures that are not valid points,
-//! documents that are not canonical and unsorted or duplicate dispute
-//! entries, each with its own [`WireError`], and never panics. The format is
+//! documents that are not canonical, dispute signatures whose `v` is not 27
+//! or 28 and unsorted or duplicate dispute entries, each with its own
+//! [`WireError`], and never panics. The format is
 //! canonical: a message has exactly one encoding, and whatever decodes
 //! re-encodes to the same bytes.
 //!
 //! Decoding checks form only. Whether a task's performer signature, a
-//! vote's BLS signature or a dispute's health proofs are valid, and whether
-//! the sender may send them, is for the caller to check.
+//! vote's BLS signature, or a dispute's signature and health proofs are
+//! valid, and whether the sender may send them, is for the caller to check.
 
 #![cfg_attr(
     not(test),
@@ -72,9 +77,9 @@
     )
 )]
 
-use alloy_primitives::{Address, B256};
+use alloy_primitives::{Address, Bytes, B256};
 use liveliness_bls::{Signature, G1_BYTES};
-use liveliness_primitives::{Document, TaskInfo};
+use liveliness_primitives::{DisputeContext, DisputedEntry, Document, TaskInfo};
 
 /// The wire format version this code writes and reads (byte 0).
 pub const WIRE_VERSION: u8 = 1;
@@ -83,8 +88,11 @@ pub const WIRE_VERSION: u8 = 1;
 pub const KIND_TASK: u8 = 1;
 /// Kind byte of a [`VoteMsg`].
 pub const KIND_VOTE: u8 = 2;
-/// Kind byte of a [`DisputeMsg`].
-pub const KIND_DISPUTE: u8 = 3;
+/// Kind byte of a [`DisputeMsg`] (signed).
+pub const KIND_DISPUTE: u8 = 4;
+/// Kind byte of the unsigned dispute of earlier builds, now refused
+/// ([`WireError::UnsignedDispute`]).
+pub const KIND_UNSIGNED_DISPUTE: u8 = 3;
 
 /// The largest message, in bytes, that [`Message::decode`] looks at. Also
 /// the gossipsub transmit bound.
@@ -172,6 +180,14 @@ pub enum WireError {
     /// A dispute entry's reason byte names no reason.
     #[error("unknown dispute reason {0}")]
     UnknownDisputeReason(u8),
+    /// An unsigned dispute (kind [`KIND_UNSIGNED_DISPUTE`]) of an earlier
+    /// build: disputes are signed now, kind [`KIND_DISPUTE`].
+    #[error("unsigned dispute (kind 3) of an earlier version: disputes must be signed (kind 4)")]
+    UnsignedDispute,
+    /// A dispute signature whose `v` is not 27 or 28 (the form signers
+    /// write; `0`/`1` would be a second encoding of the same signature).
+    #[error("dispute signature v must be 27 or 28, got {0}")]
+    DisputeSignatureV(u8),
     /// Dispute entries not strictly ascending by operator address (unsorted
     /// or duplicate).
     #[error("dispute entries not strictly ascending at index {index}")]
@@ -255,11 +271,13 @@ pub struct DisputeEntry {
     pub reason: DisputeReason,
 }
 
-/// An operator's dispute of a task: entries the disputer can show are wrong.
+/// An operator's dispute of a task: entries the disputer can show are
+/// wrong, signed by the disputer ([`signing_digest`](Self::signing_digest)).
 ///
-/// The encoder writes `entries` as they are; only a dispute with
-/// `1..=`[`MAX_DISPUTE_ENTRIES`] entries strictly ascending by operator
-/// address decodes (see [`DisputeMsg::check_entries`]).
+/// The encoder writes `entries` and the signature as they are; only a
+/// dispute with `1..=`[`MAX_DISPUTE_ENTRIES`] entries strictly ascending by
+/// operator address and a signature `v` of 27 or 28 decodes (see
+/// [`DisputeMsg::check_entries`]).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct DisputeMsg {
     /// The disputed task ([`TaskInfo::task_hash`]).
@@ -270,6 +288,9 @@ pub struct DisputeMsg {
     pub round: u32,
     /// The disputer's AttestationCenter operator id.
     pub operator_id: u64,
+    /// The disputer's `personal_sign` of
+    /// [`signing_digest`](Self::signing_digest), `r ‖ s ‖ v`.
+    pub signature: [u8; ECDSA_SIGNATURE_BYTES],
     /// The disputed entries, strictly ascending by operator address.
     pub entries: Vec<DisputeEntry>,
 }
@@ -281,7 +302,7 @@ pub enum Message {
     Task(TaskMsg),
     /// An operator's vote (kind 2).
     Vote(VoteMsg),
-    /// An operator's dispute (kind 3).
+    /// An operator's signed dispute (kind 4).
     Dispute(DisputeMsg),
 }
 
@@ -329,6 +350,7 @@ impl Message {
             KIND_TASK => TaskMsg::decode_body(&mut r).map(Self::Task),
             KIND_VOTE => VoteMsg::decode_body(&mut r).map(Self::Vote),
             KIND_DISPUTE => DisputeMsg::decode_body(&mut r).map(Self::Dispute),
+            KIND_UNSIGNED_DISPUTE => Err(WireError::UnsignedDispute),
             other => Err(WireError::UnknownKind(other)),
         }
     }
@@ -457,15 +479,78 @@ impl VoteMsg {
 }
 
 impl DisputeMsg {
-    /// Checks what decoding requires of `entries`: `1..=`
-    /// [`MAX_DISPUTE_ENTRIES`] of them, strictly ascending by operator
-    /// address.
+    /// Checks what decoding requires of `entries` and the signature: `1..=`
+    /// [`MAX_DISPUTE_ENTRIES`] entries, strictly ascending by operator
+    /// address, and a signature `v` of 27 or 28.
     pub fn check_entries(&self) -> Result<(), WireError> {
         check_count(self.entries.len())?;
         let mut previous = None;
         for (index, entry) in self.entries.iter().enumerate() {
             check_ascending(&mut previous, entry.operator, index)?;
         }
+        check_signature_v(&self.signature)
+    }
+
+    /// The context the signature binds the dispute to, on the chain
+    /// `chain_id` and AttestationCenter `attestation_center`.
+    pub fn context(&self, chain_id: u64, attestation_center: Address) -> DisputeContext {
+        DisputeContext {
+            chain_id,
+            attestation_center,
+            task_hash: self.task_hash,
+            epoch_block: self.epoch_block,
+            round: self.round,
+            disputer_id: self.operator_id,
+        }
+    }
+
+    /// The entries as the signature commits to them.
+    fn signed_entries(&self) -> Vec<DisputedEntry> {
+        self.entries
+            .iter()
+            .map(|e| DisputedEntry {
+                reason: e.reason.code(),
+                operator: e.operator,
+                proof_signature: match &e.reason {
+                    DisputeReason::Reachable { proof_signature } => {
+                        Bytes::copy_from_slice(proof_signature)
+                    }
+                    DisputeReason::PerformerTaskSeen => Bytes::new(),
+                },
+            })
+            .collect()
+    }
+
+    /// The digest the disputer signs with `personal_sign`
+    /// ([`DisputeContext::signing_digest`]): it commits to the deployment,
+    /// every field of the message but the signature, and every entry.
+    pub fn signing_digest(&self, chain_id: u64, attestation_center: Address) -> B256 {
+        self.context(chain_id, attestation_center)
+            .signing_digest(&self.signed_entries())
+    }
+
+    /// The address that signed this dispute on the chain `chain_id` and
+    /// AttestationCenter `attestation_center` (strict signature rules;
+    /// an error for a malformed signature).
+    pub fn signer(
+        &self,
+        chain_id: u64,
+        attestation_center: Address,
+    ) -> liveliness_primitives::Result<Address> {
+        self.context(chain_id, attestation_center)
+            .signer(&self.signed_entries(), &self.signature)
+    }
+
+    /// Signs the dispute as its disputer: sets `signature` to `signer`'s
+    /// `personal_sign` of [`signing_digest`](Self::signing_digest).
+    pub fn sign(
+        &mut self,
+        chain_id: u64,
+        attestation_center: Address,
+        signer: &impl alloy::signers::SignerSync,
+    ) -> alloy::signers::Result<()> {
+        let digest = self.signing_digest(chain_id, attestation_center);
+        self.signature = signer.sign_message_sync(digest.as_slice())?.as_bytes();
         Ok(())
     }
 
@@ -474,7 +559,7 @@ impl DisputeMsg {
     pub fn encode(&self) -> Vec<u8> {
         let per_entry = 1 + 20 + ECDSA_SIGNATURE_BYTES;
         let mut out = Vec::with_capacity(
-            (HEADER_BYTES + 32 + 8 + 4 + 8 + 2)
+            (HEADER_BYTES + 32 + 8 + 4 + 8 + ECDSA_SIGNATURE_BYTES + 2)
                 .saturating_add(per_entry.saturating_mul(self.entries.len())),
         );
         out.extend_from_slice(&[WIRE_VERSION, KIND_DISPUTE]);
@@ -482,6 +567,7 @@ impl DisputeMsg {
         out.extend_from_slice(&self.epoch_block.to_be_bytes());
         out.extend_from_slice(&self.round.to_be_bytes());
         out.extend_from_slice(&self.operator_id.to_be_bytes());
+        out.extend_from_slice(&self.signature);
         // Decoding bounds the count far below `u16::MAX`.
         let count = u16::try_from(self.entries.len()).unwrap_or(u16::MAX);
         out.extend_from_slice(&count.to_be_bytes());
@@ -507,6 +593,8 @@ impl DisputeMsg {
         let epoch_block = u64::from_be_bytes(r.array()?);
         let round = u32::from_be_bytes(r.array()?);
         let operator_id = u64::from_be_bytes(r.array()?);
+        let signature = r.array()?;
+        check_signature_v(&signature)?;
         let count = usize::from(u16::from_be_bytes(r.array()?));
         check_count(count)?;
         let mut entries = Vec::with_capacity(count);
@@ -530,8 +618,16 @@ impl DisputeMsg {
             epoch_block,
             round,
             operator_id,
+            signature,
             entries,
         })
+    }
+}
+
+fn check_signature_v(signature: &[u8; ECDSA_SIGNATURE_BYTES]) -> Result<(), WireError> {
+    match signature.last() {
+        Some(27 | 28) => Ok(()),
+        other => Err(WireError::DisputeSignatureV(other.copied().unwrap_or(0))),
     }
 }
 
@@ -586,6 +682,7 @@ fn open_kind(bytes: &[u8], expected: u8) -> Result<Reader<'_>, WireError> {
             expected,
             got: kind,
         }),
+        KIND_UNSIGNED_DISPUTE => Err(WireError::UnsignedDispute),
         other => Err(WireError::UnknownKind(other)),
     }
 }
@@ -781,13 +878,16 @@ mod tests {
             },
         ];
         entries.sort_by_key(|e| e.operator);
-        DisputeMsg {
+        let mut msg = DisputeMsg {
             task_hash: info.task_hash(),
             epoch_block: 120,
             round: 2,
             operator_id: 9,
+            signature: [0; 65],
             entries,
-        }
+        };
+        msg.sign(CHAIN_ID, AC, &signer(1)).unwrap();
+        msg
     }
 
     fn valid_encodings() -> Vec<Vec<u8>> {
@@ -861,14 +961,18 @@ mod tests {
         msg.check_entries().unwrap();
         assert_eq!(
             bytes.len(),
-            2 + 32 + 8 + 4 + 8 + 2 + (1 + 20) + (1 + 20 + 65)
+            2 + 32 + 8 + 4 + 8 + 65 + 2 + (1 + 20) + (1 + 20 + 65)
         );
-        assert_eq!(&bytes[..2], &[1, 3]);
-        assert_eq!(&bytes[54..56], &[0, 2]);
-        // DEAD sorts first and has no signature.
-        assert_eq!(bytes[56], REASON_PERFORMER_TASK_SEEN);
-        assert_eq!(&bytes[57..77], DEAD.as_slice());
-        assert_eq!(bytes[77], REASON_REACHABLE);
+        assert_eq!(&bytes[..2], &[1, 4]);
+        assert_eq!(&bytes[46..54], &9u64.to_be_bytes());
+        assert_eq!(&bytes[54..119], &msg.signature);
+        assert_eq!(&bytes[119..121], &[0, 2]);
+        // DEAD sorts first and has no proof signature.
+        assert_eq!(bytes[121], REASON_PERFORMER_TASK_SEEN);
+        assert_eq!(&bytes[122..142], DEAD.as_slice());
+        assert_eq!(bytes[142], REASON_REACHABLE);
+        // The disputer signed it.
+        assert_eq!(msg.signer(CHAIN_ID, AC).unwrap(), signer(1).address());
         assert_eq!(DisputeMsg::decode(&bytes).unwrap(), msg);
         assert_eq!(
             Message::decode(&bytes).unwrap(),
@@ -955,7 +1059,7 @@ mod tests {
             }
         }
         let mut b = vote().encode();
-        for kind in [0, 4, 0xff] {
+        for kind in [0, 5, 0xff] {
             b[1] = kind;
             assert!(matches!(decode_err(&b), WireError::UnknownKind(k) if k == kind));
             assert!(matches!(
@@ -1114,7 +1218,7 @@ mod tests {
     /// entries.
     fn with_entries(count: u16, body: &[u8]) -> Vec<u8> {
         let mut b = dispute().encode();
-        b.truncate(54);
+        b.truncate(119);
         b.extend_from_slice(&count.to_be_bytes());
         b.extend_from_slice(body);
         b
@@ -1198,6 +1302,132 @@ mod tests {
     }
 
     #[test]
+    fn unsigned_disputes_are_refused() {
+        // A dispute as earlier builds wrote it: kind 3, no signature.
+        let mut legacy = vec![WIRE_VERSION, KIND_UNSIGNED_DISPUTE];
+        legacy.extend_from_slice(&dispute().encode()[2..54]);
+        legacy.extend_from_slice(&1u16.to_be_bytes());
+        legacy.extend_from_slice(&entry(REASON_PERFORMER_TASK_SEEN, DEAD));
+        let e = decode_err(&legacy);
+        assert!(matches!(e, WireError::UnsignedDispute));
+        assert_eq!(
+            e.to_string(),
+            "unsigned dispute (kind 3) of an earlier version: disputes must be signed (kind 4)"
+        );
+        assert!(matches!(
+            DisputeMsg::decode(&legacy),
+            Err(WireError::UnsignedDispute)
+        ));
+        assert!(matches!(
+            VoteMsg::decode(&legacy),
+            Err(WireError::UnsignedDispute)
+        ));
+        // A signed dispute relabelled kind 3 is refused the same way.
+        let mut relabelled = dispute().encode();
+        relabelled[1] = KIND_UNSIGNED_DISPUTE;
+        assert!(matches!(
+            decode_err(&relabelled),
+            WireError::UnsignedDispute
+        ));
+    }
+
+    #[test]
+    fn dispute_signature_v_must_be_27_or_28() {
+        let good = dispute().encode();
+        for v in [0u8, 1, 26, 29, 0xff] {
+            let mut b = good.clone();
+            b[118] = v;
+            assert!(
+                matches!(decode_err(&b), WireError::DisputeSignatureV(got) if got == v),
+                "v = {v}"
+            );
+            let mut msg = dispute();
+            msg.signature[64] = v;
+            assert!(matches!(
+                msg.check_entries(),
+                Err(WireError::DisputeSignatureV(_))
+            ));
+        }
+    }
+
+    /// Every field of a signed dispute, and the deployment, is covered by
+    /// its signature: a dispute changed in any of them (and re-encoded) no
+    /// longer recovers its disputer.
+    #[test]
+    fn a_tampered_dispute_no_longer_recovers_its_disputer() {
+        let original = dispute();
+        let disputer = signer(1).address();
+        assert_eq!(original.signer(CHAIN_ID, AC).unwrap(), disputer);
+        let mut variants: Vec<(&str, DisputeMsg)> = vec![
+            (
+                "task hash",
+                DisputeMsg {
+                    task_hash: B256::repeat_byte(0x44),
+                    ..original.clone()
+                },
+            ),
+            (
+                "epoch block",
+                DisputeMsg {
+                    epoch_block: 130,
+                    ..original.clone()
+                },
+            ),
+            (
+                "round",
+                DisputeMsg {
+                    round: 3,
+                    ..original.clone()
+                },
+            ),
+            (
+                "operator id",
+                DisputeMsg {
+                    operator_id: 10,
+                    ..original.clone()
+                },
+            ),
+        ];
+        let mut m = original.clone();
+        m.entries[0].operator = Address::with_last_byte(1);
+        variants.push(("entry operator", m));
+        let mut m = original.clone();
+        m.entries[1].reason = DisputeReason::PerformerTaskSeen;
+        variants.push(("entry reason", m));
+        let mut m = original.clone();
+        if let DisputeReason::Reachable { proof_signature } = &mut m.entries[1].reason {
+            proof_signature[0] ^= 1;
+        }
+        variants.push(("proof signature", m));
+        let mut m = original.clone();
+        m.entries.pop();
+        variants.push(("entry removed", m));
+        let mut m = original.clone();
+        m.entries.push(DisputeEntry {
+            operator: Address::repeat_byte(0xff),
+            reason: DisputeReason::PerformerTaskSeen,
+        });
+        variants.push(("entry added", m));
+        for (what, m) in variants {
+            let decoded = DisputeMsg::decode(&m.encode()).unwrap();
+            assert!(
+                decoded.signer(CHAIN_ID, AC).ok() != Some(disputer),
+                "{what} is not covered"
+            );
+        }
+        // Another deployment.
+        assert_ne!(original.signer(1, AC).unwrap(), disputer);
+        assert_ne!(
+            original.signer(CHAIN_ID, Address::repeat_byte(1)).unwrap(),
+            disputer
+        );
+        // The signature itself.
+        let mut m = original.clone();
+        m.signature[10] ^= 1;
+        assert!(m.signer(CHAIN_ID, AC).ok() != Some(disputer));
+    }
+
+    #[test]
     fn errors_display() {
         let e = decode_err(&[1]);
         assert_eq!(
@@ -1242,14 +1472,20 @@ mod tests {
             any::<u64>(),
             any::<u32>(),
             any::<u64>(),
+            (any::<[u8; 32]>(), 27u8..=28),
             proptest::collection::vec((arb_address(), arb_reason()), 0..6),
         )
             .prop_map(
-                |(hash, epoch_block, round, operator_id, entries)| DisputeMsg {
+                |(hash, epoch_block, round, operator_id, (rs, v), entries)| DisputeMsg {
                     task_hash: B256::from(hash),
                     epoch_block,
                     round,
                     operator_id,
+                    signature: {
+                        let mut sig = [v; 65];
+                        sig[..32].copy_from_slice(&rs);
+                        sig
+                    },
                     entries: entries
                         .into_iter()
                         .map(|(operator, reason)| DisputeEntry { operator, reason })
@@ -1269,7 +1505,7 @@ mod tests {
         #[test]
         fn arbitrary_bodies(
             version in prop_oneof![Just(WIRE_VERSION), any::<u8>()],
-            kind in prop_oneof![1u8..=3, any::<u8>()],
+            kind in prop_oneof![1u8..=4, any::<u8>()],
             body in proptest::collection::vec(any::<u8>(), 0..256),
         ) {
             let bytes = [&[version, kind][..], &body].concat();

@@ -6,6 +6,7 @@
 //! - [`TaskInfo`] and its hashes ([`TaskInfo::task_hash`],
 //!   [`TaskInfo::task_signing_digest`], [`TaskInfo::vote_hash`]) plus the
 //!   BLS proof-of-possession message [`pop_message`];
+//! - the digest a disputer signs, [`DisputeContext::signing_digest`];
 //! - [`TaskData`], the task's `data`, with a strict ABI decoder;
 //! - epochs and selection: [`epoch_seed`], [`sample`], [`performer_order`],
 //!   [`round_performer`], [`round_at`];
@@ -46,6 +47,7 @@
 )]
 #![warn(missing_docs)]
 
+mod dispute;
 mod document;
 mod epoch;
 mod error;
@@ -56,6 +58,7 @@ mod task_data;
 #[cfg(test)]
 mod test_keys;
 
+pub use dispute::{DisputeContext, DisputedEntry};
 pub use document::{
     cid_v1_raw, Check, Document, FailureReason, SampleEntry, DOCUMENT_VERSION, MAX_SAFE_INTEGER,
 };

@@ -660,3 +660,71 @@ async fn a_node_signing_both_outcomes_of_a_task_is_penalized_through_evidence() 
     );
     net.stop().await;
 }
+
+/// Issue 7 item 3: a node that, as attester, also gossips for every task it
+/// judges a dispute signed by itself whose entries are forged (every other
+/// sampled operator "reachable", with a health proof signed by its own
+/// key). Every other node refuses each such dispute as `bad_proof` or
+/// `not_unhealthy` (counted in `liveliness_disputes_invalid_total`), tasks
+/// keep landing approved, and no honest operator is penalized.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disputes_with_forged_entries_are_refused() {
+    use crate::faults::{metric, metrics};
+
+    let (mut opts, _dir) = options(4);
+    opts.submit_empty_tasks = true; // so that approved tasks land
+    let mut net = Devnet::setup(opts).await.expect("devnet");
+    let bad = 2;
+    net.nodes[bad].config.misbehaviour.forge_disputes = true;
+    net.write_config(bad).unwrap();
+    net.start_nodes().unwrap();
+    let ready = net.wait_ready(epochs(&net, 6)).await.unwrap();
+    let forger = net.nodes[bad].address();
+    let honest: Vec<usize> = (0..4).filter(|i| *i != bad).collect();
+
+    // Every other node refuses forged disputes, and a task of an epoch
+    // from `ready` on lands approved all the same.
+    let refused = wait_for(epochs(&net, 6), || async {
+        for &i in &honest {
+            let m = metrics(net.nodes[i].config.api_listen).await;
+            if metric(&m, "liveliness_disputes_invalid_total") < 2.0 {
+                return None;
+            }
+        }
+        let (approved, _) = net.landed_tasks().await.ok()?;
+        approved.iter().any(|(b, _)| *b >= ready).then_some(())
+    })
+    .await;
+    if refused.is_none() {
+        dump_logs(&net);
+        panic!("the forged disputes were not refused by every other node, or no task landed");
+    }
+    for &i in &honest {
+        let m = metrics(net.nodes[i].config.api_listen).await;
+        let total = metric(&m, "liveliness_disputes_invalid_total");
+        let forged = metric(
+            &m,
+            "liveliness_disputes_invalid_total{reason=\"bad_proof\"}",
+        ) + metric(
+            &m,
+            "liveliness_disputes_invalid_total{reason=\"not_unhealthy\"}",
+        );
+        assert!(
+            total > 0.0 && forged == total,
+            "op{}: {total} invalid disputes, {forged} of them for forged entries",
+            i + 1
+        );
+    }
+    // No honest operator is penalized, and nothing is rejected.
+    let penalties = net.penalties().await.unwrap();
+    if penalties
+        .iter()
+        .any(|(op, b, _)| *b >= ready && *op != forger)
+    {
+        dump_logs(&net);
+        panic!("an honest operator was penalized: {penalties:?}");
+    }
+    let (_, rejected) = net.landed_tasks().await.unwrap();
+    assert!(rejected.is_empty(), "{rejected:?}");
+    net.stop().await;
+}
