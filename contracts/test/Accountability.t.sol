@@ -78,6 +78,7 @@ contract AccountabilityTest is Fixture {
 
         // The attack: the same certificate back-dated to E1, whose penalty the performer already has.
         IAttestationCenter.Attestation memory backdated = _backdate(honest, E1, ops[0].addr);
+        backdated.h2cHint = _h2cHint(_voteHash(t2, false, E1));
         // (1) with the signature the performer gave the network: it commits to E2.
         vm.expectRevert(
             abi.encodeWithSelector(

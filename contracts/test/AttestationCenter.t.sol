@@ -1304,10 +1304,67 @@ contract AttestationCenterTest is Fixture {
         IAttestationCenter.TaskInfo memory t = _task0();
         IAttestationCenter.TaskInfo memory other = _task0();
         IAttestationCenter.Attestation memory att = _certify(other, true, REF, _none());
+        // (with the hash-to-G1 hint of the message the contract computes, as a submitter would give it)
+        att.h2cHint = _h2cHint(_voteHash(t, true, REF));
         _expectBlsRevert(t, att, abi.encodeWithSelector(IAttestationCenter.InvalidBlsSignature.selector));
         // signed as reject, submitted as approve
         att = _certify(t, false, REF, _none());
+        att.h2cHint = _h2cHint(_voteHash(t, true, REF));
         _expectBlsRevert(t, att, abi.encodeWithSelector(IAttestationCenter.InvalidBlsSignature.selector));
+        // with the hint of the message that was signed: the hint does not match the message
+        att = _certify(t, false, REF, _none());
+        _expectBlsRevert(t, att, abi.encodeWithSelector(IAttestationCenter.InvalidHashToG1Hint.selector, 0));
+    }
+
+    /// @dev The hinted hash to G1 gives exactly `BN254.hashToG1`, whatever the message.
+    function testFuzz_H2CHint_GivesTheHashToG1Point(bytes32 h) public view {
+        (uint256 x, uint256 y) = ac.hashToG1Hinted(h, _h2cHint(h));
+        (uint256 ex, uint256 ey) = BN254.hashToG1(h);
+        vm.assertEq(x, ex);
+        vm.assertEq(y, ey);
+    }
+
+    /// @dev No hint giving another point passes: a try skipped, a try added, a wrong root, no hint. (The
+    ///      negated last word is a hint too: it squares to the same root, so it gives the same point.)
+    function test_H2CHint_AnyOtherHintIsRefused() public {
+        // A message that needs at least three tries.
+        bytes32 h;
+        uint256[] memory hint;
+        for (uint256 i = 0;; ++i) {
+            h = keccak256(abi.encode("h2c", i));
+            hint = _h2cHint(h);
+            if (hint.length >= 3) break;
+        }
+        uint256 n = hint.length;
+        uint256[] memory skipped = new uint256[](n - 1);
+        for (uint256 i = 1; i < n; ++i) {
+            skipped[i - 1] = hint[i];
+        }
+        vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.InvalidHashToG1Hint.selector, 0));
+        ac.hashToG1Hinted(h, skipped);
+        uint256[] memory added = new uint256[](n + 1);
+        for (uint256 i = 0; i < n; ++i) {
+            added[i] = hint[i];
+        }
+        added[n] = hint[n - 1];
+        vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.InvalidHashToG1Hint.selector, n - 1));
+        ac.hashToG1Hinted(h, added);
+        // The last word squared is the root; any other last word (here 1 more) gives no root.
+        uint256[] memory other = new uint256[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            other[i] = hint[i];
+        }
+        other[n - 1] = addmod(hint[n - 1], 1, BN254.P);
+        vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.InvalidHashToG1Hint.selector, n - 1));
+        ac.hashToG1Hinted(h, other);
+        vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.InvalidHashToG1Hint.selector, 0));
+        ac.hashToG1Hinted(h, new uint256[](0));
+        // The negated last word squares to the same root: the same point.
+        other[n - 1] = BN254.P - hint[n - 1];
+        (uint256 x, uint256 y) = ac.hashToG1Hinted(h, other);
+        (uint256 ex, uint256 ey) = BN254.hashToG1(h);
+        vm.assertEq(x, ex);
+        vm.assertEq(y, ey);
     }
 
     function test_Bls_WrongNonSignerSet() public {

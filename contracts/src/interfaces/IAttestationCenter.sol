@@ -34,6 +34,9 @@ interface IAttestationCenter {
         uint32 performerHint;
         uint256[] nonSignerIds;
         uint32[] nonSignerHints;
+        /// @dev One word per hash-to-G1 try of `voteHash` (PROTOCOL.md §2.5): for each failed try `w` with
+        ///      `w² = −(x³ + 3)`, for the last `z` with `(z²)² = x³ + 3`, so that the point is checked, not computed.
+        uint256[] h2cHint;
     }
 
     /// @notice One operator, as returned by `getActiveOperatorsDetails`.
@@ -146,6 +149,7 @@ interface IAttestationCenter {
     error InvalidSignaturePoint();
     error InvalidAggregateKeyG2();
     error InvalidBlsSignature();
+    error InvalidHashToG1Hint(uint256 index);
     error QuorumNotReached(bool isApproved, uint256 signedPower, uint256 totalPower);
 
     // evidence

@@ -27,6 +27,10 @@ contract AttestationCenterHarness is AttestationCenter {
         gasUsed = g - gasleft();
     }
 
+    function hashToG1Hinted(bytes32 h, uint256[] calldata hint) external pure returns (uint256, uint256) {
+        return _hashToG1Hinted(h, hint);
+    }
+
     /// @dev Base slots of the histories and operator records, and the offsets the assembly hard-codes.
     function layout()
         external
@@ -238,6 +242,29 @@ abstract contract Fixture is Test {
         _finish(att, t, approve, ref, nonSignerIds, skSum);
     }
 
+    /// @dev The hash-to-G1 hint of `h` (`Attestation.h2cHint`): for each failed try a root of `−(x³ + 3)`,
+    ///      then a root of `y`, where `y` is the root of `x³ + 3` that `BN254.hashToG1` takes.
+    function _h2cHint(bytes32 h) internal view returns (uint256[] memory hint) {
+        uint256 p = BN254.P;
+        uint256 x = uint256(h) % p;
+        uint256[] memory words = new uint256[](256);
+        uint256 n;
+        while (true) {
+            uint256 beta = addmod(mulmod(mulmod(x, x, p), x, p), 3, p);
+            uint256 y = BN254.expMod(beta, BN254.SQRT_EXPONENT, p);
+            if (mulmod(y, y, p) == beta) {
+                words[n++] = BN254.expMod(y, BN254.SQRT_EXPONENT, p);
+                break;
+            }
+            words[n++] = BN254.expMod(p - beta, BN254.SQRT_EXPONENT, p);
+            x = addmod(x, 1, p);
+        }
+        hint = new uint256[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            hint[i] = words[i];
+        }
+    }
+
     function _finish(
         IAttestationCenter.Attestation memory att,
         IAttestationCenter.TaskInfo memory t,
@@ -246,8 +273,10 @@ abstract contract Fixture is Test {
         uint256[] memory nonSignerIds,
         uint256 skSum
     ) internal view {
-        (uint256 hx, uint256 hy) = BN254.hashToG1(_voteHash(t, approve, ref));
+        bytes32 vh = _voteHash(t, approve, ref);
+        (uint256 hx, uint256 hy) = BN254.hashToG1(vh);
         (att.sigma[0], att.sigma[1]) = BN254.mul(hx, hy, skSum);
+        att.h2cHint = _h2cHint(vh);
         att.referenceBlock = ref;
         att.apkHint = ac.apkHintAt(ref);
         uint256 performerId = ac.operatorsIdsByAddress(t.taskPerformer);

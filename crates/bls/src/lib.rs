@@ -48,6 +48,6 @@ pub use ark_bn254::{G1Affine, G2Affine};
 pub use codec::{G1_BYTES, G2_BYTES};
 pub use contract::{pop_gamma, pop_sign, pop_verify, signature_gamma, verify_with_g1};
 pub use error::{Error, Group, Result};
-pub use hash::hash_to_g1;
+pub use hash::{hash_to_g1, hash_to_g1_hint};
 pub use keys::{KeyPair, PublicKeyG1, PublicKeyG2, SecretKey};
 pub use signature::{batch_verify, verify, verify_aggregate, Signature};

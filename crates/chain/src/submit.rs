@@ -71,7 +71,8 @@ pub fn task_info(task: &TaskInfo) -> IAttestationCenter::TaskInfo {
 
 /// Builds the `Attestation` argument of `submitTask`, reading the history
 /// hints (index of the aggregate-key entry and of each operator's
-/// voting-power entry in force at the reference block) from the contract.
+/// voting-power entry in force at the reference block) from the contract,
+/// with the hash-to-G1 hint of the vote hash (PROTOCOL.md §2.5).
 pub async fn attestation<P: Provider>(
     provider: &P,
     attestation_center: Address,
@@ -108,6 +109,13 @@ pub async fn attestation<P: Provider>(
         }
     }))
     .await?;
+    let chain_id = provider.get_chain_id().await?;
+    let vote_hash = cert.task.vote_hash(
+        attestation_center,
+        chain_id,
+        cert.is_approved,
+        cert.reference_block,
+    );
     Ok(IAttestationCenter::Attestation {
         referenceBlock: reference,
         sigma: cert.sigma.to_abi(),
@@ -116,6 +124,7 @@ pub async fn attestation<P: Provider>(
         performerHint: performer_hint,
         nonSignerIds: cert.non_signer_ids.iter().map(|&i| U256::from(i)).collect(),
         nonSignerHints: non_signer_hints,
+        h2cHint: liveliness_bls::hash_to_g1_hint(&vote_hash),
     })
 }
 
