@@ -198,6 +198,7 @@ contract AttestationCenter is IAttestationCenter, Owned2Step {
         bool isApproved,
         bytes calldata tpSignature,
         uint32 round,
+        bytes32 epochBlockHash,
         Attestation calldata att
     ) external {
         bytes32 th = _taskHash(task);
@@ -211,7 +212,14 @@ contract AttestationCenter is IAttestationCenter, Owned2Step {
             if (block.number - ref > maxAge) revert ReferenceBlockTooOld(ref, block.number, maxAge);
         }
 
-        _checkPerformer(th, task.taskPerformer, tpSignature, ref, round, att.performerHint);
+        {
+            // The performer signed for this chain's block: where the EVM still knows it, it must match.
+            bytes32 known = blockhash(ref);
+            if (known != 0 && known != epochBlockHash) revert EpochBlockHashMismatch(ref, epochBlockHash, known);
+        }
+        _checkPerformer(
+            th, task.taskPerformer, tpSignature, _TaskContext(ref, epochBlockHash, round), att.performerHint
+        );
 
         {
             (uint256 signedPower, uint256 totalPower) = _verifyAttestation(_voteHash(task, isApproved, ref), att);
@@ -278,12 +286,20 @@ contract AttestationCenter is IAttestationCenter, Owned2Step {
     }
 
     /// @notice The digest the performer signs (EIP-191 `personal_sign`) for its task of round `round` of the
-    ///         epoch that starts at `epochBlock`: `keccak256(abi.encode("liveliness/task/v3", block.chainid,
-    ///         address(this), taskHash, uint256(epochBlock), uint256(round)))`. `submitTask` checks it with
-    ///         `epochBlock = referenceBlock`; two such signatures over different tasks for one `(epochBlock,
-    ///         round)` prove a task equivocation (`proveTaskEquivocation`).
-    function taskSigningDigest(bytes32 th, uint32 epochBlock, uint32 round) public view returns (bytes32) {
-        return keccak256(abi.encode("liveliness/task/v3", block.chainid, address(this), th, epochBlock, round));
+    ///         epoch that starts at block `epochBlock` with hash `epochBlockHash`: `keccak256(abi.encode(
+    ///         "liveliness/task/v4", block.chainid, address(this), taskHash, uint256(epochBlock), epochBlockHash,
+    ///         uint256(round)))`. `submitTask` checks it with `epochBlock = referenceBlock`; two such signatures
+    ///         over different tasks for one `(epochBlock, epochBlockHash, round)` prove a task equivocation
+    ///         (`proveTaskEquivocation`). A performer that signs again after a reorg of its epoch block signs for
+    ///         another hash: no equivocation.
+    function taskSigningDigest(bytes32 th, uint32 epochBlock, bytes32 epochBlockHash, uint32 round)
+        public
+        view
+        returns (bytes32)
+    {
+        return keccak256(
+            abi.encode("liveliness/task/v4", block.chainid, address(this), th, epochBlock, epochBlockHash, round)
+        );
     }
 
     /// @notice The message attesters sign (BLS, over `H(voteHash)`):
@@ -340,37 +356,37 @@ contract AttestationCenter is IAttestationCenter, Owned2Step {
         }
     }
 
-    /// @notice Proves that `performer` signed two different tasks, `taskHashA` and `taskHashB`, for one round
-    ///         `round` of the epoch that starts at `epochBlock`: two task signatures (`taskSigningDigest`, the
-    ///         signature `submitTask` takes), neither of which needs to have been submitted. Anyone may call it.
-    ///         The performer must have been active at `epochBlock` (`performerHint` indexes its voting-power
-    ///         history). Each offence, one `(performer, epochBlock, round)`, is accepted once: it emits
-    ///         `TaskEquivocationProven` and calls the AVS logic's `IEvidenceSink.onTaskEquivocation` (if an AVS
-    ///         logic is set).
+    /// @notice Proves that `performer` signed two different tasks, `a.taskHash` and `b.taskHash`, for one round
+    ///         `round` of the epoch that starts at block `epochBlock` with hash `epochBlockHash`: two task
+    ///         signatures (`taskSigningDigest`, the signature `submitTask` takes), neither of which needs to have
+    ///         been submitted. Anyone may call it. The performer must have been active at `epochBlock`
+    ///         (`performerHint` indexes its voting-power history). Each offence, one `(performer, epochBlock,
+    ///         epochBlockHash, round)`, is accepted once: it emits `TaskEquivocationProven` and calls the AVS
+    ///         logic's `IEvidenceSink.onTaskEquivocation` (if an AVS logic is set).
     function proveTaskEquivocation(
         address performer,
         uint32 epochBlock,
+        bytes32 epochBlockHash,
         uint32 round,
         uint32 performerHint,
-        bytes32 taskHashA,
-        bytes calldata signatureA,
-        bytes32 taskHashB,
-        bytes calldata signatureB
+        SignedTask calldata a,
+        SignedTask calldata b
     ) external {
-        if (taskHashA == taskHashB) revert SameTask(taskHashA);
+        if (a.taskHash == b.taskHash) revert SameTask(a.taskHash);
         uint256 operatorId = operatorsIdsByAddress[performer];
         if (operatorId == 0) revert PerformerNotOperator(performer);
-        bytes32 offence = taskEquivocationKey(operatorId, epochBlock, round);
+        bytes32 offence = taskEquivocationKey(operatorId, epochBlock, epochBlockHash, round);
         if (taskEquivocationProven[offence]) revert EquivocationAlreadyProven(offence);
         if (epochBlock >= block.number) revert ReferenceBlockNotInPast(epochBlock, block.number);
         if (_operatorPowerAt(operatorId, performerHint, epochBlock) == 0) {
             revert EquivocatorNotActive(operatorId, epochBlock);
         }
-        _checkTaskSignature(taskHashA, performer, signatureA, epochBlock, round);
-        _checkTaskSignature(taskHashB, performer, signatureB, epochBlock, round);
+        _TaskContext memory ctx = _TaskContext(epochBlock, epochBlockHash, round);
+        _checkTaskSignature(a.taskHash, performer, a.signature, ctx);
+        _checkTaskSignature(b.taskHash, performer, b.signature, ctx);
 
         taskEquivocationProven[offence] = true;
-        emit TaskEquivocationProven(operatorId, performer, epochBlock, round, taskHashA, taskHashB);
+        emit TaskEquivocationProven(operatorId, performer, epochBlock, epochBlockHash, round, a.taskHash, b.taskHash);
         address logic = avsLogic;
         if (logic != address(0)) {
             if (logic.code.length == 0) revert AvsLogicNotAContract(logic);
@@ -379,9 +395,13 @@ contract AttestationCenter is IAttestationCenter, Owned2Step {
     }
 
     /// @notice The key of a task equivocation: `keccak256(abi.encode(operatorId, uint256(epochBlock),
-    ///         uint256(round)))`.
-    function taskEquivocationKey(uint256 operatorId, uint32 epochBlock, uint32 round) public pure returns (bytes32) {
-        return keccak256(abi.encode(operatorId, epochBlock, round));
+    ///         epochBlockHash, uint256(round)))`.
+    function taskEquivocationKey(uint256 operatorId, uint32 epochBlock, bytes32 epochBlockHash, uint32 round)
+        public
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(operatorId, epochBlock, epochBlockHash, round));
     }
 
     /// @notice The key of a vote equivocation: `keccak256(abi.encode(operatorId, taskHash, referenceBlock))`.
@@ -713,19 +733,28 @@ contract AttestationCenter is IAttestationCenter, Owned2Step {
         if (!success || !valid) revert InvalidBlsSignature();
     }
 
-    function _checkPerformer(bytes32 th, address performer, bytes calldata sig, uint32 ref, uint32 round, uint32 hint)
+    /// @dev What a performer's task signature is for: one round of the epoch at a block with a hash.
+    struct _TaskContext {
+        uint32 epochBlock;
+        bytes32 epochBlockHash;
+        uint32 round;
+    }
+
+    function _checkPerformer(bytes32 th, address performer, bytes calldata sig, _TaskContext memory ctx, uint32 hint)
         internal
         view
     {
-        _checkTaskSignature(th, performer, sig, ref, round);
+        _checkTaskSignature(th, performer, sig, ctx);
         uint256 operatorId = operatorsIdsByAddress[performer];
         if (operatorId == 0) revert PerformerNotOperator(performer);
-        if (_operatorPowerAt(operatorId, hint, ref) == 0) revert PerformerNotActive(performer, ref);
+        if (_operatorPowerAt(operatorId, hint, ctx.epochBlock) == 0) {
+            revert PerformerNotActive(performer, ctx.epochBlock);
+        }
     }
 
-    /// @dev `sig` is `performer`'s 65-byte `r ‖ s ‖ v` EIP-191 signature of `taskSigningDigest(th, epochBlock,
-    ///      round)`, with a low `s` and `v` in {0, 1, 27, 28}.
-    function _checkTaskSignature(bytes32 th, address performer, bytes calldata sig, uint32 epochBlock, uint32 round)
+    /// @dev `sig` is `performer`'s 65-byte `r ‖ s ‖ v` EIP-191 signature of `taskSigningDigest(th, ctx.epochBlock,
+    ///      ctx.epochBlockHash, ctx.round)`, with a low `s` and `v` in {0, 1, 27, 28}.
+    function _checkTaskSignature(bytes32 th, address performer, bytes calldata sig, _TaskContext memory ctx)
         internal
         view
     {
@@ -736,8 +765,11 @@ contract AttestationCenter is IAttestationCenter, Owned2Step {
         if (v < 27) v += 27;
         if (v != 27 && v != 28) revert InvalidPerformerSignatureV(uint8(sig[64]));
         if (uint256(s) > SECP256K1_HALF_ORDER) revert PerformerSignatureHighS();
-        bytes32 digest =
-            keccak256(abi.encodePacked("\x19Ethereum Signed Message:\n32", taskSigningDigest(th, epochBlock, round)));
+        bytes32 digest = keccak256(
+            abi.encodePacked(
+                "\x19Ethereum Signed Message:\n32", taskSigningDigest(th, ctx.epochBlock, ctx.epochBlockHash, ctx.round)
+            )
+        );
         address recovered = ecrecover(digest, v, r, s);
         if (recovered == address(0) || recovered != performer) revert InvalidPerformerSignature(recovered, performer);
     }

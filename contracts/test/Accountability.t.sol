@@ -85,17 +85,17 @@ contract AccountabilityTest is Fixture {
                 IAttestationCenter.InvalidPerformerSignature.selector, _recovered(sigE2, th, E1), ops[0].addr
             )
         );
-        ac.submitTask(t2, false, sigE2, 0, backdated);
+        ac.submitTask(t2, false, sigE2, 0, blockhash(backdated.referenceBlock), backdated);
         // (2) the performer re-signs its task for E1: the votes commit to E2.
         bytes memory sigE1 = _perfSig(t2, E1, ops[0].ecdsaKey);
         vm.expectRevert(IAttestationCenter.InvalidBlsSignature.selector);
-        ac.submitTask(t2, false, sigE1, 0, backdated);
+        ac.submitTask(t2, false, sigE1, 0, blockhash(backdated.referenceBlock), backdated);
 
         // Nothing was burnt: the honest certificate lands and the performer gets its penalty for E2.
         vm.assertFalse(ac.submitted(th, E1));
         vm.expectEmit(address(reg));
         emit ILivelinessRegistry.OperatorPenalized(ops[0].addr, E2, 1000, true);
-        ac.submitTask(t2, false, sigE2, 0, honest);
+        ac.submitTask(t2, false, sigE2, 0, blockhash(honest.referenceBlock), honest);
         vm.assertTrue(ac.submitted(th, E2));
         vm.assertEq(reg.penalties(ops[0].addr), 2);
     }
@@ -134,12 +134,12 @@ contract AccountabilityTest is Fixture {
                 IAttestationCenter.InvalidPerformerSignature.selector, _recovered(sig, th, E2), ops[1].addr
             )
         );
-        ac.submitTask(t, false, sig, 0, att);
+        ac.submitTask(t, false, sig, 0, blockhash(att.referenceBlock), att);
 
         // At its own epoch block, a blocking minority (200 of 400, more than 1/3) cannot reject it either.
         att = _certify(t, false, E1, _ids(3, 4));
         vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.QuorumNotReached.selector, false, 200, 400));
-        ac.submitTask(t, false, sig, 0, att);
+        ac.submitTask(t, false, sig, 0, blockhash(att.referenceBlock), att);
 
         // And once maxTaskAge has passed, nothing is accepted for it at all.
         vm.roll(E1 + MAX_TASK_AGE + 1);
@@ -149,7 +149,7 @@ contract AccountabilityTest is Fixture {
                 IAttestationCenter.ReferenceBlockTooOld.selector, E1, E1 + MAX_TASK_AGE + 1, MAX_TASK_AGE
             )
         );
-        ac.submitTask(t, false, sig, 0, att);
+        ac.submitTask(t, false, sig, 0, blockhash(att.referenceBlock), att);
         vm.assertEq(reg.penalties(ops[1].addr), 0);
     }
 
@@ -176,13 +176,13 @@ contract AccountabilityTest is Fixture {
                 IAttestationCenter.InvalidPerformerSignature.selector, _recovered(sig, th, E2), ops[0].addr
             )
         );
-        ac.submitTask(t, false, sig, 0, reject);
+        ac.submitTask(t, false, sig, 0, blockhash(reject.referenceBlock), reject);
         // At E1, the only block the task can be judged at, ops[3] alone has 100 of 400.
         reject = _certify(t, false, E1, _ids(1, 2, 3));
         vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.QuorumNotReached.selector, false, 100, 400));
-        ac.submitTask(t, false, sig, 0, reject);
+        ac.submitTask(t, false, sig, 0, blockhash(reject.referenceBlock), reject);
 
-        ac.submitTask(t, true, sig, 0, approve);
+        ac.submitTask(t, true, sig, 0, blockhash(approve.referenceBlock), approve);
         vm.assertEq(reg.penalties(ops[0].addr), 0);
 
         // Approve and reject at one block are both valid only if signers with more than 1/3 of the power signed
@@ -192,7 +192,7 @@ contract AccountabilityTest is Fixture {
         (uint256 signed, uint256 total,) = ac.verifyAttestationGas(_voteHash(t, false, E1), reject);
         vm.assertTrue(ac.meetsThreshold(signed, total));
         vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.TaskAlreadySubmitted.selector, th, E1));
-        ac.submitTask(t, false, sig, 0, reject);
+        ac.submitTask(t, false, sig, 0, blockhash(reject.referenceBlock), reject);
         vm.assertEq(reg.penalties(ops[0].addr), 0);
     }
 
@@ -231,7 +231,7 @@ contract AccountabilityTest is Fixture {
         IAttestationCenter.TaskInfo memory t = _epochTask(E2, _noAddrs(), _noAddrs(), 0);
         IAttestationCenter.Attestation memory att = _certify(t, false, E2, _ids(1, 3, 4)); // ops[1]: 200
         vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.QuorumNotReached.selector, false, 200, 300));
-        ac.submitTask(t, false, _perfSig(t, E2, ops[0].ecdsaKey), 0, att);
+        ac.submitTask(t, false, _perfSig(t, E2, ops[0].ecdsaKey), 0, blockhash(att.referenceBlock), att);
         vm.assertEq(reg.penalties(ops[0].addr), 0);
         // One more unit of power: 201 of 300 > 2/3, the performer is penalized.
         att = _certify(t, false, E2, _ids(1, 4)); // ops[1] + ops[2]: 201
@@ -245,7 +245,7 @@ contract AccountabilityTest is Fixture {
         IAttestationCenter.TaskInfo memory t = _epochTask(E2, down, _noAddrs(), 0);
         IAttestationCenter.Attestation memory att = _certify(t, true, E2, _ids(1, 3, 4));
         vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.QuorumNotReached.selector, true, 200, 300));
-        ac.submitTask(t, true, _perfSig(t, E2, ops[0].ecdsaKey), 0, att);
+        ac.submitTask(t, true, _perfSig(t, E2, ops[0].ecdsaKey), 0, blockhash(att.referenceBlock), att);
         vm.assertEq(reg.penalties(ops[3].addr), 0);
         _submit(t, true, ops[0].ecdsaKey, _certify(t, true, E2, _ids(1, 4)));
         vm.assertEq(reg.penalties(ops[3].addr), 1);
@@ -271,11 +271,11 @@ contract AccountabilityTest is Fixture {
         IAttestationCenter.Attestation memory att = _certify(t, false, E2, nonSigners);
         bytes memory sig = _perfSig(t, E2, ops[0].ecdsaKey);
         if (3 * signed > 2 * 300) {
-            ac.submitTask(t, false, sig, 0, att);
+            ac.submitTask(t, false, sig, 0, blockhash(att.referenceBlock), att);
             vm.assertEq(reg.penalties(ops[0].addr), 1);
         } else {
             vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.QuorumNotReached.selector, false, signed, 300));
-            ac.submitTask(t, false, sig, 0, att);
+            ac.submitTask(t, false, sig, 0, blockhash(att.referenceBlock), att);
             vm.assertEq(reg.penalties(ops[0].addr), 0);
         }
     }

@@ -755,7 +755,8 @@ contract AttestationCenterTest is Fixture {
         IAttestationCenter.TaskInfo memory t = _task0();
         IAttestationCenter.Attestation memory att = _certify(t, true, REF, _none());
         att.apkG2[3] += 1; // not on the twist
-        bytes memory cd = abi.encodeCall(ac.submitTask, (t, true, _perfSig(t, REF, ops[0].ecdsaKey), uint32(0), att));
+        bytes memory cd =
+            abi.encodeCall(ac.submitTask, (t, true, _perfSig(t, REF, ops[0].ecdsaKey), uint32(0), blockhash(REF), att));
         uint256 g = gasleft();
         (bool ok, bytes memory ret) = address(ac).call{gas: 20_000_000}(cd);
         g -= gasleft();
@@ -787,11 +788,16 @@ contract AttestationCenterTest is Fixture {
         bytes32 th = ac.taskHash(t);
         vm.assertEq(th, keccak256(abi.encode(t.proofOfTask, t.data, t.taskPerformer, t.taskDefinitionId)));
         vm.assertEq(
-            ac.taskSigningDigest(th, REF, 3),
-            keccak256(abi.encode("liveliness/task/v3", block.chainid, address(ac), th, uint256(REF), uint256(3)))
+            ac.taskSigningDigest(th, REF, bytes32(uint256(0xb10c)), 3),
+            keccak256(
+                abi.encode(
+                    "liveliness/task/v4", block.chainid, address(ac), th, uint256(REF), uint256(0xb10c), uint256(3)
+                )
+            )
         );
-        vm.assertNotEq(ac.taskSigningDigest(th, REF, 0), ac.taskSigningDigest(th, REF + 10, 0));
-        vm.assertNotEq(ac.taskSigningDigest(th, REF, 0), ac.taskSigningDigest(th, REF, 1));
+        vm.assertNotEq(ac.taskSigningDigest(th, REF, 0, 0), ac.taskSigningDigest(th, REF + 10, 0, 0));
+        vm.assertNotEq(ac.taskSigningDigest(th, REF, 0, 0), ac.taskSigningDigest(th, REF, 0, 1));
+        vm.assertNotEq(ac.taskSigningDigest(th, REF, 0, 0), ac.taskSigningDigest(th, REF, bytes32(uint256(1)), 0));
         vm.assertEq(
             ac.voteHash(t, false, REF),
             keccak256(
@@ -860,7 +866,7 @@ contract AttestationCenterTest is Fixture {
         IAttestationCenter.TaskInfo memory t = _task0();
         IAttestationCenter.Attestation memory att = _certify(t, true, REF, _ids(4));
         bytes memory sig = _perfSig(t, REF, ops[0].ecdsaKey);
-        ac.submitTask(t, true, sig, 0, att);
+        ac.submitTask(t, true, sig, 0, blockhash(att.referenceBlock), att);
         vm.assertEq(logic.calls(), 2);
         vm.assertEq(logic.beforeRef(), REF);
         vm.assertEq(logic.afterRef(), REF);
@@ -879,7 +885,14 @@ contract AttestationCenterTest is Fixture {
         logic.arm(
             abi.encodeCall(
                 ac.submitTask,
-                (inner, true, _perfSig(inner, 105, ops[1].ecdsaKey), uint32(0), _certify(inner, true, 105, _none()))
+                (
+                    inner,
+                    true,
+                    _perfSig(inner, 105, ops[1].ecdsaKey),
+                    uint32(0),
+                    blockhash(105),
+                    _certify(inner, true, 105, _none())
+                )
             )
         );
         IAttestationCenter.TaskInfo memory t = _task0();
@@ -898,7 +911,7 @@ contract AttestationCenterTest is Fixture {
         IAttestationCenter.Attestation memory att = _certify(t, true, REF, _none());
         bytes memory sig = _perfSig(t, REF, ops[0].ecdsaKey);
         vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.AvsLogicNotAContract.selector, address(0x1234)));
-        ac.submitTask(t, true, sig, 0, att);
+        ac.submitTask(t, true, sig, 0, blockhash(att.referenceBlock), att);
     }
 
     function test_Submit_ReferenceBlockAgeBounds() public {
@@ -916,7 +929,7 @@ contract AttestationCenterTest is Fixture {
                 IAttestationCenter.ReferenceBlockTooOld.selector, REF, REF + MAX_TASK_AGE + 1, MAX_TASK_AGE
             )
         );
-        ac.submitTask(t, true, sig, 0, att);
+        ac.submitTask(t, true, sig, 0, blockhash(att.referenceBlock), att);
     }
 
     function test_Submit_RevertsWhenReferenceBlockNotInPast() public {
@@ -925,10 +938,10 @@ contract AttestationCenterTest is Fixture {
         bytes memory sig = _perfSig(t, REF, ops[0].ecdsaKey);
         vm.roll(REF);
         vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.ReferenceBlockNotInPast.selector, REF, REF));
-        ac.submitTask(t, true, sig, 0, att);
+        ac.submitTask(t, true, sig, 0, blockhash(att.referenceBlock), att);
         att.referenceBlock = REF + 7;
         vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.ReferenceBlockNotInPast.selector, REF + 7, REF));
-        ac.submitTask(t, true, sig, 0, att);
+        ac.submitTask(t, true, sig, 0, blockhash(att.referenceBlock), att);
     }
 
     function test_Submit_DuplicateRevertsFirst() public {
@@ -939,12 +952,12 @@ contract AttestationCenterTest is Fixture {
         // the same certificate again
         bytes memory sig = _perfSig(t, REF, ops[0].ecdsaKey);
         vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.TaskAlreadySubmitted.selector, th, REF));
-        ac.submitTask(t, true, sig, 0, att);
+        ac.submitTask(t, true, sig, 0, blockhash(att.referenceBlock), att);
         // a reject certificate at the same reference block, garbage everywhere else: still the duplicate error
         IAttestationCenter.Attestation memory junk;
         junk.referenceBlock = REF;
         vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.TaskAlreadySubmitted.selector, th, REF));
-        ac.submitTask(t, false, "", 0, junk);
+        ac.submitTask(t, false, "", 0, blockhash(junk.referenceBlock), junk);
         vm.assertFalse(ac.submitted(th, REF + 10));
     }
 
@@ -969,7 +982,7 @@ contract AttestationCenterTest is Fixture {
         IAttestationCenter.Attestation memory att2 = _certify(t2, true, ref2, _ids(4, ops[newcomer].id));
         bytes memory sig2 = _perfSig(t2, ref2, ops[0].ecdsaKey);
         vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.QuorumNotReached.selector, true, 200, 60_200));
-        ac.submitTask(t2, true, sig2, 0, att2);
+        ac.submitTask(t2, true, sig2, 0, blockhash(att2.referenceBlock), att2);
         // the newcomer alone rejects: 50_000 of 60_200 > 2/3 (op 2 left, so it is no non-signer)
         uint256[] memory ns = new uint256[](3);
         (ns[0], ns[1], ns[2]) = (1, 3, 4);
@@ -987,11 +1000,11 @@ contract AttestationCenterTest is Fixture {
         att.apkHint = ac.apkHintAt(REF + 2);
         bytes memory sig = _perfSig(t, REF, ops[0].ecdsaKey);
         vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.InvalidApkHint.selector, att.apkHint, REF));
-        ac.submitTask(t, true, sig, 0, att);
+        ac.submitTask(t, true, sig, 0, blockhash(att.referenceBlock), att);
         att.apkHint = ac.apkHintAt(REF);
         att.nonSignerHints[0] = 1;
         vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.InvalidOperatorHint.selector, 4, 1, REF));
-        ac.submitTask(t, true, sig, 0, att);
+        ac.submitTask(t, true, sig, 0, blockhash(att.referenceBlock), att);
     }
 
     // =============================================================================================
@@ -1009,7 +1022,7 @@ contract AttestationCenterTest is Fixture {
         IAttestationCenter.TaskInfo memory t = _epochTask(200, _noAddrs(), _noAddrs(), 0);
         IAttestationCenter.Attestation memory att = _certify(t, approve, 200, _ids(2));
         bytes memory sig = _perfSig(t, 200, ops[0].ecdsaKey);
-        try ac.submitTask(t, approve, sig, 0, att) {
+        try ac.submitTask(t, approve, sig, 0, blockhash(att.referenceBlock), att) {
             return true;
         } catch (bytes memory err) {
             vm.assertEq(
@@ -1137,7 +1150,7 @@ contract AttestationCenterTest is Fixture {
         bytes memory err
     ) internal {
         vm.expectRevert(err);
-        ac.submitTask(t, true, sig, 0, att);
+        ac.submitTask(t, true, sig, 0, blockhash(att.referenceBlock), att);
     }
 
     function test_Performer_WrongSigner() public {
@@ -1211,11 +1224,32 @@ contract AttestationCenterTest is Fixture {
         );
     }
 
+    /// @dev The performer signs for its epoch block's hash; a certificate for a block hash this chain does not
+    ///      have (a reorged-out block) is refused while the EVM knows the block's hash.
+    function test_Performer_EpochBlockHashMustBeTheChains() public {
+        IAttestationCenter.TaskInfo memory t = _task0();
+        IAttestationCenter.Attestation memory att = _certify(t, true, REF, _none());
+        vm.assertNotEq(blockhash(REF), bytes32(0)); // the EVM knows the reference block's hash
+        bytes32 orphaned = keccak256("a reorged-out block");
+        bytes memory sig = _perfSig(_taskHash(t), REF, orphaned, 0, ops[0].ecdsaKey);
+        vm.expectRevert(
+            abi.encodeWithSelector(IAttestationCenter.EpochBlockHashMismatch.selector, REF, orphaned, blockhash(REF))
+        );
+        ac.submitTask(t, true, sig, 0, orphaned, att);
+        // Signed for the chain's hash, with another hash claimed: the signature does not recover.
+        vm.expectRevert(
+            abi.encodeWithSelector(IAttestationCenter.EpochBlockHashMismatch.selector, REF, orphaned, blockhash(REF))
+        );
+        ac.submitTask(t, true, _perfSig(t, REF, ops[0].ecdsaKey), 0, orphaned, att);
+        ac.submitTask(t, true, _perfSig(t, REF, ops[0].ecdsaKey), 0, blockhash(REF), att);
+        vm.assertTrue(ac.submitted(_taskHash(t), REF));
+    }
+
     function test_Performer_VZeroOneAccepted() public {
         IAttestationCenter.TaskInfo memory t = _task0();
         IAttestationCenter.Attestation memory att = _certify(t, true, REF, _none());
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(ops[0].ecdsaKey, _ethSigned(_taskDigest(_taskHash(t), REF)));
-        ac.submitTask(t, true, abi.encodePacked(r, s, v - 27), 0, att);
+        ac.submitTask(t, true, abi.encodePacked(r, s, v - 27), 0, blockhash(att.referenceBlock), att);
         vm.assertTrue(ac.submitted(_taskHash(t), REF));
     }
 

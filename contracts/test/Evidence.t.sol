@@ -170,7 +170,64 @@ contract EvidenceTest is Fixture {
         uint32 hint = ac.operatorHintAt(ops[index].id, epochBlock);
         if (err.length != 0) vm.expectRevert(err);
         vm.prank(ANYONE);
-        ac.proveTaskEquivocation(ops[index].addr, epochBlock, round, hint, tha, sa, thb, sb);
+        _proveRaw(ops[index].addr, epochBlock, round, hint, tha, sa, thb, sb);
+    }
+
+    /// @dev `proveTaskEquivocation` with the epoch block's hash as the EVM knows it now.
+    function _proveRaw(
+        address performer,
+        uint32 epochBlock,
+        uint32 round,
+        uint32 hint,
+        bytes32 tha,
+        bytes memory sa,
+        bytes32 thb,
+        bytes memory sb
+    ) internal {
+        ac.proveTaskEquivocation(
+            performer,
+            epochBlock,
+            blockhash(epochBlock),
+            round,
+            hint,
+            IAttestationCenter.SignedTask(tha, sa),
+            IAttestationCenter.SignedTask(thb, sb)
+        );
+    }
+
+    /// @dev ops[1]'s two signed tasks proven as evidence for round 0 of E1 with the epoch block hash `claimed`.
+    function _proveAt(bytes32 claimed, bytes32 tha, bytes memory sa, bytes32 thb, bytes memory sb) internal {
+        ac.proveTaskEquivocation(
+            ops[1].addr,
+            E1,
+            claimed,
+            0,
+            ac.operatorHintAt(2, E1),
+            IAttestationCenter.SignedTask(tha, sa),
+            IAttestationCenter.SignedTask(thb, sb)
+        );
+    }
+
+    /// @dev A performer that signs again after a reorg of its epoch block signs for another block hash: its two
+    ///      signatures are for two contexts, no equivocation, whichever hash is claimed.
+    function test_TaskEquivocation_SigningAgainAfterAReorgIsNoEvidence() public {
+        (bytes32 tha, bytes32 thb) = _twoTasks();
+        bytes32 orphaned = keccak256("the orphaned epoch block");
+        bytes memory sa = _perfSig(tha, E1, orphaned, 0, ops[1].ecdsaKey);
+        bytes memory sb = _perfSig(thb, E1, blockhash(E1), 0, ops[1].ecdsaKey);
+        vm.expectPartialRevert(IAttestationCenter.InvalidPerformerSignature.selector);
+        this.proveAtExternal(orphaned, tha, sa, thb, sb);
+        vm.expectPartialRevert(IAttestationCenter.InvalidPerformerSignature.selector);
+        this.proveAtExternal(blockhash(E1), tha, sa, thb, sb);
+        vm.assertEq(reg.penalties(ops[1].addr), 0);
+        // Two different tasks signed for the orphaned block are evidence all the same.
+        _proveAt(orphaned, tha, sa, thb, _perfSig(thb, E1, orphaned, 0, ops[1].ecdsaKey));
+        vm.assertEq(reg.penalties(ops[1].addr), 1);
+    }
+
+    /// @dev `_proveAt` as an external call, so that a revert can be expected of it as a whole.
+    function proveAtExternal(bytes32 claimed, bytes32 tha, bytes memory sa, bytes32 thb, bytes memory sb) external {
+        _proveAt(claimed, tha, sa, thb, sb);
     }
 
     /// @dev Two task hashes of ops[1] for E1 (one naming ops[3] unhealthy, one naming nobody).
@@ -182,11 +239,11 @@ contract EvidenceTest is Fixture {
     function test_TaskEquivocation_PenalizedOncePerOffence() public {
         (bytes32 tha, bytes32 thb) = _twoTasks();
         uint256 k = ops[1].ecdsaKey;
-        bytes32 offence = ac.taskEquivocationKey(2, E1, 3);
-        vm.assertEq(offence, keccak256(abi.encode(uint256(2), uint256(E1), uint256(3))));
+        bytes32 offence = ac.taskEquivocationKey(2, E1, blockhash(E1), 3);
+        vm.assertEq(offence, keccak256(abi.encode(uint256(2), uint256(E1), blockhash(E1), uint256(3))));
 
         vm.expectEmit(address(ac));
-        emit IAttestationCenter.TaskEquivocationProven(2, ops[1].addr, E1, 3, tha, thb);
+        emit IAttestationCenter.TaskEquivocationProven(2, ops[1].addr, E1, blockhash(E1), 3, tha, thb);
         vm.expectEmit(address(reg));
         emit ILivelinessRegistry.OperatorPenalized(ops[1].addr, E1, 1000, true);
         _proveTasks(1, E1, 3, tha, _perfSig(tha, E1, 3, k), thb, _perfSig(thb, E1, 3, k), "");
@@ -247,7 +304,7 @@ contract EvidenceTest is Fixture {
             abi.encodeWithSelector(IAttestationCenter.InvalidPerformerSignature.selector, ops[2].addr, ops[1].addr)
         );
         vm.prank(ANYONE);
-        ac.proveTaskEquivocation(ops[1].addr, E1, 2, hint, tha, sa, thb, other);
+        _proveRaw(ops[1].addr, E1, 2, hint, tha, sa, thb, other);
         // Signatures replayed at another epoch block, or a wrong length, or a high s.
         bytes memory bad = abi.encodeWithSelector(IAttestationCenter.InvalidPerformerSignatureLength.selector, 64);
         bytes memory short = new bytes(64);
@@ -267,17 +324,17 @@ contract EvidenceTest is Fixture {
         // Signatures for E1 replayed as evidence for another epoch block.
         uint32 hint = ac.operatorHintAt(2, E1 + 10);
         vm.expectRevert();
-        ac.proveTaskEquivocation(ops[1].addr, E1 + 10, 2, hint, tha, sa, thb, sb);
+        _proveRaw(ops[1].addr, E1 + 10, 2, hint, tha, sa, thb, sb);
         // Not an operator; a block in the future.
         vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.PerformerNotOperator.selector, ANYONE));
-        ac.proveTaskEquivocation(ANYONE, E1, 2, 0, tha, sa, thb, sb);
+        _proveRaw(ANYONE, E1, 2, 0, tha, sa, thb, sb);
         vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.ReferenceBlockNotInPast.selector, E1 + 12, E1 + 12));
-        ac.proveTaskEquivocation(ops[1].addr, E1 + 12, 2, hint, tha, sa, thb, sb);
+        _proveRaw(ops[1].addr, E1 + 12, 2, hint, tha, sa, thb, sb);
         // Signed on another AttestationCenter (here: another chain id).
         hint = ac.operatorHintAt(2, E1);
         vm.chainId(7);
         vm.expectRevert();
-        ac.proveTaskEquivocation(ops[1].addr, E1, 2, hint, tha, sa, thb, sb);
+        _proveRaw(ops[1].addr, E1, 2, hint, tha, sa, thb, sb);
         vm.assertEq(reg.penalties(ops[1].addr), 0);
     }
 
@@ -291,9 +348,9 @@ contract EvidenceTest is Fixture {
         uint32 e2 = E1 + 10;
         uint32 hint = ac.operatorHintAt(2, e2);
         vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.EquivocatorNotActive.selector, 2, e2));
-        ac.proveTaskEquivocation(ops[1].addr, e2, 0, hint, tha, _perfSig(tha, e2, 0, k), thb, _perfSig(thb, e2, 0, k));
+        _proveRaw(ops[1].addr, e2, 0, hint, tha, _perfSig(tha, e2, 0, k), thb, _perfSig(thb, e2, 0, k));
         vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.InvalidOperatorHint.selector, 2, hint, E1));
-        ac.proveTaskEquivocation(ops[1].addr, E1, 0, hint, tha, _perfSig(tha, E1, 0, k), thb, _perfSig(thb, E1, 0, k));
+        _proveRaw(ops[1].addr, E1, 0, hint, tha, _perfSig(tha, E1, 0, k), thb, _perfSig(thb, E1, 0, k));
         _proveTasks(1, E1, 0, tha, _perfSig(tha, E1, 0, k), thb, _perfSig(thb, E1, 0, k), "");
         vm.assertEq(reg.penalties(ops[1].addr), 1);
     }
@@ -308,7 +365,7 @@ contract EvidenceTest is Fixture {
         vm.cool(address(ac));
         vm.cool(address(reg));
         uint256 g = gasleft();
-        ac.proveTaskEquivocation(ops[1].addr, E1, 0, hint, tha, sa, thb, sb);
+        _proveRaw(ops[1].addr, E1, 0, hint, tha, sa, thb, sb);
         uint256 used = g - gasleft();
         console.log(string.concat("proveTaskEquivocation gas (execution, cold): ", vm.toString(used)));
         vm.assertLt(used, 80_000, "proveTaskEquivocation gas");

@@ -171,7 +171,15 @@ contract GasBench is Fixture {
         vm.resumeGasMetering();
         vm.cool(address(ac));
         vm.cool(address(reg));
-        ac.proveTaskEquivocation(ops[1].addr, ref, 0, hint, tha, sa, thb, sb);
+        ac.proveTaskEquivocation(
+            ops[1].addr,
+            ref,
+            blockhash(ref),
+            0,
+            hint,
+            IAttestationCenter.SignedTask(tha, sa),
+            IAttestationCenter.SignedTask(thb, sb)
+        );
         txGas = vm.lastCallGas().gasTotalUsed;
         vm.assertEq(reg.penalties(ops[1].addr), before + 1);
     }
@@ -225,7 +233,10 @@ contract GasBench is Fixture {
         }
         IAttestationCenter.TaskInfo memory t = _epochTask(epochBlock, _sorted(unhealthy), _noAddrs(), 0);
         att = _certifyFast(t, true, uint32(epochBlock), nonSignerIds);
-        cd = abi.encodeCall(ac.submitTask, (t, true, _perfSig(t, uint32(epochBlock), ops[0].ecdsaKey), uint32(0), att));
+        cd = abi.encodeCall(
+            ac.submitTask,
+            (t, true, _perfSig(t, uint32(epochBlock), ops[0].ecdsaKey), uint32(0), blockhash(epochBlock), att)
+        );
         vh = _voteHash(t, true, uint32(epochBlock));
         th = _taskHash(t);
     }
@@ -243,8 +254,9 @@ contract GasBench is Fixture {
         for (uint256 i = 4; i < cd.length; ++i) {
             args[i - 4] = cd[i];
         }
-        (IAttestationCenter.TaskInfo memory t,,,, IAttestationCenter.Attestation memory att) =
-            abi.decode(args, (IAttestationCenter.TaskInfo, bool, bytes, uint32, IAttestationCenter.Attestation));
+        (IAttestationCenter.TaskInfo memory t,,,,, IAttestationCenter.Attestation memory att) = abi.decode(
+            args, (IAttestationCenter.TaskInfo, bool, bytes, uint32, bytes32, IAttestationCenter.Attestation)
+        );
         return _certifyFast(t, true, att.referenceBlock, new uint256[](0));
     }
 

@@ -1047,7 +1047,7 @@ contract LivelinessRegistryIntegrationTest is Fixture {
         IAttestationCenter.Attestation memory att = _certify(t, true, 120, _none());
         bytes memory sig = _perfSig(t, 120, ops[1].ecdsaKey);
         vm.expectRevert(abi.encodeWithSelector(ILivelinessRegistry.ReferenceBlockMismatch.selector, 120, 110));
-        ac.submitTask(t, true, sig, 0, att);
+        ac.submitTask(t, true, sig, 0, blockhash(att.referenceBlock), att);
         vm.assertFalse(ac.submitted(_taskHash(t), 120)); // the whole submission reverted
     }
 

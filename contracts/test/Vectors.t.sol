@@ -15,6 +15,8 @@ contract VectorsTest is Test {
     uint32 internal constant EPOCH = 1230;
     /// @dev The performer round of the pinned task signature.
     uint32 internal constant ROUND = 7;
+    /// @dev The epoch block hash of the pinned task signature.
+    bytes32 internal constant EPOCH_HASH = 0x1111111111111111111111111111111111111111111111111111111111111111;
 
     function _center() internal returns (IAttestationCenter) {
         AttestationCenter impl = new AttestationCenter(address(this), 100, address(0));
@@ -37,10 +39,10 @@ contract VectorsTest is Test {
         IAttestationCenter.TaskInfo memory t = _task();
         bytes32 th = ac.taskHash(t);
         vm.assertEq(th, 0xadac08b96f5d7f45f8ed08c74ce76e005de5f122f48ada19cef1d64f5829b0b4);
-        bytes32 digest = ac.taskSigningDigest(th, EPOCH, ROUND);
-        vm.assertEq(digest, 0x0101a9ae38a738548d43fa819536bdc5d1ef012907e2fcc05c9064a76e0dae6e);
+        bytes32 digest = ac.taskSigningDigest(th, EPOCH, EPOCH_HASH, ROUND);
+        vm.assertEq(digest, 0x47167ea1d979302a808c825b019591aa62ad1840f3e0cdd5f8277d0b7180f618);
         bytes32 personal = keccak256(abi.encodePacked("\x19Ethereum Signed Message:\n32", digest));
-        vm.assertEq(personal, 0x70f2d049405cf37289cb38271e083642d85362fb261055aeba5fa20caa52224e);
+        vm.assertEq(personal, 0x7e754d334f7bbd28135ef1ce65d52ba790276089c03259986c201a9767769bda);
         vm.assertEq(ac.voteHash(t, true, EPOCH), 0x1be0a272deeaf6f05b4bf85c36bbb147b1deb43e8cce36121b57fba3c070e281);
         vm.assertEq(ac.voteHash(t, false, EPOCH), 0xb286633f3b5a7ea8e407c490f745ce580dc80d30c2dcaf4595b2d64b3e640193);
         vm.assertEq(ac.popMessage(ANVIL0), 0x4a0acafbd1a882a66809d3d7cc988fa4f89f053cf02b2f73084fc11bad7f7fa4);
@@ -48,9 +50,9 @@ contract VectorsTest is Test {
 
     /// @dev The performer signature the Rust test pins (anvil key 0 over the digest above) recovers the performer.
     function test_RustPinnedPerformerSignature() public pure {
-        bytes32 personal = 0x70f2d049405cf37289cb38271e083642d85362fb261055aeba5fa20caa52224e;
-        bytes32 r = 0xebbd322b47726fdbbe4da00124139cb6a14f7242649563634d41b14e458079bc;
-        bytes32 s = 0x7b9a3883b52dc2f60e57cc3baac62cbacf2eb71c9be56924505fde255f46a2d6;
-        vm.assertEq(ecrecover(personal, 27, r, s), ANVIL0);
+        bytes32 personal = 0x7e754d334f7bbd28135ef1ce65d52ba790276089c03259986c201a9767769bda;
+        bytes32 r = 0x4ceb82b44621b093717e1b655420a0319ee850164474309c017c4e970a89048b;
+        bytes32 s = 0x58ca04f52f43380eada43911ef7a33aed15c84af2d35041ebe63570c1f379202;
+        vm.assertEq(ecrecover(personal, 28, r, s), ANVIL0);
     }
 }

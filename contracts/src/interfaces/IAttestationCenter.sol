@@ -39,6 +39,12 @@ interface IAttestationCenter {
         uint256[] h2cHint;
     }
 
+    /// @notice A task hash and its performer's 65-byte signature (`taskSigningDigest`), as evidence.
+    struct SignedTask {
+        bytes32 taskHash;
+        bytes signature;
+    }
+
     /// @notice One operator, as returned by `getActiveOperatorsDetails`.
     struct OperatorDetails {
         address operator;
@@ -87,12 +93,13 @@ interface IAttestationCenter {
         uint256 indexed operatorId, address indexed operator, bytes32 indexed taskHash, uint32 referenceBlock
     );
     /// @notice Performer `operator` signed two different tasks, `taskHashA` and `taskHashB`, for round `round`
-    ///         of the epoch that starts at `epochBlock` (proven by `proveTaskEquivocation`, once per offence). A
-    ///         slasher can act on it.
+    ///         of the epoch that starts at block `epochBlock` with hash `epochBlockHash` (proven by
+    ///         `proveTaskEquivocation`, once per offence). A slasher can act on it.
     event TaskEquivocationProven(
         uint256 indexed operatorId,
         address indexed operator,
         uint32 epochBlock,
+        bytes32 epochBlockHash,
         uint32 round,
         bytes32 taskHashA,
         bytes32 taskHashB
@@ -156,6 +163,7 @@ interface IAttestationCenter {
     error EquivocationAlreadyProven(bytes32 offence);
     error EquivocatorNotActive(uint256 operatorId, uint32 referenceBlock);
     error SameTask(bytes32 taskHash);
+    error EpochBlockHashMismatch(uint32 epochBlock, bytes32 signedFor, bytes32 actual);
 
     // ---------------------------------------------------------------------------------------------
     // Governance
@@ -185,6 +193,7 @@ interface IAttestationCenter {
         bool isApproved,
         bytes calldata tpSignature,
         uint32 round,
+        bytes32 epochBlockHash,
         Attestation calldata att
     ) external;
     function submitted(bytes32 taskHash, uint32 referenceBlock) external view returns (bool);
@@ -204,18 +213,23 @@ interface IAttestationCenter {
     function proveTaskEquivocation(
         address performer,
         uint32 epochBlock,
+        bytes32 epochBlockHash,
         uint32 round,
         uint32 performerHint,
-        bytes32 taskHashA,
-        bytes calldata signatureA,
-        bytes32 taskHashB,
-        bytes calldata signatureB
+        SignedTask calldata a,
+        SignedTask calldata b
     ) external;
     function taskEquivocationProven(bytes32 offence) external view returns (bool);
-    function taskEquivocationKey(uint256 operatorId, uint32 epochBlock, uint32 round) external pure returns (bytes32);
+    function taskEquivocationKey(uint256 operatorId, uint32 epochBlock, bytes32 epochBlockHash, uint32 round)
+        external
+        pure
+        returns (bytes32);
     function taskReferenceBlock() external view returns (uint256);
     function taskHash(TaskInfo calldata task) external pure returns (bytes32);
-    function taskSigningDigest(bytes32 taskHash, uint32 epochBlock, uint32 round) external view returns (bytes32);
+    function taskSigningDigest(bytes32 taskHash, uint32 epochBlock, bytes32 epochBlockHash, uint32 round)
+        external
+        view
+        returns (bytes32);
     function voteHash(TaskInfo calldata task, bool isApproved, uint32 referenceBlock) external view returns (bytes32);
 
     // ---------------------------------------------------------------------------------------------

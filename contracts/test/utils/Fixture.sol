@@ -178,8 +178,20 @@ abstract contract Fixture is Test {
         return _taskDigest(th, epochBlock, 0);
     }
 
+    /// @dev The task signing digest for `round` of the epoch at `epochBlock`, with the block's hash as the EVM
+    ///      knows it now.
     function _taskDigest(bytes32 th, uint32 epochBlock, uint32 round) internal view returns (bytes32) {
-        return keccak256(abi.encode("liveliness/task/v3", block.chainid, address(ac), th, epochBlock, round));
+        return _taskDigest(th, epochBlock, blockhash(epochBlock), round);
+    }
+
+    function _taskDigest(bytes32 th, uint32 epochBlock, bytes32 epochBlockHash, uint32 round)
+        internal
+        view
+        returns (bytes32)
+    {
+        return keccak256(
+            abi.encode("liveliness/task/v4", block.chainid, address(ac), th, epochBlock, epochBlockHash, round)
+        );
     }
 
     /// @dev The performer's signature of `t` as its task of the epoch starting at `epochBlock`.
@@ -194,7 +206,16 @@ abstract contract Fixture is Test {
     /// @dev The performer's signature of the task `th` as its task of round `round` of the epoch starting at
     ///      `epochBlock`.
     function _perfSig(bytes32 th, uint32 epochBlock, uint32 round, uint256 key) internal view returns (bytes memory) {
-        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, _ethSigned(_taskDigest(th, epochBlock, round)));
+        return _perfSig(th, epochBlock, blockhash(epochBlock), round, key);
+    }
+
+    /// @dev As above, for an epoch block with the hash `epochBlockHash`.
+    function _perfSig(bytes32 th, uint32 epochBlock, bytes32 epochBlockHash, uint32 round, uint256 key)
+        internal
+        view
+        returns (bytes memory)
+    {
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, _ethSigned(_taskDigest(th, epochBlock, epochBlockHash, round)));
         return abi.encodePacked(r, s, v);
     }
 
@@ -296,7 +317,7 @@ abstract contract Fixture is Test {
         uint256 performerKey,
         IAttestationCenter.Attestation memory att
     ) internal {
-        ac.submitTask(t, approve, _perfSig(t, att.referenceBlock, performerKey), 0, att);
+        ac.submitTask(t, approve, _perfSig(t, att.referenceBlock, performerKey), 0, blockhash(att.referenceBlock), att);
     }
 
     /// @dev Builds, signs (all active operators sign) and submits an approved task for `epochBlock` performed

@@ -34,6 +34,7 @@ interface Vm {
     function expectRevert() external;
     function expectRevert(bytes4 revertData) external;
     function expectRevert(bytes calldata revertData) external;
+    function expectPartialRevert(bytes4 revertData) external;
     function expectEmit() external;
     function expectEmit(address emitter) external;
     function assume(bool condition) external pure;

@@ -1,7 +1,7 @@
 //! Evidence of misbehaviour, proven on chain by anyone.
 
 use crate::{
-    bindings::AttestationCenter,
+    bindings::{AttestationCenter, IAttestationCenter},
     error::{Error, Result},
     revert,
     submit::{task_info, Submission},
@@ -12,7 +12,7 @@ use alloy::{
     providers::Provider,
 };
 use liveliness_bls::Signature;
-use liveliness_primitives::{verify_task_signature, TaskInfo};
+use liveliness_primitives::{verify_task_signature, TaskContext, TaskInfo};
 
 /// One operator's two BLS votes on one task at one reference block, for
 /// opposite outcomes: proof that it equivocated (PROTOCOL.md §4.7).
@@ -106,6 +106,8 @@ pub struct TaskEquivocation {
     pub performer: Address,
     /// The epoch block both signatures name.
     pub epoch_block: u64,
+    /// The epoch block's hash both signatures name.
+    pub epoch_block_hash: B256,
     /// The round both signatures name.
     pub round: u32,
     /// The first task's hash.
@@ -121,18 +123,20 @@ pub struct TaskEquivocation {
 
 impl TaskEquivocation {
     /// The offence's key on chain, `taskEquivocationKey(operatorId,
-    /// epochBlock, round)`: `keccak256(abi.encode(uint256, uint32, uint32))`.
+    /// epochBlock, epochBlockHash, round)`:
+    /// `keccak256(abi.encode(uint256, uint32, bytes32, uint32))`.
     pub fn offence_key(&self, operator_id: u64) -> B256 {
-        let mut words = [0u8; 96];
+        let mut words = [0u8; 128];
         words[..32].copy_from_slice(&U256::from(operator_id).to_be_bytes::<32>());
         words[32..64].copy_from_slice(&U256::from(self.epoch_block).to_be_bytes::<32>());
-        words[64..].copy_from_slice(&U256::from(self.round).to_be_bytes::<32>());
+        words[64..96].copy_from_slice(self.epoch_block_hash.as_slice());
+        words[96..].copy_from_slice(&U256::from(self.round).to_be_bytes::<32>());
         keccak256(words)
     }
 
     /// Checks what the contract checks of the signatures: two different
-    /// tasks, both signed by `performer` for (`epoch_block`, `round`) on this
-    /// chain and AttestationCenter.
+    /// tasks, both signed by `performer` for (`epoch_block`,
+    /// `epoch_block_hash`, `round`) on this chain and AttestationCenter.
     pub fn verify(&self, chain_id: u64, attestation_center: Address) -> Result<()> {
         if self.task_hash_a == self.task_hash_b {
             return Err(Error::InvalidEvidence(
@@ -147,10 +151,13 @@ impl TaskEquivocation {
                 hash,
                 self.performer,
                 sig,
-                chain_id,
-                attestation_center,
-                self.epoch_block,
-                self.round,
+                &TaskContext {
+                    chain_id,
+                    attestation_center,
+                    epoch_block: self.epoch_block,
+                    epoch_block_hash: self.epoch_block_hash,
+                    round: self.round,
+                },
             )
             .map_err(|e| Error::InvalidEvidence(e.to_string()))?;
         }
@@ -213,12 +220,17 @@ pub async fn prove_task_equivocation<P: Provider>(
     let call = ac.proveTaskEquivocation(
         evidence.performer,
         epoch,
+        evidence.epoch_block_hash,
         evidence.round,
         hint,
-        evidence.task_hash_a,
-        Bytes::copy_from_slice(&evidence.signature_a),
-        evidence.task_hash_b,
-        Bytes::copy_from_slice(&evidence.signature_b),
+        IAttestationCenter::SignedTask {
+            taskHash: evidence.task_hash_a,
+            signature: Bytes::copy_from_slice(&evidence.signature_a),
+        },
+        IAttestationCenter::SignedTask {
+            taskHash: evidence.task_hash_b,
+            signature: Bytes::copy_from_slice(&evidence.signature_b),
+        },
     );
     call.call().await.map_err(revert::map)?;
     let pending = send(&call).await?;

@@ -29,6 +29,9 @@ pub struct Certificate {
     /// The performer round the performer's signature names (`submitTask`'s
     /// `round`).
     pub round: u32,
+    /// The hash of the epoch block the performer's signature names
+    /// (`submitTask`'s `epochBlockHash`).
+    pub epoch_block_hash: B256,
     /// Block at which voting power is counted: the task's epoch block, which
     /// the performer's signature and the votes commit to.
     pub reference_block: u64,
@@ -166,6 +169,7 @@ pub async fn submit_task_tracked<P: Provider>(
         cert.is_approved,
         cert.performer_signature.clone(),
         cert.round,
+        cert.epoch_block_hash,
         att,
     );
     call.call().await.map_err(revert::map)?;

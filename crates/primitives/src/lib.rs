@@ -70,5 +70,5 @@ pub use error::{EntryError, Error, ProofError, Result};
 pub use health::{
     canonical_signature, health_message, health_signing_hash, HealthAnswer, HealthProof,
 };
-pub use task::{pop_message, task_signing_digest, verify_task_signature, TaskInfo};
+pub use task::{pop_message, task_signing_digest, verify_task_signature, TaskContext, TaskInfo};
 pub use task_data::TaskData;

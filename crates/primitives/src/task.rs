@@ -13,9 +13,10 @@ use crate::{
 use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
 use alloy_sol_types::{sol, SolValue};
 
-/// Domain tag of the performer's task signature. `v3` commits to the epoch
-/// block and the round (`v2` to the epoch block only, `v1` to neither).
-const TASK_DOMAIN: &str = "liveliness/task/v3";
+/// Domain tag of the performer's task signature. `v4` commits to the epoch
+/// block, its hash and the round (`v3` not to the hash, `v2` to the epoch
+/// block only, `v1` to neither).
+const TASK_DOMAIN: &str = "liveliness/task/v4";
 /// Domain tag of the BLS proof of possession.
 const POP_DOMAIN: &str = "liveliness/pop/v1";
 
@@ -36,6 +37,7 @@ mod abi {
             address attestationCenter;
             bytes32 taskHash;
             uint64 epochBlock;
+            bytes32 epochBlockHash;
             uint32 round;
         }
 
@@ -93,14 +95,18 @@ impl TaskInfo {
         chain_id: u64,
         attestation_center: Address,
         epoch_block: u64,
+        epoch_block_hash: B256,
         round: u32,
     ) -> B256 {
         task_signing_digest(
             self.task_hash(),
-            chain_id,
-            attestation_center,
-            epoch_block,
-            round,
+            &TaskContext {
+                chain_id,
+                attestation_center,
+                epoch_block,
+                epoch_block_hash,
+                round,
+            },
         )
     }
 
@@ -112,12 +118,14 @@ impl TaskInfo {
         chain_id: u64,
         attestation_center: Address,
         epoch_block: u64,
+        epoch_block_hash: B256,
         round: u32,
     ) -> B256 {
         sig::personal_hash(&self.task_signing_digest(
             chain_id,
             attestation_center,
             epoch_block,
+            epoch_block_hash,
             round,
         ))
     }
@@ -131,16 +139,20 @@ impl TaskInfo {
         chain_id: u64,
         attestation_center: Address,
         epoch_block: u64,
+        epoch_block_hash: B256,
         round: u32,
     ) -> Result<()> {
         verify_task_signature(
             self.task_hash(),
             self.task_performer,
             signature,
-            chain_id,
-            attestation_center,
-            epoch_block,
-            round,
+            &TaskContext {
+                chain_id,
+                attestation_center,
+                epoch_block,
+                epoch_block_hash,
+                round,
+            },
         )
     }
 
@@ -170,30 +182,43 @@ impl TaskInfo {
     }
 }
 
-/// The digest a performer signs for the task `task_hash` as its task of round
-/// `round` of the epoch that starts at `epoch_block`:
-/// `keccak256(abi.encode("liveliness/task/v3", uint256 chainId, address attestationCenter, bytes32 taskHash, uint32 epochBlock, uint32 round))`.
+/// What a performer's task signature is for (PROTOCOL.md §2.2): one round of
+/// the epoch that starts at block `epoch_block` with hash `epoch_block_hash`,
+/// on one chain and AttestationCenter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TaskContext {
+    /// The chain id.
+    pub chain_id: u64,
+    /// The AttestationCenter.
+    pub attestation_center: Address,
+    /// The epoch block `B`.
+    pub epoch_block: u64,
+    /// `blockhash(B)` as the performer saw it.
+    pub epoch_block_hash: B256,
+    /// The performer round.
+    pub round: u32,
+}
+
+/// The digest a performer signs for the task `task_hash` in `ctx`:
+/// `keccak256(abi.encode("liveliness/task/v4", uint256 chainId, address attestationCenter, bytes32 taskHash, uint32 epochBlock, bytes32 epochBlockHash, uint32 round))`.
 ///
 /// The contract checks it with `epochBlock` = the certificate's reference
 /// block, so a signed task can only be certified at its own epoch block; two
-/// such signatures over different tasks for one `(epochBlock, round)` are a
-/// task equivocation (`proveTaskEquivocation`). The contract's `uint32` and
-/// this `u64` encode to the same word for every block number the contract can
-/// hold.
-pub fn task_signing_digest(
-    task_hash: B256,
-    chain_id: u64,
-    attestation_center: Address,
-    epoch_block: u64,
-    round: u32,
-) -> B256 {
+/// such signatures over different tasks for one `(epochBlock,
+/// epochBlockHash, round)` are a task equivocation
+/// (`proveTaskEquivocation`), and a task signed again after a reorg of the
+/// epoch block is for another hash, so no equivocation. The contract's
+/// `uint32` and this `u64` encode to the same word for every block number the
+/// contract can hold.
+pub fn task_signing_digest(task_hash: B256, ctx: &TaskContext) -> B256 {
     let params = abi::TaskDigestParams {
         domain: TASK_DOMAIN.to_owned(),
-        chainId: U256::from(chain_id),
-        attestationCenter: attestation_center,
+        chainId: U256::from(ctx.chain_id),
+        attestationCenter: ctx.attestation_center,
         taskHash: task_hash,
-        epochBlock: epoch_block,
-        round,
+        epochBlock: ctx.epoch_block,
+        epochBlockHash: ctx.epoch_block_hash,
+        round: ctx.round,
     };
     keccak256(params.abi_encode_params())
 }
@@ -205,12 +230,9 @@ pub fn verify_task_signature(
     task_hash: B256,
     performer: Address,
     signature: &[u8; 65],
-    chain_id: u64,
-    attestation_center: Address,
-    epoch_block: u64,
-    round: u32,
+    ctx: &TaskContext,
 ) -> Result<()> {
-    let digest = task_signing_digest(task_hash, chain_id, attestation_center, epoch_block, round);
+    let digest = task_signing_digest(task_hash, ctx);
     let recovered = sig::recover_personal(signature, &digest)?;
     if recovered == performer {
         Ok(())
@@ -277,6 +299,8 @@ mod tests {
     const EPOCH: u64 = 1_230;
     /// The round of the pinned task signature.
     const ROUND: u32 = 7;
+    /// The epoch block hash of the pinned task signature.
+    const EPOCH_HASH: B256 = B256::repeat_byte(0x11);
 
     #[test]
     // contracts/test/Vectors.t.sol checks the same values against the contract.
@@ -287,12 +311,12 @@ mod tests {
             b256!("0xadac08b96f5d7f45f8ed08c74ce76e005de5f122f48ada19cef1d64f5829b0b4")
         );
         assert_eq!(
-            t.task_signing_digest(31337, AC, EPOCH, ROUND),
-            b256!("0x0101a9ae38a738548d43fa819536bdc5d1ef012907e2fcc05c9064a76e0dae6e")
+            t.task_signing_digest(31337, AC, EPOCH, EPOCH_HASH, ROUND),
+            b256!("0x47167ea1d979302a808c825b019591aa62ad1840f3e0cdd5f8277d0b7180f618")
         );
         assert_eq!(
-            t.task_signing_hash(31337, AC, EPOCH, ROUND),
-            b256!("0x70f2d049405cf37289cb38271e083642d85362fb261055aeba5fa20caa52224e")
+            t.task_signing_hash(31337, AC, EPOCH, EPOCH_HASH, ROUND),
+            b256!("0x7e754d334f7bbd28135ef1ce65d52ba790276089c03259986c201a9767769bda")
         );
         assert_eq!(
             t.vote_hash(AC, 31337, true, EPOCH),
@@ -312,32 +336,37 @@ mod tests {
     fn digest_and_vote_hash_commit_to_the_block() {
         let t = task();
         assert_ne!(
-            t.task_signing_digest(31337, AC, EPOCH, 0),
-            t.task_signing_digest(31337, AC, EPOCH - 10, 0)
+            t.task_signing_digest(31337, AC, EPOCH, EPOCH_HASH, 0),
+            t.task_signing_digest(31337, AC, EPOCH - 10, EPOCH_HASH, 0)
         );
         assert_ne!(
-            t.task_signing_digest(31337, AC, EPOCH, 0),
-            t.task_signing_digest(31337, AC, EPOCH, 1)
+            t.task_signing_digest(31337, AC, EPOCH, EPOCH_HASH, 0),
+            t.task_signing_digest(31337, AC, EPOCH, EPOCH_HASH, 1)
+        );
+        assert_ne!(
+            t.task_signing_digest(31337, AC, EPOCH, EPOCH_HASH, 0),
+            t.task_signing_digest(31337, AC, EPOCH, B256::ZERO, 0)
         );
         assert_ne!(
             t.vote_hash(AC, 31337, false, EPOCH),
             t.vote_hash(AC, 31337, false, EPOCH - 10)
         );
-        // Layout: the block and the round are the last head words, after the
-        // string offset, chain id, AttestationCenter and task hash.
+        // Layout: the block, its hash and the round are the last head words,
+        // after the string offset, chain id, AttestationCenter and task hash.
         let mut preimage = Vec::new();
-        preimage.extend_from_slice(&U256::from(0xc0).to_be_bytes::<32>());
+        preimage.extend_from_slice(&U256::from(0xe0).to_be_bytes::<32>());
         preimage.extend_from_slice(&U256::from(31337).to_be_bytes::<32>());
         preimage.extend_from_slice(B256::left_padding_from(AC.as_slice()).as_slice());
         preimage.extend_from_slice(t.task_hash().as_slice());
         preimage.extend_from_slice(&U256::from(EPOCH).to_be_bytes::<32>());
+        preimage.extend_from_slice(EPOCH_HASH.as_slice());
         preimage.extend_from_slice(&U256::from(ROUND).to_be_bytes::<32>());
         preimage.extend_from_slice(&U256::from(TASK_DOMAIN.len()).to_be_bytes::<32>());
         let mut tag = [0u8; 32];
         tag[..TASK_DOMAIN.len()].copy_from_slice(TASK_DOMAIN.as_bytes());
         preimage.extend_from_slice(&tag);
         assert_eq!(
-            t.task_signing_digest(31337, AC, EPOCH, ROUND),
+            t.task_signing_digest(31337, AC, EPOCH, EPOCH_HASH, ROUND),
             keccak256(preimage)
         );
     }
@@ -345,38 +374,51 @@ mod tests {
     #[test]
     fn performer_signature_roundtrip() {
         let t = task();
-        let digest = t.task_signing_digest(31337, AC, EPOCH, ROUND);
+        let digest = t.task_signing_digest(31337, AC, EPOCH, EPOCH_HASH, ROUND);
         let sig = sign_personal(&ANVIL0, &digest);
         // `cast wallet sign --private-key <anvil 0> <digest>`
         assert_eq!(
             sig,
             hex!(
-                "ebbd322b47726fdbbe4da00124139cb6a14f7242649563634d41b14e458079bc"
-                "7b9a3883b52dc2f60e57cc3baac62cbacf2eb71c9be56924505fde255f46a2d6"
-                "1b"
+                "4ceb82b44621b093717e1b655420a0319ee850164474309c017c4e970a89048b"
+                "58ca04f52f43380eada43911ef7a33aed15c84af2d35041ebe63570c1f379202"
+                "1c"
             )
         );
-        t.verify_performer_signature(&sig, 31337, AC, EPOCH, ROUND)
+        t.verify_performer_signature(&sig, 31337, AC, EPOCH, EPOCH_HASH, ROUND)
             .unwrap();
 
-        // Another chain id, epoch block or round: recovers someone else.
-        for (chain, epoch, round) in [
-            (1, EPOCH, ROUND),
-            (31337, EPOCH - 10, ROUND),
-            (31337, EPOCH, ROUND + 1),
+        // Another chain id, epoch block, block hash or round: recovers
+        // someone else.
+        for (chain, epoch, hash, round) in [
+            (1, EPOCH, EPOCH_HASH, ROUND),
+            (31337, EPOCH - 10, EPOCH_HASH, ROUND),
+            (31337, EPOCH, B256::repeat_byte(0x12), ROUND),
+            (31337, EPOCH, EPOCH_HASH, ROUND + 1),
         ] {
             assert!(matches!(
-                t.verify_performer_signature(&sig, chain, AC, epoch, round),
+                t.verify_performer_signature(&sig, chain, AC, epoch, hash, round),
                 Err(Error::WrongTaskSigner { .. })
             ));
         }
         // The free function over the task hash agrees.
-        verify_task_signature(t.task_hash(), ANVIL0_ADDRESS, &sig, 31337, AC, EPOCH, ROUND)
-            .unwrap();
+        verify_task_signature(
+            t.task_hash(),
+            ANVIL0_ADDRESS,
+            &sig,
+            &TaskContext {
+                chain_id: 31337,
+                attestation_center: AC,
+                epoch_block: EPOCH,
+                epoch_block_hash: EPOCH_HASH,
+                round: ROUND,
+            },
+        )
+        .unwrap();
         // v as 0/1 is accepted too.
         let mut sig01 = sig;
         sig01[64] -= 27;
-        t.verify_performer_signature(&sig01, 31337, AC, EPOCH, ROUND)
+        t.verify_performer_signature(&sig01, 31337, AC, EPOCH, EPOCH_HASH, ROUND)
             .unwrap();
     }
 }

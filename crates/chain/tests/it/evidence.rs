@@ -1,5 +1,5 @@
 use crate::net::Net;
-use alloy::primitives::U256;
+use alloy::primitives::{B256, U256};
 use liveliness_chain::{
     bindings::{AttestationCenter, LivelinessRegistry},
     prove_task_equivocation, prove_vote_equivocation, task_equivocation_proven,
@@ -107,11 +107,11 @@ async fn task_equivocation_is_proven_by_anyone_and_penalized_once() {
     let ac_address = net.deployment.attestation_center;
     let chain_id = net.deployment.chain_id;
     let registry = LivelinessRegistry::new(net.deployment.registry, &net.provider);
-    let (epoch, _) = net.last_epoch_block().await;
+    let (epoch, epoch_hash) = net.last_epoch_block().await;
     let first = net.task(2, &[]).await;
     let second = net.task(2, &[4]).await;
     let sign = |task: &liveliness_primitives::TaskInfo, round: u32| -> [u8; 65] {
-        net.performer_signature_for_round(task.task_hash(), 2, epoch, round)
+        net.performer_signature_for_round(task.task_hash(), 2, epoch, epoch_hash, round)
             .as_ref()
             .try_into()
             .unwrap()
@@ -119,6 +119,7 @@ async fn task_equivocation_is_proven_by_anyone_and_penalized_once() {
     let evidence = TaskEquivocation {
         performer: net.operator(2).address(),
         epoch_block: epoch,
+        epoch_block_hash: epoch_hash,
         round: 1,
         task_hash_a: first.task_hash(),
         signature_a: sign(&first, 1),
@@ -136,6 +137,20 @@ async fn task_equivocation_is_proven_by_anyone_and_penalized_once() {
         Err(Error::InvalidEvidence(_))
     ));
     let refused = prove_task_equivocation(&net.provider, ac_address, &amendment).await;
+    assert!(
+        matches!(&refused, Err(Error::Reverted { name, .. }) if name == "InvalidPerformerSignature"),
+        "{refused:?}"
+    );
+    // The second task signed for the same round of another block hash (what
+    // a performer signs again after a reorg of its epoch block): no evidence.
+    let mut reorged = evidence.clone();
+    reorged.signature_b = net
+        .performer_signature_for_round(second.task_hash(), 2, epoch, B256::repeat_byte(7), 1)
+        .as_ref()
+        .try_into()
+        .unwrap();
+    assert!(reorged.verify(chain_id, ac_address).is_err());
+    let refused = prove_task_equivocation(&net.provider, ac_address, &reorged).await;
     assert!(
         matches!(&refused, Err(Error::Reverted { name, .. }) if name == "InvalidPerformerSignature"),
         "{refused:?}"
@@ -172,7 +187,7 @@ async fn task_equivocation_is_proven_by_anyone_and_penalized_once() {
     }
     let ac = AttestationCenter::new(ac_address, &net.provider);
     let key = ac
-        .taskEquivocationKey(U256::from(2), u32::try_from(epoch).unwrap(), 1)
+        .taskEquivocationKey(U256::from(2), u32::try_from(epoch).unwrap(), epoch_hash, 1)
         .call()
         .await
         .unwrap();

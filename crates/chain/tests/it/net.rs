@@ -169,9 +169,21 @@ impl Net {
     }
 
     /// The performer's `personal_sign` over the task's signing digest for
-    /// round 0 of `epoch_block`.
-    pub fn performer_signature(&self, task: &TaskInfo, performer: u64, epoch_block: u64) -> Bytes {
-        self.performer_signature_for_round(task.task_hash(), performer, epoch_block, 0)
+    /// round 0 of `epoch_block` (with its hash on this chain).
+    pub async fn performer_signature(
+        &self,
+        task: &TaskInfo,
+        performer: u64,
+        epoch_block: u64,
+    ) -> Bytes {
+        let epoch_block_hash = self.block_hash(epoch_block).await;
+        self.performer_signature_for_round(
+            task.task_hash(),
+            performer,
+            epoch_block,
+            epoch_block_hash,
+            0,
+        )
     }
 
     /// The performer's `personal_sign` over the signing digest of the task
@@ -181,14 +193,18 @@ impl Net {
         task_hash: B256,
         performer: u64,
         epoch_block: u64,
+        epoch_block_hash: B256,
         round: u32,
     ) -> Bytes {
         let digest = liveliness_primitives::task_signing_digest(
             task_hash,
-            self.deployment.chain_id,
-            self.deployment.attestation_center,
-            epoch_block,
-            round,
+            &liveliness_primitives::TaskContext {
+                chain_id: self.deployment.chain_id,
+                attestation_center: self.deployment.attestation_center,
+                epoch_block,
+                epoch_block_hash,
+                round,
+            },
         );
         let sig = self
             .operator(performer)
@@ -208,12 +224,13 @@ impl Net {
     ) -> Certificate {
         let (epoch_block, _) = self.last_epoch_block().await;
         self.certificate_at(task, is_approved, non_signers, epoch_block)
+            .await
     }
 
     /// A certificate for `task` at `reference_block` (the performer signs the
     /// task for it), signed (verdict `is_approved`) by every operator whose id
     /// is not in `non_signers`.
-    pub fn certificate_at(
+    pub async fn certificate_at(
         &self,
         task: &TaskInfo,
         is_approved: bool,
@@ -237,12 +254,11 @@ impl Net {
         Certificate {
             task: task.clone(),
             is_approved,
-            performer_signature: self.performer_signature(
-                task,
-                task_performer_id(self, task),
-                reference_block,
-            ),
+            performer_signature: self
+                .performer_signature(task, task_performer_id(self, task), reference_block)
+                .await,
             round: 0,
+            epoch_block_hash: self.block_hash(reference_block).await,
             reference_block,
             sigma: Signature::aggregate(&sigs).unwrap(),
             apk_g2: PublicKeyG2::aggregate(signers.iter().map(|o| o.keys.pk_g2())).unwrap(),

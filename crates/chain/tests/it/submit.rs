@@ -27,6 +27,7 @@ async fn revert_name(net: &Net, cert: &Certificate) -> String {
             cert.is_approved,
             cert.performer_signature.clone(),
             cert.round,
+            cert.epoch_block_hash,
             att,
         )
         .call()
@@ -136,7 +137,7 @@ async fn backdated_reject_certificate_is_refused() {
 
     // Epoch e1: a faulty task, rejected by 9 of 10; one penalty, for e1.
     let first = net.task_with_data(3, garbage(1));
-    let cert = net.certificate_at(&first, false, &[3], e1);
+    let cert = net.certificate_at(&first, false, &[3], e1).await;
     submit_task(&net.provider, net.deployment.attestation_center, &cert)
         .await
         .unwrap();
@@ -150,17 +151,18 @@ async fn backdated_reject_certificate_is_refused() {
     let (e2, _) = net.last_epoch_block().await;
     assert_eq!(e2, e1 + EPOCH_LENGTH);
     let second = net.task_with_data(3, garbage(2));
-    let honest = net.certificate_at(&second, false, &[3], e2);
+    let honest = net.certificate_at(&second, false, &[3], e2).await;
 
     // Back-dated to e1 with the performer's signature for e2 ...
     let mut backdated = honest.clone();
     backdated.reference_block = e1;
+    backdated.epoch_block_hash = net.block_hash(e1).await;
     assert_eq!(
         revert_name(&net, &backdated).await,
         "InvalidPerformerSignature"
     );
     // ... or with one the performer re-signed for e1: the votes are for e2.
-    backdated.performer_signature = net.performer_signature(&second, 3, e1);
+    backdated.performer_signature = net.performer_signature(&second, 3, e1).await;
     assert_eq!(revert_name(&net, &backdated).await, "InvalidBlsSignature");
     let sent = submit_task(&net.provider, net.deployment.attestation_center, &backdated).await;
     assert!(
@@ -249,7 +251,9 @@ async fn tampered_certificates_are_rejected_with_the_expected_error() {
     // A different task under the same votes.
     let other = net.task(1, &[4, 6]).await;
     let mut cert = good.clone();
-    cert.performer_signature = net.performer_signature(&other, 1, good.reference_block);
+    cert.performer_signature = net
+        .performer_signature(&other, 1, good.reference_block)
+        .await;
     cert.task = other;
     assert_eq!(revert_name(&net, &cert).await, "InvalidBlsSignature");
 
@@ -259,7 +263,9 @@ async fn tampered_certificates_are_rejected_with_the_expected_error() {
 
     // Performer signature by someone else.
     let mut cert = good.clone();
-    cert.performer_signature = net.performer_signature(&task, 2, good.reference_block);
+    cert.performer_signature = net
+        .performer_signature(&task, 2, good.reference_block)
+        .await;
     assert_eq!(revert_name(&net, &cert).await, "InvalidPerformerSignature");
 
     // Non-signer ids out of order are refused on the client already.
