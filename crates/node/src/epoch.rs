@@ -344,6 +344,7 @@ impl EpochView {
             self.chain_id,
             self.attestation_center,
             self.block,
+            doc.epoch_block_hash,
             round,
         )
         .map_err(|e| Ok(Fault::BadSignature(e.to_string())))?;
@@ -612,7 +613,13 @@ mod tests {
         fn sign(&self, doc: Document, by: Address) -> TaskMsg {
             let task = doc.task_info(1).unwrap();
             let round = u32::try_from(doc.round).unwrap();
-            let digest = task.task_signing_digest(CHAIN, self.view.attestation_center, B, round);
+            let digest = task.task_signing_digest(
+                CHAIN,
+                self.view.attestation_center,
+                B,
+                doc.epoch_block_hash,
+                round,
+            );
             let sig = self
                 .signer(by)
                 .sign_message_sync(digest.as_slice())

@@ -84,7 +84,11 @@ impl TaskEquivocation {
     /// 2^32), and different.
     pub fn to_chain(&self) -> Option<liveliness_chain::TaskEquivocation> {
         let (a, b) = (&self.first.document, &self.second.document);
-        if a.performer != b.performer || a.epoch_block != b.epoch_block || a.round != b.round {
+        if a.performer != b.performer
+            || a.epoch_block != b.epoch_block
+            || a.epoch_block_hash != b.epoch_block_hash
+            || a.round != b.round
+        {
             return None;
         }
         let [task_hash_a, task_hash_b] = self.task_hashes()?;
@@ -92,6 +96,7 @@ impl TaskEquivocation {
         Some(liveliness_chain::TaskEquivocation {
             performer: a.performer,
             epoch_block: a.epoch_block,
+            epoch_block_hash: a.epoch_block_hash,
             round: u32::try_from(a.round).ok()?,
             task_hash_a,
             signature_a: self.first.performer_signature,

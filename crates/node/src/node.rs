@@ -540,6 +540,7 @@ impl Node {
         let checker = self.checker.clone();
         let signer = self.signer.clone();
         let events = self.events.clone();
+        let store = Arc::clone(&self.store);
         let def_id = self.config.task_definition_id;
         let misbehaviour = self.config.misbehaviour.clone();
         info!(
@@ -614,7 +615,7 @@ impl Node {
                 sample,
                 missed_performers: missed,
             };
-            let built = sign_task(&signer, &view, def_id, document);
+            let built = sign_own_task(&store, &signer, &view, def_id, document);
             let event = match built {
                 Ok(msg) => Event::Performed {
                     epoch: view.block,
@@ -867,7 +868,7 @@ impl Node {
             return;
         };
         let round = document.round;
-        let built = sign_task(&self.signer, &view, def_id, document);
+        let built = sign_own_task(&self.store, &self.signer, &view, def_id, document);
         match built {
             Ok(msg) => {
                 info!(
@@ -1175,7 +1176,12 @@ impl Node {
                 .tasks
                 .iter()
                 .find(|(_, t)| {
-                    t.msg.document.performer == performer && t.msg.document.round == round
+                    // Only tasks signed for one block hash are evidence:
+                    // after a reorg a performer signs again, for the new
+                    // hash (§4.8).
+                    t.msg.document.performer == performer
+                        && t.msg.document.round == round
+                        && t.msg.document.epoch_block_hash == msg.document.epoch_block_hash
                 })
                 .map(|(h, t)| (*h, t.msg.clone()));
             if let Some((earlier_hash, earlier_msg)) = earlier {
@@ -1808,6 +1814,7 @@ impl Node {
             is_approved: approve,
             performer_signature: Bytes::from(task.msg.performer_signature.to_vec()),
             round: vote.round,
+            epoch_block_hash: task.msg.document.epoch_block_hash,
             reference_block: vote.epoch_block,
             sigma,
             apk_g2,
@@ -2070,6 +2077,57 @@ impl Node {
     }
 }
 
+/// Store meta key prefix of the tasks this node signed (the signed task
+/// message), by epoch block, block hash and round.
+pub(crate) const SIGNED_TASK_PREFIX: &str = "signed-task/";
+
+fn signed_task_key(epoch_block: u64, epoch_block_hash: B256, round: u64) -> String {
+    format!("{SIGNED_TASK_PREFIX}{epoch_block}/{epoch_block_hash:#x}/{round}")
+}
+
+/// Signs `document` as this node's own task, at most one per (epoch block,
+/// block hash, round) whatever happens: two different signed tasks for one
+/// round are provable equivocation (§4.8). The signed message is recorded
+/// in the store before it is returned (so before anything publishes it),
+/// and outlives reorgs and restarts until retention prunes its epoch. If a
+/// task was signed for that round before (a restart, a second perform, an
+/// amendment into a round this node performed, or the other way round),
+/// that same message is returned, unchanged. If the record cannot be read or
+/// written, nothing is signed or returned: this node's own trouble costs
+/// only its own round (§11.3).
+fn sign_own_task(
+    store: &Store,
+    signer: &PrivateKeySigner,
+    view: &EpochView,
+    task_definition_id: u16,
+    document: Document,
+) -> Result<TaskMsg, String> {
+    let key = signed_task_key(
+        document.epoch_block,
+        document.epoch_block_hash,
+        document.round,
+    );
+    match store.meta(&key) {
+        Ok(Some(bytes)) => {
+            return match Message::decode(&bytes) {
+                Ok(Message::Task(msg)) => Ok(msg),
+                _ => Err("the task signed before for this round cannot be read back".into()),
+            };
+        }
+        Ok(None) => {}
+        Err(e) => {
+            metrics::counter!("liveliness_store_errors_total", "op" => "signed_task").increment(1);
+            return Err(format!("cannot read the record of signed tasks: {e}"));
+        }
+    }
+    let msg = sign_task(signer, view, task_definition_id, document)?;
+    if let Err(e) = store.set_meta(&key, &Message::Task(msg.clone()).encode()) {
+        metrics::counter!("liveliness_store_errors_total", "op" => "signed_task").increment(1);
+        return Err(format!("cannot record the signed task: {e}"));
+    }
+    Ok(msg)
+}
+
 /// Signs `document` as this epoch's task for its round (EIP-191 over the
 /// task signing digest for the epoch block and round) and wraps it for
 /// gossip.
@@ -2084,8 +2142,13 @@ fn sign_task(
         .map_err(|e| e.to_string())?;
     let round = u32::try_from(document.round)
         .map_err(|_| format!("round {} exceeds u32", document.round))?;
-    let digest =
-        task.task_signing_digest(view.chain_id, view.attestation_center, view.block, round);
+    let digest = task.task_signing_digest(
+        view.chain_id,
+        view.attestation_center,
+        view.block,
+        document.epoch_block_hash,
+        round,
+    );
     let sig = signer
         .sign_message_sync(digest.as_slice())
         .map_err(|e| e.to_string())?;
@@ -2138,6 +2201,7 @@ fn prune(store: &Store, cutoff: u64) -> Result<(), liveliness_store::Error> {
             format!("{}{b}/", crate::evidence::VOTE_EQUIVOCATION_PREFIX),
             format!("{}{b}/", crate::evidence::VOTE_EVIDENCE_SUBMITTED_PREFIX),
             format!("{}{b}/", crate::evidence::TASK_EVIDENCE_SUBMITTED_PREFIX),
+            format!("{SIGNED_TASK_PREFIX}{b}/"),
             format!("amended/{b}/"),
         ];
         let dropped = store.prune_epoch(b, &documents, &meta)?;
@@ -2686,6 +2750,61 @@ mod tests {
             },
         );
         (node, events_rx)
+    }
+
+    /// A node signs one task per (epoch block, block hash, round), across
+    /// restarts: asked again, with another document (a re-perform, or an
+    /// amendment into that round), it returns the first signed message; for
+    /// another block hash (after a reorg) or round it signs anew; a store it
+    /// cannot read gets nothing signed.
+    #[test]
+    fn a_node_signs_one_task_per_round_and_block_hash() {
+        let (view, signers) = view(4);
+        let performer = view.performer(0).unwrap().address;
+        let signer = signers.iter().find(|s| s.address() == performer).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.redb");
+        let doc = |round: u64, hash: B256, missed: Vec<Address>| Document {
+            chain_id: view.chain_id,
+            attestation_center: view.attestation_center,
+            epoch_block: view.block,
+            epoch_block_hash: hash,
+            round,
+            performer,
+            sample: vec![],
+            missed_performers: missed,
+        };
+        let other = view
+            .operators
+            .values()
+            .find(|o| o.address != performer)
+            .unwrap()
+            .address;
+        let first = {
+            let store = Store::open(&path).unwrap();
+            let first = sign_own_task(&store, signer, &view, 1, doc(0, view.hash, vec![])).unwrap();
+            let again =
+                sign_own_task(&store, signer, &view, 1, doc(0, view.hash, vec![other])).unwrap();
+            assert_eq!(again, first, "a second, different task for the round");
+            first
+        };
+        // After a restart, still the first one.
+        let store = Store::open(&path).unwrap();
+        let restarted =
+            sign_own_task(&store, signer, &view, 1, doc(0, view.hash, vec![other])).unwrap();
+        assert_eq!(restarted, first);
+        // Another round, or the same round of a reorged epoch block: new.
+        let next = sign_own_task(&store, signer, &view, 1, doc(1, view.hash, vec![other])).unwrap();
+        assert_ne!(next.task_info().unwrap(), first.task_info().unwrap());
+        let reorged = B256::repeat_byte(0x42);
+        let after_reorg =
+            sign_own_task(&store, signer, &view, 1, doc(0, reorged, vec![other])).unwrap();
+        assert_eq!(after_reorg.document.epoch_block_hash, reorged);
+        // An unreadable record: nothing is signed.
+        store
+            .set_meta(&signed_task_key(view.block, view.hash, 2), b"not a task")
+            .unwrap();
+        assert!(sign_own_task(&store, signer, &view, 1, doc(2, view.hash, vec![])).is_err());
     }
 
     /// An amending performer counts only disputes that verify: disputes

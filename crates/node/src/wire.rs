@@ -844,7 +844,13 @@ mod tests {
         let info = doc.task_info(1).unwrap();
         let sig = personal_sign(
             &signer(1),
-            &info.task_signing_digest(CHAIN_ID, AC, doc.epoch_block, doc.round as u32),
+            &info.task_signing_digest(
+                CHAIN_ID,
+                AC,
+                doc.epoch_block,
+                doc.epoch_block_hash,
+                doc.round as u32,
+            ),
         );
         TaskMsg::new(1, sig, doc).unwrap()
     }
@@ -915,6 +921,7 @@ mod tests {
             CHAIN_ID,
             AC,
             msg.document.epoch_block,
+            msg.document.epoch_block_hash,
             msg.document.round as u32,
         )
         .unwrap();

@@ -220,6 +220,7 @@ async fn a_performer_signing_two_tasks_for_a_round_is_caught() {
             net.deployment.chain_id,
             net.deployment.attestation_center,
             epoch_block,
+            task.document.epoch_block_hash,
             u32::try_from(task.document.round).unwrap(),
         );
         let signature = Signature::try_from(&task.performer_signature[..]).unwrap();
@@ -256,7 +257,12 @@ async fn a_performer_signing_two_tasks_for_a_round_is_caught() {
     );
     let performer_id = ac.operatorsIdsByAddress(performer).call().await.unwrap();
     let offence = ac
-        .taskEquivocationKey(performer_id, u32::try_from(epoch_block).unwrap(), round)
+        .taskEquivocationKey(
+            performer_id,
+            u32::try_from(epoch_block).unwrap(),
+            evidence.first.document.epoch_block_hash,
+            round,
+        )
         .call()
         .await
         .unwrap();
@@ -354,7 +360,7 @@ async fn a_flood_of_unjudgeable_messages_fills_only_the_senders_share() {
     let l = u64::from(net.options.epoch_length);
 
     // Every other node refuses the flooder's messages beyond its share.
-    let refused = wait_for(epochs(&net, 3), || async {
+    let refused = wait_for(epochs(&net, 5), || async {
         for i in 1..4 {
             let m = metrics(net.nodes[i].config.api_listen).await;
             if metric(&m, "liveliness_buffer_refused_total") == 0.0 {

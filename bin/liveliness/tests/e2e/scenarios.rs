@@ -278,6 +278,16 @@ async fn a_backdated_reject_certificate_is_refused() {
     let ac = AttestationCenter::new(ac_address, &net.provider);
     let e1_32 = u32::try_from(e1).unwrap();
     let mut att = landed.att.clone();
+    // The hash of e1, as a submitter would pass it (a wrong one is refused
+    // before the signatures are looked at).
+    let e1_hash = net
+        .provider
+        .get_block_by_number(e1.into())
+        .await
+        .unwrap()
+        .unwrap()
+        .header
+        .hash;
     att.referenceBlock = e1_32;
     att.apkHint = ac.apkHintAt(e1_32).call().await.unwrap();
     let performer_id = ac.operatorsIdsByAddress(performer).call().await.unwrap();
@@ -287,8 +297,25 @@ async fn a_backdated_reject_certificate_is_refused() {
         hints.push(ac.operatorHintAt(*id, e1_32).call().await.unwrap());
     }
     att.nonSignerHints = hints;
+    // The hash-to-G1 hint of the reject vote hash at e1, as a submitter
+    // back-dating the certificate would give it.
+    let backdated_vote_hash = liveliness_primitives::TaskInfo {
+        proof_of_task: landed.task.proofOfTask.clone(),
+        data: landed.task.data.clone(),
+        task_performer: landed.task.taskPerformer,
+        task_definition_id: landed.task.taskDefinitionId,
+    }
+    .vote_hash(ac_address, net.deployment.chain_id, false, e1);
+    att.h2cHint = liveliness_bls::hash_to_g1_hint(&backdated_vote_hash);
     let refusal = |sig: alloy::primitives::Bytes| {
-        let call = ac.submitTask(landed.task.clone(), false, sig, landed.round, att.clone());
+        let call = ac.submitTask(
+            landed.task.clone(),
+            false,
+            sig,
+            landed.round,
+            e1_hash,
+            att.clone(),
+        );
         async move {
             let err = call
                 .call()
@@ -313,7 +340,13 @@ async fn a_backdated_reject_certificate_is_refused() {
         task_definition_id: landed.task.taskDefinitionId,
     };
     let node = net.nodes.iter().find(|n| n.address() == performer).unwrap();
-    let digest = task.task_signing_digest(net.deployment.chain_id, ac_address, e1, landed.round);
+    let digest = task.task_signing_digest(
+        net.deployment.chain_id,
+        ac_address,
+        e1,
+        e1_hash,
+        landed.round,
+    );
     let resigned = node.signer.sign_message_sync(digest.as_slice()).unwrap();
     assert_eq!(
         refusal(resigned.as_bytes().to_vec().into()).await,
