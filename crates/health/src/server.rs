@@ -110,7 +110,8 @@ struct Inner<S> {
     source: S,
     signer: PrivateKeySigner,
     config: ServerConfig,
-    cache: Mutex<BTreeMap<u64, HealthProof>>,
+    /// The source's reorg count the proofs were made at, and the proofs.
+    cache: Mutex<(u64, BTreeMap<u64, HealthProof>)>,
     limiter: Option<RateLimiter>,
     in_flight: tokio::sync::Semaphore,
 }
@@ -161,7 +162,7 @@ impl<S: BlockSource> HealthServer<S> {
             source,
             signer,
             config,
-            cache: Mutex::new(BTreeMap::new()),
+            cache: Mutex::new((0, BTreeMap::new())),
             limiter,
             in_flight: tokio::sync::Semaphore::new(config_in_flight),
         };
@@ -271,11 +272,17 @@ impl<S: BlockSource> Inner<S> {
     }
 
     fn cached(&self, block: u64) -> Option<HealthProof> {
-        let cache = match self.cache.lock() {
+        let mut cache = match self.cache.lock() {
             Ok(cache) => cache,
             Err(poisoned) => poisoned.into_inner(),
         };
-        cache.get(&block).cloned()
+        let reorgs = self.source.reorgs();
+        if cache.0 != reorgs {
+            // Proofs made before a reorg may sign hashes of a dropped branch.
+            *cache = (reorgs, BTreeMap::new());
+            return None;
+        }
+        cache.1.get(&block).cloned()
     }
 
     fn store(&self, proof: HealthProof, head: u64) {
@@ -286,11 +293,16 @@ impl<S: BlockSource> Inner<S> {
             Ok(cache) => cache,
             Err(poisoned) => poisoned.into_inner(),
         };
+        let reorgs = self.source.reorgs();
+        if cache.0 != reorgs {
+            *cache = (reorgs, BTreeMap::new());
+        }
         let oldest_in_range = head.saturating_sub(LOOKBACK_BLOCKS);
-        cache.insert(proof.block_number, proof);
-        *cache = cache.split_off(&oldest_in_range);
-        while cache.len() > self.config.cache_blocks {
-            cache.pop_first();
+        let proofs = &mut cache.1;
+        proofs.insert(proof.block_number, proof);
+        *proofs = proofs.split_off(&oldest_in_range);
+        while proofs.len() > self.config.cache_blocks {
+            proofs.pop_first();
         }
     }
 }

@@ -23,6 +23,13 @@ pub trait BlockSource: Send + Sync + 'static {
     /// The canonical hash of block `number`, or `None` if the source does not
     /// have that block (yet).
     fn block_hash(&self, number: u64) -> impl Future<Output = Result<Option<B256>>> + Send;
+
+    /// How many reorgs the source has seen (0 if it does not count them).
+    /// When it changes, whatever was read before it is not reused: the
+    /// server drops its cached proofs.
+    fn reorgs(&self) -> u64 {
+        0
+    }
 }
 
 impl<S: BlockSource> BlockSource for Arc<S> {
@@ -32,6 +39,10 @@ impl<S: BlockSource> BlockSource for Arc<S> {
 
     fn block_hash(&self, number: u64) -> impl Future<Output = Result<Option<B256>>> + Send {
         (**self).block_hash(number)
+    }
+
+    fn reorgs(&self) -> u64 {
+        (**self).reorgs()
     }
 }
 

@@ -19,6 +19,7 @@ use std::{
 pub struct MemoryBlockSource {
     state: Mutex<State>,
     hash_reads: AtomicU64,
+    reorgs: AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -84,7 +85,18 @@ impl MemoryBlockSource {
     }
 }
 
+impl MemoryBlockSource {
+    /// Counts a reorg ([`BlockSource::reorgs`]).
+    pub fn note_reorg(&self) {
+        self.reorgs.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 impl BlockSource for MemoryBlockSource {
+    fn reorgs(&self) -> u64 {
+        self.reorgs.load(Ordering::Relaxed)
+    }
+
     async fn head(&self) -> Result<u64> {
         let state = self.lock();
         if state.failing {

@@ -23,6 +23,10 @@ pub struct Status {
     pub operator: Address,
     /// Last head seen.
     pub head: u64,
+    /// Reorgs this node has seen since it started: its head went back, or a
+    /// held epoch block's hash changed. Block hashes read before one are not
+    /// reused after it (the health endpoint's cache).
+    pub reorgs: u64,
     /// Epochs held in memory.
     pub epochs: Vec<EpochStatus>,
 }

@@ -4,8 +4,9 @@
 //! Asking the RPC for the head on every request would let any client turn
 //! its requests into RPC calls; instead the head is the one the node's chain
 //! follower last saw (kept in its [`Status`]), and block hashes read from the
-//! RPC are kept until the head moves, so that the RPC is read at most once
-//! per block and head. Until the follower has seen a head, the RPC answers.
+//! RPC are kept until the head moves or the follower sees a reorg, so that
+//! the RPC is read at most once per block and head. Until the follower has
+//! seen a head, the RPC answers.
 
 use crate::api::Status;
 use alloy_primitives::B256;
@@ -23,8 +24,10 @@ const MAX_CACHED_HASHES: usize = 512;
 pub(crate) struct FollowerSource<S> {
     status: Arc<RwLock<Status>>,
     rpc: S,
-    /// The head the hashes were read at, and the hashes.
-    hashes: Mutex<(u64, HashMap<u64, B256>)>,
+    /// The head and the follower's reorg count the hashes were read at, and
+    /// the hashes. Keyed by the reorg count too: after a reorg back to the
+    /// same height, hashes read on the old branch must not come back.
+    hashes: Mutex<((u64, u64), HashMap<u64, B256>)>,
 }
 
 impl<S> FollowerSource<S> {
@@ -32,12 +35,17 @@ impl<S> FollowerSource<S> {
         Self {
             status,
             rpc,
-            hashes: Mutex::new((0, HashMap::new())),
+            hashes: Mutex::new(((0, 0), HashMap::new())),
         }
     }
 
     fn followed_head(&self) -> u64 {
         self.status.read().map_or(0, |s| s.head)
+    }
+
+    /// The follower's head and reorg count.
+    fn followed(&self) -> (u64, u64) {
+        self.status.read().map_or((0, 0), |s| (s.head, s.reorgs))
     }
 }
 
@@ -50,10 +58,11 @@ impl<S: BlockSource> BlockSource for FollowerSource<S> {
     }
 
     async fn block_hash(&self, number: u64) -> liveliness_health::Result<Option<B256>> {
-        let head = self.followed_head();
+        let followed = self.followed();
+        let head = followed.0;
         {
             let cache = self.hashes.lock().unwrap_or_else(|p| p.into_inner());
-            if head != 0 && cache.0 == head {
+            if head != 0 && cache.0 == followed {
                 if let Some(hash) = cache.1.get(&number) {
                     return Ok(Some(*hash));
                 }
@@ -62,14 +71,18 @@ impl<S: BlockSource> BlockSource for FollowerSource<S> {
         let hash = self.rpc.block_hash(number).await?;
         if let (Some(hash), true) = (hash, head != 0) {
             let mut cache = self.hashes.lock().unwrap_or_else(|p| p.into_inner());
-            if cache.0 != head {
-                *cache = (head, HashMap::new());
+            if cache.0 != followed {
+                *cache = (followed, HashMap::new());
             }
             if cache.1.len() < MAX_CACHED_HASHES {
                 cache.1.insert(number, hash);
             }
         }
         Ok(hash)
+    }
+
+    fn reorgs(&self) -> u64 {
+        self.followed().1
     }
 }
 
@@ -117,10 +130,25 @@ mod tests {
         );
         assert_eq!(rpc.hash_reads(), 2);
 
+        // A reorg back to the same height: the follower counts it, and the
+        // hash is read again although the head number is the same.
+        rpc.set_hash(39, B256::repeat_byte(10));
+        assert_eq!(
+            source.block_hash(39).await.unwrap(),
+            Some(B256::repeat_byte(9)),
+            "same head, same reorg count: cached"
+        );
+        source.status.write().unwrap().reorgs = 1;
+        assert_eq!(
+            source.block_hash(39).await.unwrap(),
+            Some(B256::repeat_byte(10))
+        );
+        assert_eq!(rpc.hash_reads(), 3);
+
         // A block the RPC does not have is not cached.
         assert_eq!(source.block_hash(60).await.unwrap(), None);
         assert_eq!(source.block_hash(60).await.unwrap(), None);
-        assert_eq!(rpc.hash_reads(), 4);
+        assert_eq!(rpc.hash_reads(), 5);
     }
 
     #[tokio::test]

@@ -117,6 +117,20 @@ async fn caches_proofs_and_follows_reorgs_near_the_head() {
     let proof = proof_of(&after);
     assert_eq!(proof.block_hash, reorged);
     proof.verify(key(1).address(), HEAD, reorged).unwrap();
+
+    // A deep reorg the source counts: the cached deep proof is dropped and
+    // the block's new hash signed, although the block is far below the head.
+    let deep = B256::repeat_byte(0xcd);
+    source.set_hash(HEAD - 100, deep);
+    let (_, stale) = post(&url, healthcheck(HEAD - 100)).await;
+    assert_eq!(
+        proof_of(&stale).block_hash,
+        proof_of(&first).block_hash,
+        "uncounted: the cache answers"
+    );
+    source.note_reorg();
+    let (_, fresh) = post(&url, healthcheck(HEAD - 100)).await;
+    assert_eq!(proof_of(&fresh).block_hash, deep);
 }
 
 #[tokio::test]
