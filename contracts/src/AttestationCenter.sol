@@ -44,6 +44,9 @@ contract AttestationCenter is IAttestationCenter, Owned2Step {
 
     /// @notice The AVS logic whose hooks run on every submission (`address(0)`: none).
     address public avsLogic;
+    /// @notice The largest `maxTaskAge`: the EVM knows the hashes of the last 256 blocks only, and a
+    ///         certificate's epoch block hash is checked against the chain's.
+    uint32 public constant MAX_TASK_AGE_LIMIT = 256;
     /// @notice How many blocks old a certificate's reference block may be.
     uint32 public maxTaskAge;
     /// @notice The highest operator id assigned (ids start at 1).
@@ -70,7 +73,7 @@ contract AttestationCenter is IAttestationCenter, Owned2Step {
     uint256 private transient _taskReferenceBlock;
 
     constructor(address owner_, uint32 maxTaskAge_, address avsLogic_) Owned2Step(owner_) {
-        if (maxTaskAge_ == 0) revert InvalidMaxTaskAge(maxTaskAge_);
+        if (maxTaskAge_ == 0 || maxTaskAge_ > MAX_TASK_AGE_LIMIT) revert InvalidMaxTaskAge(maxTaskAge_);
         maxTaskAge = maxTaskAge_;
         avsLogic = avsLogic_;
         emit MaxTaskAgeSet(maxTaskAge_);
@@ -89,9 +92,9 @@ contract AttestationCenter is IAttestationCenter, Owned2Step {
         emit AvsLogicSet(avsLogic_);
     }
 
-    /// @notice Sets how many blocks old a certificate's reference block may be.
+    /// @notice Sets how many blocks old a certificate's reference block may be (1 to `MAX_TASK_AGE_LIMIT`).
     function setMaxTaskAge(uint32 maxTaskAge_) external onlyOwner {
-        if (maxTaskAge_ == 0) revert InvalidMaxTaskAge(maxTaskAge_);
+        if (maxTaskAge_ == 0 || maxTaskAge_ > MAX_TASK_AGE_LIMIT) revert InvalidMaxTaskAge(maxTaskAge_);
         maxTaskAge = maxTaskAge_;
         emit MaxTaskAgeSet(maxTaskAge_);
     }
@@ -213,9 +216,9 @@ contract AttestationCenter is IAttestationCenter, Owned2Step {
         }
 
         {
-            // The performer signed for this chain's block: where the EVM still knows it, it must match.
+            // The performer signed for this chain's block. The EVM knows it: `maxTaskAge ≤ 256`.
             bytes32 known = blockhash(ref);
-            if (known != 0 && known != epochBlockHash) revert EpochBlockHashMismatch(ref, epochBlockHash, known);
+            if (known != epochBlockHash) revert EpochBlockHashMismatch(ref, epochBlockHash, known);
         }
         _checkPerformer(
             th, task.taskPerformer, tpSignature, _TaskContext(ref, epochBlockHash, round), att.performerHint

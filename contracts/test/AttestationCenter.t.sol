@@ -131,6 +131,10 @@ contract AttestationCenterTest is Fixture {
     function test_Constructor_RevertsOnZeroMaxTaskAgeOrOwner() public {
         vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.InvalidMaxTaskAge.selector, 0));
         new AttestationCenter(GOV, 0, address(0));
+        // Beyond the 256 blocks whose hashes the EVM knows.
+        vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.InvalidMaxTaskAge.selector, 257));
+        new AttestationCenter(GOV, 257, address(0));
+        vm.assertEq(new AttestationCenter(GOV, 256, address(0)).maxTaskAge(), 256);
         vm.expectRevert(Owned2Step.ZeroOwner.selector);
         new AttestationCenter(address(0), 10, address(0));
     }
@@ -163,6 +167,10 @@ contract AttestationCenterTest is Fixture {
         vm.assertEq(ac.maxTaskAge(), 7);
         vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.InvalidMaxTaskAge.selector, 0));
         ac.setMaxTaskAge(0);
+        vm.expectRevert(abi.encodeWithSelector(IAttestationCenter.InvalidMaxTaskAge.selector, 257));
+        ac.setMaxTaskAge(257);
+        ac.setMaxTaskAge(256);
+        vm.assertEq(ac.maxTaskAge(), 256);
         vm.stopPrank();
     }
 
@@ -1225,7 +1233,7 @@ contract AttestationCenterTest is Fixture {
     }
 
     /// @dev The performer signs for its epoch block's hash; a certificate for a block hash this chain does not
-    ///      have (a reorged-out block) is refused while the EVM knows the block's hash.
+    ///      have (a reorged-out block) is refused (the EVM knows the hash: `maxTaskAge ≤ 256`).
     function test_Performer_EpochBlockHashMustBeTheChains() public {
         IAttestationCenter.TaskInfo memory t = _task0();
         IAttestationCenter.Attestation memory att = _certify(t, true, REF, _none());

@@ -220,8 +220,10 @@ pub struct DeployArgs {
     /// to it and it must call acceptOwnership on each contract.
     #[arg(long, value_name = "ADDRESS")]
     pub owner: Option<Address>,
-    /// How many blocks old a task certificate's reference block may be.
-    #[arg(long, value_name = "BLOCKS", default_value_t = 256)]
+    /// How many blocks old a task certificate's reference block may be (1 to 256: the
+    /// contract checks the epoch block's hash, which the EVM knows for 256 blocks).
+    #[arg(long, value_name = "BLOCKS", default_value_t = 256,
+          value_parser = clap::value_parser!(u32).range(1..=256))]
     pub max_task_age: u32,
     /// Blocks per epoch (contract default 10).
     #[arg(long, value_name = "BLOCKS")]

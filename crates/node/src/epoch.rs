@@ -92,9 +92,6 @@ pub enum Fault {
         /// Its AttestationCenter.
         attestation_center: Address,
     },
-    /// The epoch block hash is not the chain's.
-    #[error("epoch block hash {0} is not the canonical one")]
-    WrongHash(B256),
     /// The signer is not the performer due for the round.
     #[error("performer {performer} is not the one due for round {round}")]
     WrongPerformer {
@@ -141,6 +138,13 @@ pub enum Skip {
     /// Past `taskValidityBlocks`.
     #[error("epoch {0} expired")]
     Expired(u64),
+    /// Signed for another hash of the epoch block (a reorged-out or a made-up
+    /// block): the task of another chain's epoch, not of this one. No
+    /// certificate for it could land (`submitTask` checks the signed hash),
+    /// so nobody votes on it and it does not count as the round's task: if
+    /// nothing else comes, its performer is named missed (§11.3).
+    #[error("signed for epoch block hash {0}, not this chain's")]
+    OtherBlockHash(B256),
 }
 
 /// Why a received dispute is invalid (PROTOCOL.md §11.4): it is refused
@@ -356,10 +360,9 @@ impl EpochView {
                 opens,
             }));
         }
-        // Only now, with the due performer's signature checked, is a wrong
-        // hash the performer's provable fault (and not anyone's forgery).
+        // Signed for another hash of B: not this chain's epoch's task.
         if doc.epoch_block_hash != self.hash {
-            return Err(Ok(Fault::WrongHash(doc.epoch_block_hash)));
+            return Err(Err(Skip::OtherBlockHash(doc.epoch_block_hash)));
         }
         if doc.missed_performers.len() as u64 > self.params.sample_size {
             return Err(Ok(Fault::Malformed(format!(
@@ -727,10 +730,14 @@ mod tests {
         let msg = w.sign(w.document(0, &[]), other);
         assert!(matches!(w.fault(&msg), Fault::BadSignature(_)));
 
-        // Signed by the due performer, for another hash of B.
+        // Signed by the due performer, for another hash of B: no vote at
+        // all (a reject certificate could never land, §4.2).
         let mut doc = w.document(0, &[]);
         doc.epoch_block_hash = B256::repeat_byte(0xcc);
-        assert!(matches!(w.fault(&w.task(doc)), Fault::WrongHash(_)));
+        assert!(matches!(
+            w.view.judge(&w.task(doc), B + 2, None),
+            Err(Err(Skip::OtherBlockHash(_)))
+        ));
 
         // A sample that is not the epoch's.
         let mut doc = w.document(0, &[]);

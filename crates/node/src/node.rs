@@ -191,6 +191,8 @@ pub(crate) struct Node {
     /// Whether the evidence stored before a restart was resumed.
     evidence_resumed: bool,
     head: u64,
+    /// Reorgs seen ([`Status::reorgs`](crate::api::Status)).
+    reorgs: u64,
 }
 
 impl Node {
@@ -231,6 +233,7 @@ impl Node {
             evidence_jobs: BTreeMap::new(),
             evidence_resumed: false,
             head: 0,
+            reorgs: 0,
         }
     }
 
@@ -244,6 +247,9 @@ impl Node {
     pub(crate) async fn tick(&mut self) -> eyre::Result<()> {
         let head = self.reader.head().await?;
         let new_head = head != self.head;
+        if head < self.head {
+            self.note_reorg();
+        }
         self.head = head;
         if new_head {
             metrics::gauge!("liveliness_head_block").set(head as f64);
@@ -490,6 +496,7 @@ impl Node {
             if now != hash {
                 warn!(epoch_block = b, old = %hash, new = %now, "epoch block reorged away; dropping the epoch");
                 metrics::counter!("liveliness_epochs_reorged_total").increment(1);
+                self.note_reorg();
                 self.epochs.remove(&b);
                 self.store.drop_epoch(b)?;
             }
@@ -868,8 +875,18 @@ impl Node {
             return;
         };
         let round = document.round;
+        let requested = document.clone();
         let built = sign_own_task(&self.store, &self.signer, &view, def_id, document);
         match built {
+            Ok(msg) if msg.document != requested => {
+                // A task of this node for that round was signed before (it
+                // performed the round, or amended before a restart): that
+                // one stands, nothing new is signed.
+                warn!(
+                    epoch = view.number,
+                    round, "a task of this node for the round was signed before; not amending"
+                );
+            }
             Ok(msg) => {
                 info!(
                     epoch = view.number,
@@ -1156,7 +1173,9 @@ impl Node {
                 self.buffer(Message::Task(msg), from);
                 return Verdict::Ignore;
             }
-            Err(Err(Skip::Expired(_) | Skip::NeverOpens { .. })) => return Verdict::Ignore,
+            Err(Err(Skip::Expired(_) | Skip::NeverOpens { .. } | Skip::OtherBlockHash(_))) => {
+                return Verdict::Ignore
+            }
             Err(Ok(
                 Fault::WrongDeployment { .. }
                 | Fault::BadSignature(_)
@@ -2058,9 +2077,17 @@ impl Node {
         );
     }
 
+    /// Counts a reorg and publishes it at once, so that the health endpoint
+    /// stops using block hashes it read before.
+    fn note_reorg(&mut self) {
+        self.reorgs += 1;
+        self.status.write().expect("not poisoned").reorgs = self.reorgs;
+    }
+
     fn publish_status(&self) {
         let mut status = self.status.write().expect("not poisoned");
         status.head = self.head;
+        status.reorgs = self.reorgs;
         status.operator = self.me();
         status.epochs = self
             .epochs
@@ -2102,6 +2129,16 @@ fn sign_own_task(
     task_definition_id: u16,
     document: Document,
 ) -> Result<TaskMsg, String> {
+    if document.epoch_block != view.block || document.epoch_block_hash != view.hash {
+        return Err("the document is not for the epoch it is signed in".into());
+    }
+    // Read, sign and record under one lock, so that two signers of this
+    // process (a perform job and an amendment, or two perform jobs across a
+    // reorg) never both find no record.
+    static SIGNING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = SIGNING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let key = signed_task_key(
         document.epoch_block,
         document.epoch_block_hash,
@@ -2797,9 +2834,19 @@ mod tests {
         let next = sign_own_task(&store, signer, &view, 1, doc(1, view.hash, vec![other])).unwrap();
         assert_ne!(next.task_info().unwrap(), first.task_info().unwrap());
         let reorged = B256::repeat_byte(0x42);
-        let after_reorg =
-            sign_own_task(&store, signer, &view, 1, doc(0, reorged, vec![other])).unwrap();
+        let mut reorged_view = view.clone();
+        reorged_view.hash = reorged;
+        let after_reorg = sign_own_task(
+            &store,
+            signer,
+            &reorged_view,
+            1,
+            doc(0, reorged, vec![other]),
+        )
+        .unwrap();
         assert_eq!(after_reorg.document.epoch_block_hash, reorged);
+        // A document for another epoch than the view it is signed in: refused.
+        assert!(sign_own_task(&store, signer, &view, 1, doc(3, reorged, vec![])).is_err());
         // An unreadable record: nothing is signed.
         store
             .set_meta(&signed_task_key(view.block, view.hash, 2), b"not a task")

@@ -502,7 +502,8 @@ async fn a_restarted_node_resumes_and_repeats_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_epoch_reorged_away_is_dropped_and_the_new_one_followed() {
     use alloy::providers::Provider;
-    let (opts, _dir) = options(4);
+    let (mut opts, _dir) = options(4);
+    opts.submit_empty_tasks = true;
     let net = Devnet::start(opts).await.expect("devnet");
     let l = u64::from(net.options.epoch_length);
     next_epoch_block(&net).await;
@@ -556,6 +557,49 @@ async fn an_epoch_reorged_away_is_dropped_and_the_new_one_followed() {
         dump_logs(&net);
         panic!("the reorged epoch was not dropped and reloaded by every node");
     }
+    // The performer of b signed its task again, for the new block hash. That
+    // is no equivocation: a task of the new epoch lands, no node keeps task
+    // equivocation evidence, nothing is proven on chain and nobody (every
+    // endpoint is up) is penalized.
+    let landed = wait_for(epochs(&net, 3), || async {
+        let (approved, _) = net.landed_tasks().await.ok()?;
+        approved.iter().any(|(e, _)| *e == b).then_some(())
+    })
+    .await;
+    if landed.is_none() {
+        dump_logs(&net);
+        panic!("no task of the new epoch {b} landed");
+    }
+    tokio::time::sleep(epochs(&net, 1)).await;
+    for n in &net.nodes {
+        let rows: Vec<serde_json::Value> =
+            reqwest::get(format!("http://{}/api/equivocations", n.config.api_listen))
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+        assert!(
+            rows.iter().all(|r| r["kind"] != "task"),
+            "node {} keeps task equivocation evidence: {rows:?}",
+            n.index
+        );
+    }
+    let filter = alloy::rpc::types::Filter::new()
+        .address(net.deployment.attestation_center)
+        .event_signature(
+            <liveliness_chain::bindings::AttestationCenter::TaskEquivocationProven as alloy::sol_types::SolEvent>::SIGNATURE_HASH,
+        )
+        .from_block(net.deployment.deployed_at_block);
+    assert!(
+        net.provider.get_logs(&filter).await.unwrap().is_empty(),
+        "a task equivocation was proven"
+    );
+    let penalties = net.penalties().await.unwrap();
+    if !penalties.is_empty() {
+        dump_logs(&net);
+    }
+    assert!(penalties.is_empty(), "penalized: {penalties:?}");
 }
 
 /// `liveliness devnet` runs the network, prints the scoreboard and on-chain
