@@ -86,15 +86,7 @@ pub async fn prove_vote_equivocation<P: Provider>(
         evidence.approve.to_abi(),
         evidence.reject.to_abi(),
     );
-    call.call().await.map_err(revert::map)?;
-    let pending = send(&call).await?;
-    let receipt = confirm(pending).await?;
-    Ok(Submission {
-        task_hash: evidence.task.task_hash(),
-        tx_hash: receipt.transaction_hash,
-        block_number: receipt.block_number,
-        gas_used: receipt.gas_used,
-    })
+    simulate_send_confirm(&call, evidence.task.task_hash()).await
 }
 
 /// One performer's signatures of two different tasks for one round of one
@@ -232,11 +224,19 @@ pub async fn prove_task_equivocation<P: Provider>(
             signature: Bytes::copy_from_slice(&evidence.signature_b),
         },
     );
+    simulate_send_confirm(&call, evidence.task_hash_a).await
+}
+
+/// Simulates `call` (a revert comes back named), sends it and waits for its
+/// receipt; the [`Submission`] names `task_hash`.
+async fn simulate_send_confirm<P: Provider, D: alloy::contract::CallDecoder>(
+    call: &alloy::contract::CallBuilder<P, D>,
+    task_hash: B256,
+) -> Result<Submission> {
     call.call().await.map_err(revert::map)?;
-    let pending = send(&call).await?;
-    let receipt = confirm(pending).await?;
+    let receipt = confirm(send(call).await?).await?;
     Ok(Submission {
-        task_hash: evidence.task_hash_a,
+        task_hash,
         tx_hash: receipt.transaction_hash,
         block_number: receipt.block_number,
         gas_used: receipt.gas_used,

@@ -138,6 +138,26 @@ struct TaskState {
     retry_at: u64,
 }
 
+impl TaskState {
+    /// A task just accepted: no votes, disputes or certificate yet.
+    fn new(msg: TaskMsg, info: TaskInfo) -> Self {
+        Self {
+            msg,
+            info,
+            votes: BTreeMap::new(),
+            approve_power: 0,
+            reject_power: 0,
+            disputes: BTreeMap::new(),
+            amended: false,
+            certificate: None,
+            submitting: false,
+            submitted: false,
+            attempts: 0,
+            retry_at: 0,
+        }
+    }
+}
+
 struct EpochState {
     view: Arc<EpochView>,
     tasks: HashMap<B256, TaskState>,
@@ -1279,23 +1299,9 @@ impl Node {
                 "health",
             );
         }
-        epoch.tasks.insert(
-            task_hash,
-            TaskState {
-                msg: msg.clone(),
-                info,
-                votes: BTreeMap::new(),
-                approve_power: 0,
-                reject_power: 0,
-                disputes: BTreeMap::new(),
-                amended: false,
-                certificate: None,
-                submitting: false,
-                submitted: false,
-                attempts: 0,
-                retry_at: 0,
-            },
-        );
+        epoch
+            .tasks
+            .insert(task_hash, TaskState::new(msg.clone(), info));
         let view = Arc::clone(&epoch.view);
         match judged {
             Err(Ok(fault)) => {
@@ -2950,23 +2956,11 @@ mod tests {
 
         let dir = tempfile::tempdir().unwrap();
         let (mut node, _events) = harness(view.clone(), key(performer).clone(), dir.path()).await;
-        node.epochs.get_mut(&b).unwrap().tasks.insert(
-            task_hash,
-            TaskState {
-                msg: msg.clone(),
-                info,
-                votes: BTreeMap::new(),
-                approve_power: 0,
-                reject_power: 0,
-                disputes: BTreeMap::new(),
-                amended: false,
-                certificate: None,
-                submitting: false,
-                submitted: false,
-                attempts: 0,
-                retry_at: 0,
-            },
-        );
+        node.epochs
+            .get_mut(&b)
+            .unwrap()
+            .tasks
+            .insert(task_hash, TaskState::new(msg.clone(), info));
 
         for (d, &(_, from)) in forged
             .iter()
