@@ -116,7 +116,29 @@ impl Misbehaviour {
     pub fn is_honest(&self) -> bool {
         self == &Self::default()
     }
+
+    /// Fault injection runs only on a local test chain: a node configured to
+    /// misbehave refuses to start on any chain but anvil's default
+    /// ([`TEST_CHAIN_ID`]), so that no production configuration can turn it
+    /// on.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] when misbehaviour is set and `chain_id` is
+    /// another chain's.
+    pub fn check_allowed_on(&self, chain_id: u64) -> Result<(), ConfigError> {
+        if self.is_honest() || chain_id == TEST_CHAIN_ID {
+            return Ok(());
+        }
+        Err(ConfigError::Invalid(format!(
+            "misbehaviour is configured, but chain {chain_id} is not a local test chain \
+             ({TEST_CHAIN_ID}): fault injection is for end-to-end tests and devnet demos only"
+        )))
+    }
 }
+
+/// The only chain on which [`Misbehaviour`] may be configured: anvil's (and
+/// the devnet's) default chain id.
+pub const TEST_CHAIN_ID: u64 = 31337;
 
 mod defaults {
     use std::net::SocketAddr;
@@ -276,6 +298,24 @@ bls_keystore = "keys/bls.json"
         let path = dir.path().join("node.toml");
         std::fs::write(&path, text).unwrap();
         NodeConfig::from_file(path)
+    }
+
+    /// A configuration that misbehaves is refused on any chain but the
+    /// local test chain; an honest one runs anywhere.
+    #[test]
+    fn misbehaviour_runs_only_on_the_local_test_chain() {
+        let honest = parse(MINIMAL).unwrap();
+        honest.misbehaviour.check_allowed_on(1).unwrap();
+        let faulty = parse(&format!("{MINIMAL}\n[misbehaviour]\nequivocate = true\n")).unwrap();
+        assert!(!faulty.misbehaviour.is_honest());
+        faulty.misbehaviour.check_allowed_on(TEST_CHAIN_ID).unwrap();
+        for chain in [1, 17_000, 8453] {
+            let refused = faulty.misbehaviour.check_allowed_on(chain).unwrap_err();
+            assert!(
+                refused.to_string().contains("not a local test chain"),
+                "{refused}"
+            );
+        }
     }
 
     #[test]

@@ -112,6 +112,7 @@ pub async fn run_until(config: NodeConfig, shutdown: impl Future<Output = ()>) -
         config.registry,
     ));
     let chain_id = reader.chain_id().await?;
+    config.misbehaviour.check_allowed_on(chain_id)?;
     let store = Arc::new(
         Store::open(config.data_dir.join("store.redb")).wrap_err("cannot open the store")?,
     );
