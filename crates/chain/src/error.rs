@@ -15,6 +15,8 @@ pub enum Error {
         detail: String,
         /// The raw revert data.
         data: alloy::primitives::Bytes,
+        /// The decoded error, to match on.
+        error: Box<crate::revert::ContractError>,
     },
     /// A contract call failed for another reason (transport, decoding, a
     /// revert without recognisable data).
@@ -67,6 +69,14 @@ impl Error {
     pub fn revert_name(&self) -> Option<&str> {
         match self {
             Self::Reverted { name, .. } => Some(name),
+            _ => None,
+        }
+    }
+
+    /// The decoded custom error, for [`Error::Reverted`].
+    pub fn revert(&self) -> Option<&crate::revert::ContractError> {
+        match self {
+            Self::Reverted { error, .. } => Some(error),
             _ => None,
         }
     }

@@ -3,40 +3,72 @@
 //! A `submitTask` can revert with an error of the AttestationCenter or, from
 //! inside the AVS-logic hook, of the registry; both are tried.
 
-use crate::bindings::{AttestationCenter, LivelinessRegistry, ReputationGate};
+use crate::bindings::{
+    attestation_center::AttestationCenter::AttestationCenterErrors,
+    registry::LivelinessRegistry::LivelinessRegistryErrors,
+    reputation_gate::ReputationGate::ReputationGateErrors,
+};
 use alloy::sol_types::SolInterface;
+
+/// A custom error of one of this project's contracts, decoded by its
+/// selector into the generated enum, so that callers match on variants, not
+/// on names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ContractError {
+    /// An error of the AttestationCenter.
+    AttestationCenter(AttestationCenterErrors),
+    /// An error of the LivelinessRegistry (from inside a hook too).
+    Registry(LivelinessRegistryErrors),
+    /// An error of the ReputationGate.
+    ReputationGate(ReputationGateErrors),
+}
+
+impl ContractError {
+    /// The custom error in revert `data`, or `None` when it is none of these
+    /// contracts' (the AttestationCenter's are tried first).
+    pub fn decode(data: &[u8]) -> Option<Self> {
+        if let Ok(e) = AttestationCenterErrors::abi_decode(data) {
+            return Some(Self::AttestationCenter(e));
+        }
+        if let Ok(e) = LivelinessRegistryErrors::abi_decode(data) {
+            return Some(Self::Registry(e));
+        }
+        if let Ok(e) = ReputationGateErrors::abi_decode(data) {
+            return Some(Self::ReputationGate(e));
+        }
+        None
+    }
+
+    /// The error's Solidity name, from its selector.
+    pub fn name(&self) -> &'static str {
+        let name = match self {
+            Self::AttestationCenter(e) => AttestationCenterErrors::name_by_selector(e.selector()),
+            Self::Registry(e) => LivelinessRegistryErrors::name_by_selector(e.selector()),
+            Self::ReputationGate(e) => ReputationGateErrors::name_by_selector(e.selector()),
+        };
+        // Every variant's selector is in its own enum's table.
+        name.unwrap_or("unknown")
+    }
+}
 
 /// The Solidity name and a rendering of the arguments of the custom error in
 /// `data`, or `None` when `data` is no error of these contracts.
 pub fn decode(data: &[u8]) -> Option<(String, String)> {
-    fn named<T: std::fmt::Debug>(value: T) -> (String, String) {
-        // The generated enums print as `Name(Name { args })`.
-        let detail = format!("{value:?}");
-        let name = detail
-            .split(['(', ' ', '{'])
-            .next()
-            .unwrap_or_default()
-            .to_owned();
-        (name, detail)
-    }
-    if let Ok(e) = AttestationCenter::AttestationCenterErrors::abi_decode(data) {
-        return Some(named(e));
-    }
-    if let Ok(e) = LivelinessRegistry::LivelinessRegistryErrors::abi_decode(data) {
-        return Some(named(e));
-    }
-    if let Ok(e) = ReputationGate::ReputationGateErrors::abi_decode(data) {
-        return Some(named(e));
-    }
-    None
+    let error = ContractError::decode(data)?;
+    Some((error.name().to_owned(), format!("{error:?}")))
 }
 
-/// Turns a contract-call error into [`Error::Reverted`] when it carries the
-/// revert data of a known custom error.
+/// Turns a contract-call error into [`Error::Reverted`](crate::Error) when it
+/// carries the revert data of a known custom error.
 pub(crate) fn map(err: alloy::contract::Error) -> crate::Error {
     if let Some(data) = err.as_revert_data() {
-        if let Some((name, detail)) = decode(&data) {
-            return crate::Error::Reverted { name, detail, data };
+        if let Some(error) = ContractError::decode(&data) {
+            return crate::Error::Reverted {
+                name: error.name().to_owned(),
+                detail: format!("{error:?}"),
+                data,
+                error: Box::new(error),
+            };
         }
     }
     crate::Error::Contract(err)
@@ -70,6 +102,36 @@ mod tests {
         }
         .abi_encode();
         assert_eq!(decode(&data).unwrap().0, "TooManyUnhealthy");
+    }
+
+    #[test]
+    fn errors_decode_into_their_contracts_variants() {
+        use crate::bindings::attestation_center::AttestationCenter::{
+            AttestationCenterErrors, EquivocationAlreadyProven,
+        };
+        let data = EquivocationAlreadyProven {
+            offence: B256::repeat_byte(3),
+        }
+        .abi_encode();
+        let error = ContractError::decode(&data).unwrap();
+        assert_eq!(
+            error,
+            ContractError::AttestationCenter(AttestationCenterErrors::EquivocationAlreadyProven(
+                EquivocationAlreadyProven {
+                    offence: B256::repeat_byte(3)
+                }
+            ))
+        );
+        assert_eq!(error.name(), "EquivocationAlreadyProven");
+        let data = TooManyUnhealthy {
+            length: U256::from(9),
+            sampleSize: U256::from(8),
+        }
+        .abi_encode();
+        assert!(matches!(
+            ContractError::decode(&data),
+            Some(ContractError::Registry(_))
+        ));
     }
 
     #[test]

@@ -17,7 +17,10 @@ use alloy::{
     signers::{local::PrivateKeySigner, SignerSync},
 };
 use liveliness_bls::{KeyPair, PublicKeyG2, Signature};
-use liveliness_chain::{submit_task_tracked, Certificate};
+use liveliness_chain::{
+    bindings::attestation_center::AttestationCenter::AttestationCenterErrors,
+    revert::ContractError, submit_task_tracked, Certificate,
+};
 use liveliness_health::{
     CheckOutcome, CheckRequest, Checker, LocalFault, DEFAULT_CHECK_CONCURRENCY,
 };
@@ -2409,7 +2412,14 @@ async fn submit_task_evidence(
             metrics::counter!("liveliness_gas_spent_total").increment(sub.gas_used);
             Some(EvidenceOutcome::Landed)
         }
-        Err(e) if e.revert_name() == Some("EquivocationAlreadyProven") => {
+        Err(e)
+            if matches!(
+                e.revert(),
+                Some(ContractError::AttestationCenter(
+                    AttestationCenterErrors::EquivocationAlreadyProven(_)
+                ))
+            ) =>
+        {
             info!(epoch_block, round, %performer, "another node proved the task equivocation first");
             Some(EvidenceOutcome::AlreadyProven)
         }
@@ -2465,7 +2475,14 @@ async fn submit_vote_evidence(
             metrics::counter!("liveliness_gas_spent_total").increment(sub.gas_used);
             settle(EvidenceOutcome::Landed)
         }
-        Err(e) if e.revert_name() == Some("EquivocationAlreadyProven") => {
+        Err(e)
+            if matches!(
+                e.revert(),
+                Some(ContractError::AttestationCenter(
+                    AttestationCenterErrors::EquivocationAlreadyProven(_)
+                ))
+            ) =>
+        {
             info!(%task_hash, operator_id, "another node proved the vote equivocation first");
             settle(EvidenceOutcome::AlreadyProven)
         }
@@ -2595,7 +2612,14 @@ async fn submit(store: &Store, reader: &Reader, cert: &Certificate, epoch: u64) 
             finish(SubmissionStatus::AlreadySubmittedByOther, None, None, None);
             Attempt::Settled
         }
-        Err(e) if e.revert_name() == Some("TaskAlreadySubmitted") => {
+        Err(e)
+            if matches!(
+                e.revert(),
+                Some(ContractError::AttestationCenter(
+                    AttestationCenterErrors::TaskAlreadySubmitted(_)
+                ))
+            ) =>
+        {
             info!(epoch, %task_hash, "another node submitted first");
             metrics::counter!("liveliness_submissions_total", "outcome" => "duplicate")
                 .increment(1);
