@@ -130,6 +130,10 @@ struct TaskState {
     reject_power: u128,
     /// Disputes received, by disputing operator id.
     disputes: BTreeMap<u64, DisputeMsg>,
+    /// Operators whose dispute of this task was refused: any further one of
+    /// theirs is dropped before it is verified again, so that many signed
+    /// variants cost the receiver one check (§11.4).
+    refused_disputes: BTreeSet<u64>,
     /// Whether this node (its performer) already amended it.
     amended: bool,
     /// The certificate and the head at which it was formed.
@@ -151,6 +155,7 @@ impl TaskState {
             approve_power: 0,
             reject_power: 0,
             disputes: BTreeMap::new(),
+            refused_disputes: BTreeSet::new(),
             amended: false,
             certificate: None,
             submitting: false,
@@ -1544,10 +1549,13 @@ impl Node {
         let Some(task) = epoch.tasks.get_mut(&d.task_hash) else {
             return Verdict::Ignore;
         };
-        if task.disputes.contains_key(&d.operator_id) {
+        if task.disputes.contains_key(&d.operator_id)
+            || task.refused_disputes.contains(&d.operator_id)
+        {
             return Verdict::Ignore;
         }
         if let Err(fault) = epoch.view.check_dispute(d.task_hash, &task.msg, &d) {
+            task.refused_disputes.insert(d.operator_id);
             return invalid(&fault);
         }
         task.disputes.insert(d.operator_id, d.clone());
@@ -2984,14 +2992,16 @@ mod tests {
             .get_mut(&b)
             .unwrap()
             .tasks
-            .insert(task_hash, TaskState::new(msg.clone(), info));
+            .insert(task_hash, TaskState::new(msg.clone(), info.clone()));
 
-        for (d, &(_, from)) in forged
-            .iter()
-            .chain(&forged_signature)
-            .zip(disputers.iter().cycle())
-        {
+        for (d, &(_, from)) in forged.iter().zip(&disputers) {
             assert_eq!(node.on_dispute(d.clone(), from), Verdict::Reject);
+        }
+        // Another variant from an operator whose dispute was refused is
+        // dropped before any check (one refused dispute per operator and
+        // task costs the receiver one verification).
+        for (d, &(_, from)) in forged_signature.iter().zip(&disputers) {
+            assert_eq!(node.on_dispute(d.clone(), from), Verdict::Ignore);
         }
         node.maybe_amend(b).await;
         assert!(node.epochs[&b].tasks[&task_hash].disputes.is_empty());
@@ -3001,6 +3011,21 @@ mod tests {
             "amended on unverified disputes"
         );
         assert!(node.outbox.is_empty());
+        // A fresh node state (as if these had never arrived): the signature
+        // forgeries alone are refused too.
+        node.epochs
+            .get_mut(&b)
+            .unwrap()
+            .tasks
+            .insert(task_hash, TaskState::new(msg.clone(), info.clone()));
+        for (d, &(_, from)) in forged_signature.iter().zip(&disputers) {
+            assert_eq!(node.on_dispute(d.clone(), from), Verdict::Reject);
+        }
+        node.epochs
+            .get_mut(&b)
+            .unwrap()
+            .tasks
+            .insert(task_hash, TaskState::new(msg.clone(), info.clone()));
 
         // The same power behind verified disputes: the performer amends.
         for (d, &(_, from)) in honest.iter().zip(&disputers) {
