@@ -2001,9 +2001,22 @@ impl Node {
                     .vote_equivocated
                     .insert((v.task_hash(), v.operator_id()));
             }
+            // Staggered again from now when the epoch is held (so that nodes
+            // restarted together do not all pay for one proof), else at once.
+            let slot = self.epochs.get(&evidence.epoch_block()).and_then(|epoch| {
+                let offender = match &evidence {
+                    Evidence::Vote(v) => Some(v.operator_id()),
+                    Evidence::Task(t) => epoch.view.id_of(t.first.document.performer),
+                }?;
+                let index = evidence_slot_index(&epoch.view, offender, self.signer.address());
+                Some(
+                    self.head
+                        .saturating_add(index.saturating_mul(self.config.aggregator_slot_blocks)),
+                )
+            });
             self.evidence_jobs.entry(key).or_insert(EvidenceJob {
                 evidence,
-                slot: 0,
+                slot: slot.unwrap_or(0),
                 submitting: false,
                 attempts: 0,
                 retry_at: 0,
