@@ -1273,17 +1273,6 @@ impl Node {
             Err(_) => return Verdict::Reject,
         };
         let bytes = Message::Task(msg.clone()).encode();
-        let round32 = u32::try_from(round).unwrap_or(u32::MAX);
-        if let Err(e) = self
-            .store
-            .put_task(task_hash, b, round32, msg.document.performer, &bytes)
-            .and_then(|_| {
-                self.store
-                    .put_document(&info.proof_of_task, &msg.document_bytes)
-            })
-        {
-            warn!(error = %e, "cannot store task");
-        }
         // Health history: what the performer of a task without provable
         // faults reported.
         let entries = if judged.is_ok() {
@@ -1291,22 +1280,36 @@ impl Node {
         } else {
             &[]
         };
-        for entry in entries {
-            let reason = match &entry.check {
-                Check::Healthy(_) => None,
-                Check::Unhealthy(r) => Some(
-                    serde_json::to_value(r)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default(),
-                ),
-            };
-            stored(
-                self.store
-                    .put_health(b, entry.operator, reason.is_none(), reason.as_deref()),
-                "health",
-            );
-        }
+        let health = entries
+            .iter()
+            .map(|entry| {
+                let reason = match &entry.check {
+                    Check::Healthy(_) => None,
+                    Check::Unhealthy(r) => Some(
+                        serde_json::to_value(r)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_owned))
+                            .unwrap_or_default(),
+                    ),
+                };
+                (entry.operator, reason)
+            })
+            .collect();
+        // The task, its document and its health records: one transaction.
+        stored(
+            self.store
+                .put_accepted_task(&liveliness_store::AcceptedTask {
+                    task_hash,
+                    epoch_block: b,
+                    round: u32::try_from(round).unwrap_or(u32::MAX),
+                    performer: msg.document.performer,
+                    bytes: &bytes,
+                    cid: &info.proof_of_task,
+                    document: &msg.document_bytes,
+                    health,
+                }),
+            "task",
+        );
         epoch
             .tasks
             .insert(task_hash, TaskState::new(msg.clone(), info));

@@ -65,4 +65,4 @@ pub use records::{
     OwnVoteRecord, PutOutcome, Submission, SubmissionClaim, SubmissionOutcome, SubmissionStatus,
     TaskRecord, VoteRecord,
 };
-pub use store::Store;
+pub use store::{AcceptedTask, Store};

@@ -52,6 +52,28 @@ impl fmt::Debug for Store {
 }
 
 /// Whether a write transaction changed anything worth committing.
+/// What accepting a task stores ([`Store::put_accepted_task`]).
+#[derive(Clone, Debug)]
+pub struct AcceptedTask<'a> {
+    /// The task's hash.
+    pub task_hash: B256,
+    /// Its epoch block.
+    pub epoch_block: u64,
+    /// Its round.
+    pub round: u32,
+    /// Its performer.
+    pub performer: Address,
+    /// The task message as received.
+    pub bytes: &'a [u8],
+    /// The document's CID.
+    pub cid: &'a str,
+    /// The document's bytes.
+    pub document: &'a [u8],
+    /// Health observations to record for the epoch: each operator with the
+    /// failure reason, `None` when healthy.
+    pub health: Vec<(Address, Option<String>)>,
+}
+
 enum Tx<T> {
     Commit(T),
     Abort(T),
@@ -299,6 +321,71 @@ impl Store {
             txn.open_table(TASKS_BY_ROUND)?
                 .insert((epoch_block, round, task_hash.0), ())?;
             Ok(Tx::Commit(PutOutcome::Inserted))
+        })
+    }
+
+    /// Stores what accepting one task writes, in one transaction (one
+    /// commit, one fsync): the task (unless stored), its document (an equal
+    /// one stored is a no-op, other content refuses everything,
+    /// [`Error::DocumentConflict`]) and one health observation per entry
+    /// (replacing earlier ones of the epoch). Either all of it is stored or
+    /// nothing. The outcome says whether the task was new.
+    pub fn put_accepted_task(&self, task: &AcceptedTask<'_>) -> Result<PutOutcome> {
+        let value = TaskRecord {
+            task_hash: task.task_hash,
+            epoch_block: task.epoch_block,
+            round: task.round,
+            performer: task.performer,
+            bytes: task.bytes.to_vec(),
+        }
+        .encode()?;
+        let document = Blob(task.document.to_vec()).encode()?;
+        let health = task
+            .health
+            .iter()
+            .map(|(operator, reason)| {
+                let record = HealthRecord {
+                    epoch_block: task.epoch_block,
+                    operator: *operator,
+                    healthy: reason.is_none(),
+                    reason: reason.clone(),
+                }
+                .encode()?;
+                Ok((operator.into_array(), record))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.write(|txn| {
+            let outcome = {
+                let mut tasks = txn.open_table(TASKS)?;
+                if insert_new(&mut tasks, task.task_hash.0, &value)? {
+                    txn.open_table(TASKS_BY_ROUND)?
+                        .insert((task.epoch_block, task.round, task.task_hash.0), ())?;
+                    PutOutcome::Inserted
+                } else {
+                    PutOutcome::AlreadyKnown
+                }
+            };
+            {
+                let mut documents = txn.open_table(DOCUMENTS)?;
+                match load::<_, Blob, _>(&documents, task.cid)? {
+                    Some(Blob(stored)) if stored == task.document => {}
+                    Some(_) => {
+                        return Err(Error::DocumentConflict {
+                            cid: task.cid.to_owned(),
+                        })
+                    }
+                    None => {
+                        documents.insert(task.cid, document.as_slice())?;
+                    }
+                }
+            }
+            let mut by_operator = txn.open_table(HEALTH)?;
+            let mut by_epoch = txn.open_table(HEALTH_BY_EPOCH)?;
+            for (operator, record) in &health {
+                by_operator.insert((*operator, task.epoch_block), record.as_slice())?;
+                by_epoch.insert((task.epoch_block, *operator), ())?;
+            }
+            Ok(Tx::Commit(outcome))
         })
     }
 

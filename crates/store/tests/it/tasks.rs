@@ -82,3 +82,44 @@ fn certificates_keep_the_first() -> eyre::Result<()> {
     );
     Ok(())
 }
+
+/// Accepting a task writes the task, its document and its health records in
+/// one transaction: all of it, or (on a document conflict) none of it.
+#[test]
+fn an_accepted_task_is_stored_whole_or_not_at_all() -> eyre::Result<()> {
+    use liveliness_store::AcceptedTask;
+    let f = Fixture::new();
+    let accepted = |task: u8, document: &'static [u8]| AcceptedTask {
+        task_hash: hash(task),
+        epoch_block: 10,
+        round: 0,
+        performer: addr(1),
+        bytes: b"task",
+        cid: "bafk",
+        document,
+        health: vec![(addr(2), None), (addr(3), Some("timeout".to_owned()))],
+    };
+    assert_eq!(
+        f.store.put_accepted_task(&accepted(1, b"{}"))?,
+        PutOutcome::Inserted
+    );
+    assert_eq!(f.store.task(hash(1))?.unwrap().bytes, b"task");
+    assert_eq!(f.store.document("bafk")?.as_deref(), Some(&b"{}"[..]));
+    let health = f.store.health_for_epoch(10)?;
+    assert_eq!(health.len(), 2);
+    assert!(health
+        .iter()
+        .any(|h| h.operator == addr(3) && !h.healthy && h.reason.as_deref() == Some("timeout")));
+    // Again: the task is known, nothing else changes.
+    assert_eq!(
+        f.store.put_accepted_task(&accepted(1, b"{}"))?,
+        PutOutcome::AlreadyKnown
+    );
+    // Another task whose document conflicts with a stored one: nothing of
+    // it is stored, not even the task.
+    let err = f.store.put_accepted_task(&accepted(2, b"[]")).unwrap_err();
+    assert!(matches!(err, Error::DocumentConflict { .. }));
+    assert_eq!(f.store.task(hash(2))?, None);
+    assert_eq!(f.store.document("bafk")?.as_deref(), Some(&b"{}"[..]));
+    Ok(())
+}
