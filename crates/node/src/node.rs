@@ -2382,57 +2382,88 @@ async fn submit_evidence(
     evidence: &crate::evidence::Evidence,
 ) -> Attempt {
     use crate::evidence::Evidence;
-    let settle = |outcome: EvidenceOutcome| {
-        metrics::counter!("liveliness_evidence_submissions_total", "outcome" => outcome.label())
-            .increment(1);
-        record_evidence_outcome(store, evidence, outcome);
-        Attempt::Settled
+    let provider = reader.provider();
+    let ac = reader.attestation_center;
+    let outcome = match evidence {
+        Evidence::Vote(v) => match v.to_chain() {
+            Some(call) => {
+                let offence = format!("operator {} on task {}", v.operator_id(), v.task_hash());
+                prove_offence(
+                    "vote",
+                    &offence,
+                    || liveliness_chain::vote_equivocation_proven(provider, ac, &call),
+                    || liveliness_chain::prove_vote_equivocation(provider, ac, &call),
+                )
+                .await
+            }
+            // Decoded evidence always names a valid task.
+            None => Some(EvidenceOutcome::Refused),
+        },
+        Evidence::Task(t) => match t.to_chain() {
+            Some(call) => {
+                let offence = format!(
+                    "performer {} in round {} of epoch block {}",
+                    call.performer, call.round, call.epoch_block
+                );
+                prove_offence(
+                    "task",
+                    &offence,
+                    || liveliness_chain::task_equivocation_proven(provider, ac, &call),
+                    || liveliness_chain::prove_task_equivocation(provider, ac, &call),
+                )
+                .await
+            }
+            // Detected and decoded evidence is always two tasks of one round.
+            None => Some(EvidenceOutcome::Refused),
+        },
     };
-    match evidence {
-        Evidence::Vote(v) => match submit_vote_evidence(reader, v).await {
-            Some(outcome) => settle(outcome),
-            None => Attempt::Retry,
-        },
-        Evidence::Task(t) => match submit_task_evidence(reader, t).await {
-            Some(outcome) => settle(outcome),
-            None => Attempt::Retry,
-        },
+    match outcome {
+        Some(outcome) => {
+            metrics::counter!("liveliness_evidence_submissions_total", "outcome" => outcome.label())
+                .increment(1);
+            record_evidence_outcome(store, evidence, outcome);
+            Attempt::Settled
+        }
+        None => {
+            metrics::counter!("liveliness_evidence_submissions_total", "outcome" => "failed")
+                .increment(1);
+            Attempt::Retry
+        }
     }
 }
 
-/// Proves a task equivocation on chain unless it already is: the outcome,
-/// or `None` to retry later.
-async fn submit_task_evidence(
-    reader: &Reader,
-    evidence: &crate::evidence::TaskEquivocation,
-) -> Option<EvidenceOutcome> {
-    let epoch_block = evidence.epoch_block();
-    let round = evidence.first.document.round;
-    let performer = evidence.first.document.performer;
-    let Some(call) = evidence.to_chain() else {
-        // Decoded and detected evidence is always two tasks of one round.
-        warn!(epoch_block, round, %performer, "task equivocation is not provable");
-        return Some(EvidenceOutcome::Refused);
-    };
-    let provider = reader.provider();
-    let ac = reader.attestation_center;
-    let failed = |e: &liveliness_chain::Error, what: &str| {
-        warn!(epoch_block, round, %performer, error = %crate::redact::redact_urls(&e.to_string()), "{what}; retrying later");
-        metrics::counter!("liveliness_evidence_submissions_total", "outcome" => "failed")
-            .increment(1);
-        None
-    };
-    match liveliness_chain::task_equivocation_proven(provider, ac, &call).await {
+/// Proves one `kind` ("vote" or "task") equivocation, described by
+/// `offence` for the logs: `proven` reads whether the contract holds it
+/// proven, `prove` sends the proof. The outcome, or `None` to retry later.
+async fn prove_offence<V, VF, P, PF>(
+    kind: &'static str,
+    offence: &str,
+    proven: V,
+    prove: P,
+) -> Option<EvidenceOutcome>
+where
+    V: Fn() -> VF,
+    VF: std::future::Future<Output = Result<bool, liveliness_chain::Error>>,
+    P: FnOnce() -> PF,
+    PF: std::future::Future<Output = Result<liveliness_chain::Submission, liveliness_chain::Error>>,
+{
+    match proven().await {
         Ok(true) => {
-            info!(epoch_block, round, %performer, "task equivocation already proven (by another node)");
+            info!(
+                kind,
+                offence, "{kind} equivocation already proven (by another node)"
+            );
             return Some(EvidenceOutcome::AlreadyProven);
         }
         Ok(false) => {}
-        Err(e) => return failed(&e, "cannot read taskEquivocationProven()"),
+        Err(e) => {
+            warn!(kind, offence, error = %crate::redact::redact_urls(&e.to_string()), "cannot read whether the {kind} equivocation is proven; retrying later");
+            return None;
+        }
     }
-    match liveliness_chain::prove_task_equivocation(provider, ac, &call).await {
+    match prove().await {
         Ok(sub) => {
-            info!(epoch_block, round, %performer, tx = %sub.tx_hash, gas = sub.gas_used, "task equivocation proven on chain");
+            info!(kind, offence, tx = %sub.tx_hash, gas = sub.gas_used, "{kind} equivocation proven on chain");
             metrics::counter!("liveliness_gas_spent_total").increment(sub.gas_used);
             Some(EvidenceOutcome::Landed)
         }
@@ -2444,90 +2475,27 @@ async fn submit_task_evidence(
                 ))
             ) =>
         {
-            info!(epoch_block, round, %performer, "another node proved the task equivocation first");
+            info!(
+                kind,
+                offence, "another node proved the {kind} equivocation first"
+            );
             Some(EvidenceOutcome::AlreadyProven)
         }
         Err(liveliness_chain::Error::TxReverted(tx)) => {
-            if let Ok(true) = liveliness_chain::task_equivocation_proven(provider, ac, &call).await
-            {
-                info!(epoch_block, round, %performer, %tx, "another node proved the task equivocation first");
+            // Most likely another node's proof landed first in that block.
+            if let Ok(true) = proven().await {
+                info!(kind, offence, %tx, "another node proved the {kind} equivocation first");
                 return Some(EvidenceOutcome::AlreadyProven);
             }
-            warn!(epoch_block, round, %performer, %tx, "proof of task equivocation reverted on chain");
+            warn!(kind, offence, %tx, "proof of {kind} equivocation reverted on chain");
             Some(EvidenceOutcome::Refused)
         }
         Err(e @ liveliness_chain::Error::Reverted { .. }) => {
-            warn!(epoch_block, round, %performer, error = %e, "the contract refuses the task equivocation");
+            warn!(kind, offence, error = %e, "the contract refuses the {kind} equivocation");
             Some(EvidenceOutcome::Refused)
         }
-        Err(e) => failed(&e, "proving the task equivocation failed"),
-    }
-}
-
-/// Proves a vote equivocation on chain unless it already is: the outcome,
-/// or `None` to retry later.
-async fn submit_vote_evidence(
-    reader: &Reader,
-    evidence: &VoteEquivocation,
-) -> Option<EvidenceOutcome> {
-    let task_hash = evidence.task_hash();
-    let operator_id = evidence.operator_id();
-    let settle = Some;
-    let Some(call) = evidence.to_chain() else {
-        // Decoded evidence always names a valid task.
-        warn!(%task_hash, operator_id, "vote equivocation names no valid task");
-        return settle(EvidenceOutcome::Refused);
-    };
-    let provider = reader.provider();
-    let ac = reader.attestation_center;
-    match liveliness_chain::vote_equivocation_proven(provider, ac, &call).await {
-        Ok(true) => {
-            info!(%task_hash, operator_id, "vote equivocation already proven (by another node)");
-            return settle(EvidenceOutcome::AlreadyProven);
-        }
-        Ok(false) => {}
         Err(e) => {
-            warn!(%task_hash, operator_id, error = %crate::redact::redact_urls(&e.to_string()), "cannot read voteEquivocationProven(); retrying later");
-            metrics::counter!("liveliness_evidence_submissions_total", "outcome" => "failed")
-                .increment(1);
-            return None;
-        }
-    }
-    match liveliness_chain::prove_vote_equivocation(provider, ac, &call).await {
-        Ok(sub) => {
-            info!(%task_hash, operator_id, tx = %sub.tx_hash, gas = sub.gas_used, "vote equivocation proven on chain");
-            metrics::counter!("liveliness_gas_spent_total").increment(sub.gas_used);
-            settle(EvidenceOutcome::Landed)
-        }
-        Err(e)
-            if matches!(
-                e.revert(),
-                Some(ContractError::AttestationCenter(
-                    AttestationCenterErrors::EquivocationAlreadyProven(_)
-                ))
-            ) =>
-        {
-            info!(%task_hash, operator_id, "another node proved the vote equivocation first");
-            settle(EvidenceOutcome::AlreadyProven)
-        }
-        Err(liveliness_chain::Error::TxReverted(tx)) => {
-            // Most likely another node's proof landed first in that block.
-            if let Ok(true) = liveliness_chain::vote_equivocation_proven(provider, ac, &call).await
-            {
-                info!(%task_hash, operator_id, %tx, "another node proved the vote equivocation first");
-                return settle(EvidenceOutcome::AlreadyProven);
-            }
-            warn!(%task_hash, operator_id, %tx, "proof of vote equivocation reverted on chain");
-            settle(EvidenceOutcome::Refused)
-        }
-        Err(e @ liveliness_chain::Error::Reverted { .. }) => {
-            warn!(%task_hash, operator_id, error = %e, "the contract refuses the vote equivocation");
-            settle(EvidenceOutcome::Refused)
-        }
-        Err(e) => {
-            warn!(%task_hash, operator_id, error = %crate::redact::redact_urls(&e.to_string()), "proving the vote equivocation failed; will retry");
-            metrics::counter!("liveliness_evidence_submissions_total", "outcome" => "failed")
-                .increment(1);
+            warn!(kind, offence, error = %crate::redact::redact_urls(&e.to_string()), "proving the {kind} equivocation failed; will retry");
             None
         }
     }
