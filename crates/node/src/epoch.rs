@@ -147,6 +147,38 @@ pub enum Skip {
     OtherBlockHash(B256),
 }
 
+/// An attester's judgement of a task (PROTOCOL.md §11.4).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Judgement {
+    /// Nothing provable is wrong with it: re-check it, then vote.
+    Valid(TaskInfo),
+    /// Provably wrong: vote reject.
+    Faulty(Fault),
+    /// No vote: not decidable now, or never.
+    Undecided(Skip),
+}
+
+impl Judgement {
+    /// Whether the task's signature was checked and is its performer's, so
+    /// that two such tasks for one round are evidence against that performer
+    /// (§4.8).
+    pub fn signed_by_performer(&self) -> bool {
+        !matches!(
+            self,
+            Self::Faulty(
+                Fault::WrongDeployment { .. }
+                    | Fault::BadSignature(_)
+                    | Fault::WrongPerformer { .. }
+            ) | Self::Undecided(_)
+        )
+    }
+
+    /// Whether it is [`Valid`](Self::Valid).
+    pub fn is_valid(&self) -> bool {
+        matches!(self, Self::Valid(_))
+    }
+}
+
 /// Why a received dispute is invalid (PROTOCOL.md §11.4): it is refused
 /// and its sender scored down.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -303,29 +335,39 @@ impl EpochView {
         self.approves(power)
     }
 
-    /// The attester's judgement of a task (PROTOCOL.md §11.4): `Ok(task)` when
-    /// nothing provable is wrong with it, `Err(Ok(fault))` for a provable
-    /// fault (vote reject), `Err(Err(skip))` when it gets no vote.
+    /// The attester's judgement of a task (PROTOCOL.md §11.4): valid when
+    /// nothing provable is wrong with it, faulty for a provable fault (vote
+    /// reject), undecided when it gets no vote (yet).
     ///
     /// `previous` is the same performer's task of the round before, if the
     /// node has it: a task that [amends](is_amendment) it may come from that
     /// performer instead of the round's own.
-    pub fn judge(
+    pub fn judge(&self, msg: &TaskMsg, head: u64, previous: Option<&TaskMsg>) -> Judgement {
+        match self.judge_inner(msg, head, previous) {
+            Ok(task) => Judgement::Valid(task),
+            Err(j) => j,
+        }
+    }
+
+    /// [`judge`](Self::judge), with every non-valid judgement as `Err` so
+    /// that checks can return early.
+    fn judge_inner(
         &self,
         msg: &TaskMsg,
         head: u64,
         previous: Option<&TaskMsg>,
-    ) -> Result<TaskInfo, Result<Fault, Skip>> {
+    ) -> Result<TaskInfo, Judgement> {
+        use Judgement::{Faulty, Undecided};
         let doc = &msg.document;
         if head > self.expires_at() {
-            return Err(Err(Skip::Expired(self.block)));
+            return Err(Undecided(Skip::Expired(self.block)));
         }
         let opens = self.round_start(doc.round);
         if opens > self.expires_at() {
-            return Err(Err(Skip::NeverOpens { round: doc.round }));
+            return Err(Undecided(Skip::NeverOpens { round: doc.round }));
         }
         if doc.chain_id != self.chain_id || doc.attestation_center != self.attestation_center {
-            return Err(Ok(Fault::WrongDeployment {
+            return Err(Faulty(Fault::WrongDeployment {
                 chain_id: doc.chain_id,
                 attestation_center: doc.attestation_center,
             }));
@@ -333,16 +375,16 @@ impl EpochView {
         let due = self.performer(doc.round).map(|o| o.address);
         let amends = previous.is_some_and(|prev| is_amendment(prev, msg));
         if due != Some(doc.performer) && !amends {
-            return Err(Ok(Fault::WrongPerformer {
+            return Err(Faulty(Fault::WrongPerformer {
                 performer: doc.performer,
                 round: doc.round,
             }));
         }
         let task = msg
             .task_info()
-            .map_err(|e| Ok(Fault::Malformed(e.to_string())))?;
+            .map_err(|e| Faulty(Fault::Malformed(e.to_string())))?;
         let round = u32::try_from(doc.round)
-            .map_err(|_| Ok(Fault::Malformed(format!("round {} exceeds u32", doc.round))))?;
+            .map_err(|_| Faulty(Fault::Malformed(format!("round {} exceeds u32", doc.round))))?;
         task.verify_performer_signature(
             &msg.performer_signature,
             self.chain_id,
@@ -351,28 +393,28 @@ impl EpochView {
             doc.epoch_block_hash,
             round,
         )
-        .map_err(|e| Ok(Fault::BadSignature(e.to_string())))?;
+        .map_err(|e| Faulty(Fault::BadSignature(e.to_string())))?;
         // A task is buffered until its round opens only once its signer is
         // known to be the round's performer: nobody else can fill buffers.
         if head < opens {
-            return Err(Err(Skip::RoundNotOpen {
+            return Err(Undecided(Skip::RoundNotOpen {
                 round: doc.round,
                 opens,
             }));
         }
         // Signed for another hash of B: not this chain's epoch's task.
         if doc.epoch_block_hash != self.hash {
-            return Err(Err(Skip::OtherBlockHash(doc.epoch_block_hash)));
+            return Err(Undecided(Skip::OtherBlockHash(doc.epoch_block_hash)));
         }
         if doc.missed_performers.len() as u64 > self.params.sample_size {
-            return Err(Ok(Fault::Malformed(format!(
+            return Err(Faulty(Fault::Malformed(format!(
                 "{} missed performers, more than sampleSize {}",
                 doc.missed_performers.len(),
                 self.params.sample_size
             ))));
         }
         if doc.sample.len() != self.sample.len() {
-            return Err(Ok(Fault::WrongSample(format!(
+            return Err(Faulty(Fault::WrongSample(format!(
                 "{} entries, expected {}",
                 doc.sample.len(),
                 self.sample.len()
@@ -383,20 +425,20 @@ impl EpochView {
                 || entry.operator != want.address
                 || entry.endpoint != want.endpoint
             {
-                return Err(Ok(Fault::WrongSample(format!(
+                return Err(Faulty(Fault::WrongSample(format!(
                     "entry for operator {} ({}) where {} ({}) is due",
                     entry.operator_id, entry.operator, want.id, want.address
                 ))));
             }
         }
         doc.verify_health_proofs(self.hash)
-            .map_err(|e| Ok(Fault::BadProof(e.to_string())))?;
+            .map_err(|e| Faulty(Fault::BadProof(e.to_string())))?;
         for missed in &doc.missed_performers {
             let earlier = (0..doc.round).any(|r| {
                 self.performer(r).map(|o| o.address) == Some(*missed) && Some(*missed) != due
             });
             if !earlier {
-                return Err(Ok(Fault::NotAMissedPerformer(*missed)));
+                return Err(Faulty(Fault::NotAMissedPerformer(*missed)));
             }
         }
         Ok(task)
@@ -637,7 +679,7 @@ mod tests {
 
         fn fault(&self, msg: &TaskMsg) -> Fault {
             match self.view.judge(msg, B + 2, None) {
-                Err(Ok(f)) => f,
+                Judgement::Faulty(f) => f,
                 other => panic!("expected a fault, got {other:?}"),
             }
         }
@@ -647,7 +689,10 @@ mod tests {
     fn an_honest_task_passes() {
         let w = world();
         let msg = w.task(w.document(0, &[w.view.sample[0].address]));
-        let task = w.view.judge(&msg, B + 2, None).unwrap();
+        let task = w.view.judge(&msg, B + 2, None);
+        let Judgement::Valid(task) = task else {
+            panic!("not valid: {task:?}")
+        };
         assert_eq!(task.task_performer, w.view.performer(0).unwrap().address);
     }
 
@@ -657,15 +702,15 @@ mod tests {
         let msg = w.task(w.document(1, &[]));
         assert!(matches!(
             w.view.judge(&msg, B + 3, None),
-            Err(Err(Skip::RoundNotOpen {
+            Judgement::Undecided(Skip::RoundNotOpen {
                 round: 1,
                 opens: 104
-            }))
+            })
         ));
-        assert!(w.view.judge(&msg, B + 4, None).is_ok());
+        assert!(w.view.judge(&msg, B + 4, None).is_valid());
         assert!(matches!(
             w.view.judge(&msg, B + 21, None),
-            Err(Err(Skip::Expired(B)))
+            Judgement::Undecided(Skip::Expired(B))
         ));
     }
 
@@ -678,7 +723,7 @@ mod tests {
         doc.round = 6;
         assert!(matches!(
             w.view.judge(&w.task(doc), B, None),
-            Err(Err(Skip::NeverOpens { round: 6 }))
+            Judgement::Undecided(Skip::NeverOpens { round: 6 })
         ));
         // Before round 1 opens, a task the round's performer did not sign
         // is a fault at once, not a message to keep until then.
@@ -692,18 +737,18 @@ mod tests {
         let forged = w.sign(w.document(1, &[]), other);
         assert!(matches!(
             w.view.judge(&forged, B + 1, None),
-            Err(Ok(Fault::BadSignature(_)))
+            Judgement::Faulty(Fault::BadSignature(_))
         ));
         let mut doc = w.document(1, &[]);
         doc.performer = other;
         assert!(matches!(
             w.view.judge(&w.task(doc), B + 1, None),
-            Err(Ok(Fault::WrongPerformer { .. }))
+            Judgement::Faulty(Fault::WrongPerformer { .. })
         ));
         // Signed by its performer: wait for the round.
         assert!(matches!(
             w.view.judge(&w.task(w.document(1, &[])), B + 1, None),
-            Err(Err(Skip::RoundNotOpen { round: 1, .. }))
+            Judgement::Undecided(Skip::RoundNotOpen { round: 1, .. })
         ));
     }
 
@@ -736,7 +781,7 @@ mod tests {
         doc.epoch_block_hash = B256::repeat_byte(0xcc);
         assert!(matches!(
             w.view.judge(&w.task(doc), B + 2, None),
-            Err(Err(Skip::OtherBlockHash(_)))
+            Judgement::Undecided(Skip::OtherBlockHash(_))
         ));
 
         // A sample that is not the epoch's.
@@ -773,7 +818,7 @@ mod tests {
         let w = world();
         let mut doc = w.document(1, &[]);
         doc.missed_performers = vec![w.view.performer(0).unwrap().address];
-        assert!(w.view.judge(&w.task(doc), B + 5, None).is_ok());
+        assert!(w.view.judge(&w.task(doc), B + 5, None).is_valid());
     }
 
     #[test]
@@ -786,13 +831,13 @@ mod tests {
         healed.round = 1;
         let amended = w.task(healed);
         assert!(is_amendment(&original, &amended));
-        assert!(w.view.judge(&amended, B + 4, Some(&original)).is_ok());
+        assert!(w.view.judge(&amended, B + 4, Some(&original)).is_valid());
         // Without the original it is just the wrong performer for round 1
         // (unless round 1 happens to be the same performer's).
         if w.view.performer(1).unwrap().address != original.document.performer {
             assert!(matches!(
                 w.view.judge(&amended, B + 4, None),
-                Err(Ok(Fault::WrongPerformer { .. }))
+                Judgement::Faulty(Fault::WrongPerformer { .. })
             ));
         }
         // Turning a healthy entry unhealthy is no amendment.

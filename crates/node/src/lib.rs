@@ -13,6 +13,8 @@ pub mod reader;
 pub mod redact;
 pub mod rpc;
 mod run;
+mod submission;
+mod tally;
 pub mod wire;
 
 pub use config::{ConfigError, NodeConfig};

@@ -5,9 +5,11 @@
 use crate::{
     api::Status,
     buffer::{Pending, PendingBuffer},
-    epoch::{DisputeFault, EpochView, Fault, Skip},
+    epoch::{DisputeFault, EpochView, Fault, Judgement, Skip},
     evidence::{EvidenceOutcome, VoteEquivocation},
     reader::Reader,
+    submission::{Attempt, Finished, Submission},
+    tally::{Counted, VoteTally},
     wire::{DisputeEntry, DisputeMsg, DisputeReason, Message, TaskMsg, VoteMsg},
     NodeConfig,
 };
@@ -26,9 +28,7 @@ use liveliness_health::{
 };
 use liveliness_p2p::{Inbound, P2pHandle, Topic, Verdict};
 use liveliness_primitives::{Check, Document, SampleEntry, TaskInfo};
-use liveliness_store::{
-    OwnVote, PutOutcome, Store, SubmissionClaim, SubmissionOutcome, SubmissionStatus,
-};
+use liveliness_store::{OwnVote, Store, SubmissionClaim, SubmissionOutcome, SubmissionStatus};
 use std::{
     collections::{BTreeMap, BTreeSet, HashMap},
     sync::{Arc, RwLock},
@@ -53,15 +53,6 @@ const KEEP_EPOCHS: u64 = 3;
 const ACTIVE_SET_REFRESH_BLOCKS: u64 = 5;
 /// Buffered messages older than this many blocks are dropped.
 const MAX_BUFFER_AGE_BLOCKS: u64 = 64;
-
-/// How a submission attempt ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Attempt {
-    /// On-chain (ours or another node's), or given up for good.
-    Settled,
-    /// Try again later.
-    Retry,
-}
 
 /// Failed attempts after which a certificate is given up.
 const MAX_SUBMIT_ATTEMPTS: u32 = 5;
@@ -114,20 +105,14 @@ pub(crate) enum Event {
 /// Equivocation evidence waiting to be proven on chain by this node.
 struct EvidenceJob {
     evidence: crate::evidence::Evidence,
-    /// The head from which this node may submit it (its slot).
-    slot: u64,
-    submitting: bool,
-    /// Failed attempts, and the head before which no new one starts.
-    attempts: u32,
-    retry_at: u64,
+    /// This node's proof of it (waiting for its slot first).
+    state: Submission,
 }
 
 struct TaskState {
     msg: TaskMsg,
     info: TaskInfo,
-    votes: BTreeMap<u64, (bool, Signature)>,
-    approve_power: u128,
-    reject_power: u128,
+    tally: VoteTally,
     /// Disputes received, by disputing operator id.
     disputes: BTreeMap<u64, DisputeMsg>,
     /// Operators whose dispute of this task was refused: any further one of
@@ -136,32 +121,21 @@ struct TaskState {
     refused_disputes: BTreeSet<u64>,
     /// Whether this node (its performer) already amended it.
     amended: bool,
-    /// The certificate and the head at which it was formed.
-    certificate: Option<(Certificate, u64)>,
-    submitting: bool,
-    submitted: bool,
-    /// Failed submission attempts, and the head before which no new one starts.
-    attempts: u32,
-    retry_at: u64,
+    /// The certificate, and this node's submission of it.
+    certificate: Option<(Certificate, Submission)>,
 }
 
 impl TaskState {
     /// A task just accepted: no votes, disputes or certificate yet.
-    fn new(msg: TaskMsg, info: TaskInfo) -> Self {
+    fn new(msg: TaskMsg, info: TaskInfo, total_power: u128) -> Self {
         Self {
             msg,
             info,
-            votes: BTreeMap::new(),
-            approve_power: 0,
-            reject_power: 0,
+            tally: VoteTally::new(total_power),
             disputes: BTreeMap::new(),
             refused_disputes: BTreeSet::new(),
             amended: false,
             certificate: None,
-            submitting: false,
-            submitted: false,
-            attempts: 0,
-            retry_at: 0,
         }
     }
 }
@@ -1011,25 +985,21 @@ impl Node {
                 task_hash,
                 outcome,
             } => {
-                if let Some(t) = self
+                if let Some((_, state)) = self
                     .epochs
                     .get_mut(&epoch)
                     .and_then(|e| e.tasks.get_mut(&task_hash))
+                    .and_then(|t| t.certificate.as_mut())
                 {
-                    t.submitting = false;
-                    match outcome {
-                        Attempt::Settled => t.submitted = true,
-                        Attempt::Retry => {
-                            t.attempts += 1;
-                            // Back off: one more slot per failed attempt.
-                            t.retry_at = self.head.saturating_add(
-                                self.config.aggregator_slot_blocks * u64::from(t.attempts),
-                            );
-                            if t.attempts >= MAX_SUBMIT_ATTEMPTS {
-                                warn!(%task_hash, attempts = t.attempts, "giving up submitting this certificate");
-                                t.submitted = true;
-                            }
-                        }
+                    // Back off one more slot per failed attempt.
+                    let finished = state.finish(
+                        outcome,
+                        self.head,
+                        self.config.aggregator_slot_blocks,
+                        MAX_SUBMIT_ATTEMPTS,
+                    );
+                    if let Finished::GaveUp(attempts) = finished {
+                        warn!(%task_hash, attempts, "giving up submitting this certificate");
                     }
                 }
             }
@@ -1186,8 +1156,8 @@ impl Node {
         });
         let judged = epoch.view.judge(&msg, head, previous);
         let task_hash = match &judged {
-            Ok(task) => task.task_hash(),
-            Err(Ok(_)) | Err(Err(_)) => match msg.task_info() {
+            Judgement::Valid(task) => task.task_hash(),
+            Judgement::Faulty(_) | Judgement::Undecided(_) => match msg.task_info() {
                 Ok(t) => t.task_hash(),
                 Err(_) => return Verdict::Reject,
             },
@@ -1197,18 +1167,18 @@ impl Node {
         }
         let round = msg.document.round;
         match judged {
-            Err(Err(Skip::RoundNotOpen { .. })) => {
+            Judgement::Undecided(Skip::RoundNotOpen { .. }) => {
                 self.buffer(Message::Task(msg), from);
                 return Verdict::Ignore;
             }
-            Err(Err(Skip::Expired(_) | Skip::NeverOpens { .. } | Skip::OtherBlockHash(_))) => {
-                return Verdict::Ignore
-            }
-            Err(Ok(
+            Judgement::Undecided(
+                Skip::Expired(_) | Skip::NeverOpens { .. } | Skip::OtherBlockHash(_),
+            ) => return Verdict::Ignore,
+            Judgement::Faulty(
                 Fault::WrongDeployment { .. }
                 | Fault::BadSignature(_)
                 | Fault::WrongPerformer { .. },
-            )) if gossip.is_some() => {
+            ) if gossip.is_some() => {
                 metrics::counter!("liveliness_gossip_invalid_total").increment(1);
                 return Verdict::Reject;
             }
@@ -1218,7 +1188,7 @@ impl Node {
         // one is equivocation. The first such pair is kept as evidence and
         // forwarded once; anything further is dropped unread.
         let performer = msg.document.performer;
-        if signed_by_performer(&judged) {
+        if judged.signed_by_performer() {
             let earlier = epoch
                 .tasks
                 .iter()
@@ -1251,12 +1221,11 @@ impl Node {
                     let index = evidence_slot_index(&epoch.view, offender, self.signer.address());
                     self.evidence_jobs.entry(key).or_insert(EvidenceJob {
                         evidence: crate::evidence::Evidence::Task(evidence),
-                        slot: head.saturating_add(
-                            index.saturating_mul(self.config.aggregator_slot_blocks),
-                        ),
-                        submitting: false,
-                        attempts: 0,
-                        retry_at: 0,
+                        state: Submission::Waiting {
+                            slot: head.saturating_add(
+                                index.saturating_mul(self.config.aggregator_slot_blocks),
+                            ),
+                        },
                     });
                 }
                 return Verdict::Accept;
@@ -1275,7 +1244,7 @@ impl Node {
         let bytes = Message::Task(msg.clone()).encode();
         // Health history: what the performer of a task without provable
         // faults reported.
-        let entries = if judged.is_ok() {
+        let entries = if judged.is_valid() {
             &msg.document.sample[..]
         } else {
             &[]
@@ -1310,17 +1279,18 @@ impl Node {
                 }),
             "task",
         );
-        epoch
-            .tasks
-            .insert(task_hash, TaskState::new(msg.clone(), info));
+        epoch.tasks.insert(
+            task_hash,
+            TaskState::new(msg.clone(), info, epoch.view.total_power),
+        );
         let view = Arc::clone(&epoch.view);
         match judged {
-            Err(Ok(fault)) => {
+            Judgement::Faulty(fault) => {
                 warn!(epoch = view.number, round, performer = %msg.document.performer, %fault, "task is provably wrong: voting reject");
                 self.vote(b, round, task_hash, false).await;
             }
-            Err(Err(_)) => {}
-            Ok(_) => {
+            Judgement::Undecided(_) => {}
+            Judgement::Valid(_) => {
                 self.spawn_judge(view, task_hash, &msg);
             }
         }
@@ -1660,7 +1630,7 @@ impl Node {
         let task = epoch.tasks.get(&vote.task_hash)?;
         (op.address == from
             && u64::from(vote.round) == task.msg.document.round
-            && !task.votes.contains_key(&vote.operator_id))
+            && task.tally.vote_of(vote.operator_id).is_none())
         .then(|| {
             let msg = task.info.vote_hash(
                 epoch.view.attestation_center,
@@ -1745,7 +1715,7 @@ impl Node {
         // a duplicate and goes before any cryptography; one for the opposite
         // outcome is checked once per (task, operator) and, if valid, kept as
         // evidence of equivocation and proven on chain (§11.5).
-        if let Some(&(earlier_approved, earlier_signature)) = task.votes.get(&vote.operator_id) {
+        if let Some((earlier_approved, earlier_signature)) = task.tally.vote_of(vote.operator_id) {
             if earlier_approved == vote.is_approved
                 || restored
                 || !epoch
@@ -1783,10 +1753,9 @@ impl Node {
                 key,
                 EvidenceJob {
                     evidence: crate::evidence::Evidence::Vote(evidence),
-                    slot: head.saturating_add(index.saturating_mul(slot_blocks)),
-                    submitting: false,
-                    attempts: 0,
-                    retry_at: 0,
+                    state: Submission::Waiting {
+                        slot: head.saturating_add(index.saturating_mul(slot_blocks)),
+                    },
                 },
             );
             return Verdict::Accept;
@@ -1797,55 +1766,38 @@ impl Node {
         }
         if !restored {
             let bytes = Message::Vote(vote.clone()).encode();
-            if let Ok(PutOutcome::AlreadyKnown) =
+            // Known from before a restart or not, it is counted below.
+            stored(
                 self.store
-                    .put_vote(vote.task_hash, vote.operator_id, &bytes)
-            {
-                // Known from before a restart; count it anyway below.
-            }
+                    .put_vote(vote.task_hash, vote.operator_id, &bytes),
+                "vote",
+            );
         }
         metrics::counter!("liveliness_votes_received_total").increment(1);
-        task.votes
-            .insert(vote.operator_id, (vote.is_approved, vote.signature));
-        if vote.is_approved {
-            task.approve_power += op.power;
-        } else {
-            task.reject_power += op.power;
-        }
+        let counted = task
+            .tally
+            .add(vote.operator_id, op.power, vote.is_approved, vote.signature);
+        let Counted::Quorum(approve) = counted else {
+            return Verdict::Accept;
+        };
         if task.certificate.is_some() || epoch.certified.is_some() {
             return Verdict::Accept;
         }
-        let verdict = if epoch.view.approves(task.approve_power) {
-            Some(true)
-        } else if epoch.view.rejects(task.reject_power) {
-            Some(false)
-        } else {
-            None
+        let view = &epoch.view;
+        let aggregate = match task
+            .tally
+            .aggregate(approve, |id| view.operators.get(&id).map(|o| o.pk_g2))
+        {
+            Ok(a) => a,
+            Err(e) => {
+                warn!(error = %e, "cannot aggregate the votes; waiting for more");
+                return Verdict::Accept;
+            }
         };
-        let Some(approve) = verdict else {
-            return Verdict::Accept;
-        };
-        let signers: Vec<u64> = task
-            .votes
-            .iter()
-            .filter(|(_, (a, _))| *a == approve)
-            .map(|(id, _)| *id)
-            .collect();
-        let sigs: Vec<Signature> = signers.iter().map(|id| task.votes[id].1).collect();
-        let keys: Vec<PublicKeyG2> = signers
-            .iter()
-            .map(|id| epoch.view.operators[id].pk_g2)
-            .collect();
-        let (Ok(sigma), Ok(apk_g2)) = (Signature::aggregate(&sigs), PublicKeyG2::aggregate(&keys))
-        else {
-            warn!("aggregation hit the point at infinity; waiting for more votes");
-            return Verdict::Accept;
-        };
-        let non_signer_ids: Vec<u64> = epoch
-            .view
+        let non_signer_ids: Vec<u64> = view
             .operators
             .keys()
-            .filter(|id| !signers.contains(id))
+            .filter(|id| !aggregate.signers.contains(id))
             .copied()
             .collect();
         let cert = Certificate {
@@ -1855,23 +1807,19 @@ impl Node {
             round: vote.round,
             epoch_block_hash: task.msg.document.epoch_block_hash,
             reference_block: vote.epoch_block,
-            sigma,
-            apk_g2,
+            sigma: aggregate.sigma,
+            apk_g2: aggregate.apk_g2,
             non_signer_ids,
         };
         let elapsed = epoch.loaded_at.elapsed();
         metrics::histogram!("liveliness_aggregation_seconds").record(elapsed.as_secs_f64());
         info!(
-            epoch = epoch.view.number,
+            epoch = view.number,
             round = task.msg.document.round,
             verdict = if approve { "approved" } else { "rejected" },
-            signers = signers.len(),
-            power = if approve {
-                task.approve_power
-            } else {
-                task.reject_power
-            },
-            total = epoch.view.total_power,
+            signers = aggregate.signers.len(),
+            power = aggregate.power,
+            total = view.total_power,
             "quorum reached: certificate aggregated"
         );
         stored(
@@ -1879,7 +1827,16 @@ impl Node {
                 .put_certificate(vote.epoch_block, vote.task_hash, &[u8::from(approve)]),
             "certificate",
         );
-        task.certificate = Some((cert, head));
+        let state = submission_plan(
+            view,
+            &task.msg,
+            approve,
+            me,
+            head,
+            slot_blocks,
+            self.config.submit_empty_tasks,
+        );
+        task.certificate = Some((cert, state));
         epoch.certified = Some(vote.task_hash);
         Verdict::Accept
     }
@@ -1887,60 +1844,27 @@ impl Node {
     /// Submits a certificate in this node's slot.
     fn maybe_submit(&mut self, b: u64) {
         let head = self.head;
-        let me = self.me();
-        let submit_empty = self.config.submit_empty_tasks;
-        let slot_blocks = self.config.aggregator_slot_blocks;
         let Some(epoch) = self.epochs.get_mut(&b) else {
             return;
         };
         let Some(task_hash) = epoch.certified else {
             return;
         };
-        let view = Arc::clone(&epoch.view);
-        let Some(task) = epoch.tasks.get_mut(&task_hash) else {
+        let number = epoch.view.number;
+        let Some((cert, state)) = epoch
+            .tasks
+            .get_mut(&task_hash)
+            .and_then(|t| t.certificate.as_mut())
+        else {
             return;
         };
-        let Some((cert, formed_at)) = task.certificate.clone() else {
-            return;
-        };
-        if task.submitting || task.submitted || head < task.retry_at {
+        if !state.start(head) {
             return;
         }
-        let penalizes = !cert.is_approved
-            || EpochView::unhealthy_entries(&task.msg).len()
-                + task.msg.document.missed_performers.len()
-                > 0;
-        if !penalizes && !submit_empty {
-            if !task.submitted {
-                info!(
-                    epoch = view.number,
-                    "certificate penalizes nobody: kept locally, not submitted"
-                );
-                task.submitted = true;
-            }
-            return;
-        }
-        // Aggregator order: the performer order, starting at the performer of
-        // the round after the task's (the task's performer already did the
-        // checks; it submits last).
-        let Some(my_id) = view.id_of(me) else {
-            return;
-        };
-        let len = view.order.len().max(1);
-        let start =
-            usize::try_from(task.msg.document.round.saturating_add(1) % len as u64).unwrap_or(0);
-        let index = (0..len)
-            .find(|i| view.order[(start + i) % len] == my_id)
-            .unwrap_or(len) as u64;
-        let slot = formed_at.saturating_add(index.saturating_mul(slot_blocks));
-        if head < slot {
-            return;
-        }
-        task.submitting = true;
+        let cert = cert.clone();
         let store = Arc::clone(&self.store);
         let reader = Arc::clone(&self.reader);
         let events = self.events.clone();
-        let number = view.number;
         tokio::spawn(async move {
             let outcome = submit(&store, &reader, &cert, number).await;
             let _ = events
@@ -2019,10 +1943,9 @@ impl Node {
             });
             self.evidence_jobs.entry(key).or_insert(EvidenceJob {
                 evidence,
-                slot: slot.unwrap_or(0),
-                submitting: false,
-                attempts: 0,
-                retry_at: 0,
+                state: Submission::Waiting {
+                    slot: slot.unwrap_or(0),
+                },
             });
         }
     }
@@ -2032,10 +1955,9 @@ impl Node {
     fn maybe_submit_evidence(&mut self) {
         let head = self.head;
         for (key, job) in &mut self.evidence_jobs {
-            if job.submitting || head < job.slot.max(job.retry_at) {
+            if !job.state.start(head) {
                 continue;
             }
-            job.submitting = true;
             let store = Arc::clone(&self.store);
             let reader = Arc::clone(&self.reader);
             let events = self.events.clone();
@@ -2049,27 +1971,24 @@ impl Node {
     }
 
     fn on_evidence_submitted(&mut self, key: &str, outcome: Attempt) {
-        let head = self.head;
-        let slot_blocks = self.config.aggregator_slot_blocks;
         let Some(job) = self.evidence_jobs.get_mut(key) else {
             return;
         };
-        job.submitting = false;
-        if outcome == Attempt::Retry {
-            job.attempts += 1;
-            // Back off: one more slot per failed attempt.
-            job.retry_at = head.saturating_add(slot_blocks * u64::from(job.attempts));
-            if job.attempts < MAX_EVIDENCE_ATTEMPTS {
-                return;
+        // Back off one more slot per failed attempt.
+        match job.state.finish(
+            outcome,
+            self.head,
+            self.config.aggregator_slot_blocks,
+            MAX_EVIDENCE_ATTEMPTS,
+        ) {
+            Finished::BackingOff(_) | Finished::NotInFlight => return,
+            Finished::Settled => {}
+            Finished::GaveUp(attempts) => {
+                warn!(key, attempts, "giving up proving this equivocation");
+                metrics::counter!("liveliness_evidence_submissions_total", "outcome" => EvidenceOutcome::GaveUp.label())
+                    .increment(1);
+                record_evidence_outcome(&self.store, &job.evidence, EvidenceOutcome::GaveUp);
             }
-            warn!(
-                key,
-                attempts = job.attempts,
-                "giving up proving this equivocation"
-            );
-            metrics::counter!("liveliness_evidence_submissions_total", "outcome" => EvidenceOutcome::GaveUp.label())
-                .increment(1);
-            record_evidence_outcome(&self.store, &job.evidence, EvidenceOutcome::GaveUp);
         }
         self.evidence_jobs.remove(key);
     }
@@ -2096,7 +2015,7 @@ impl Node {
                     task.msg.document.round,
                     unhealthy.join(","),
                     task.msg.document.missed_performers.len(),
-                    task.votes.len()
+                    task.tally.len()
                 )
             }
             Some((_, _)) => "rejected the performer's task".to_owned(),
@@ -2134,6 +2053,43 @@ impl Node {
                 certified: e.certified,
             })
             .collect();
+    }
+}
+
+/// This node's submission of a certificate for `msg` formed at `head`: in
+/// its aggregator slot, the performer order starting at the performer of
+/// the round after the task's (the task's performer already did the checks;
+/// it submits last); done at once when this node has no slot, or when the
+/// certificate penalizes nobody and empty tasks are not submitted.
+fn submission_plan(
+    view: &EpochView,
+    msg: &TaskMsg,
+    approve: bool,
+    me: Address,
+    head: u64,
+    slot_blocks: u64,
+    submit_empty: bool,
+) -> Submission {
+    let penalizes = !approve
+        || !EpochView::unhealthy_entries(msg).is_empty()
+        || !msg.document.missed_performers.is_empty();
+    if !penalizes && !submit_empty {
+        info!(
+            epoch = view.number,
+            "certificate penalizes nobody: kept locally, not submitted"
+        );
+        return Submission::Done;
+    }
+    let Some(my_id) = view.id_of(me) else {
+        return Submission::Done;
+    };
+    let len = view.order.len().max(1);
+    let start = usize::try_from(msg.document.round.saturating_add(1) % len as u64).unwrap_or(0);
+    let index = (0..len)
+        .find(|i| view.order.get((start + i) % len) == Some(&my_id))
+        .unwrap_or(len) as u64;
+    Submission::Waiting {
+        slot: head.saturating_add(index.saturating_mul(slot_blocks)),
     }
 }
 
@@ -2283,18 +2239,6 @@ fn prune(store: &Store, cutoff: u64) -> Result<(), liveliness_store::Error> {
         metrics::counter!("liveliness_epochs_pruned_total").increment(1);
     }
     Ok(())
-}
-
-/// Whether the task's signature was checked and is its performer's (so that
-/// two such tasks for one round are evidence against that performer).
-fn signed_by_performer<T>(judged: &Result<T, Result<Fault, Skip>>) -> bool {
-    !matches!(
-        judged,
-        Err(Ok(Fault::WrongDeployment { .. }
-            | Fault::BadSignature(_)
-            | Fault::WrongPerformer { .. }))
-            | Err(Err(_))
-    )
 }
 
 /// Store key marking that this node published an amended task for
@@ -2972,11 +2916,10 @@ mod tests {
 
         let dir = tempfile::tempdir().unwrap();
         let (mut node, _events) = harness(view.clone(), key(performer).clone(), dir.path()).await;
-        node.epochs
-            .get_mut(&b)
-            .unwrap()
-            .tasks
-            .insert(task_hash, TaskState::new(msg.clone(), info.clone()));
+        node.epochs.get_mut(&b).unwrap().tasks.insert(
+            task_hash,
+            TaskState::new(msg.clone(), info.clone(), view.total_power),
+        );
 
         for (d, &(_, from)) in forged.iter().zip(&disputers) {
             assert_eq!(node.on_dispute(d.clone(), from), Verdict::Reject);
@@ -2997,19 +2940,17 @@ mod tests {
         assert!(node.outbox.is_empty());
         // A fresh node state (as if these had never arrived): the signature
         // forgeries alone are refused too.
-        node.epochs
-            .get_mut(&b)
-            .unwrap()
-            .tasks
-            .insert(task_hash, TaskState::new(msg.clone(), info.clone()));
+        node.epochs.get_mut(&b).unwrap().tasks.insert(
+            task_hash,
+            TaskState::new(msg.clone(), info.clone(), view.total_power),
+        );
         for (d, &(_, from)) in forged_signature.iter().zip(&disputers) {
             assert_eq!(node.on_dispute(d.clone(), from), Verdict::Reject);
         }
-        node.epochs
-            .get_mut(&b)
-            .unwrap()
-            .tasks
-            .insert(task_hash, TaskState::new(msg.clone(), info.clone()));
+        node.epochs.get_mut(&b).unwrap().tasks.insert(
+            task_hash,
+            TaskState::new(msg.clone(), info.clone(), view.total_power),
+        );
 
         // The same power behind verified disputes: the performer amends.
         for (d, &(_, from)) in honest.iter().zip(&disputers) {
