@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 /// What counting one vote did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Counted {
+pub(crate) enum Tallied {
     /// The operator already voted for the same outcome: nothing changed.
     Duplicate,
     /// The operator already voted for the other outcome: nothing changed;
@@ -110,12 +110,12 @@ impl VoteTally {
         power: u128,
         approve: bool,
         signature: Signature,
-    ) -> Counted {
+    ) -> Tallied {
         if let Some(&(approved, earlier)) = self.votes.get(&operator) {
             return if approved == approve {
-                Counted::Duplicate
+                Tallied::Duplicate
             } else {
-                Counted::Conflicting {
+                Tallied::Conflicting {
                     approved,
                     signature: earlier,
                 }
@@ -129,9 +129,9 @@ impl VoteTally {
         };
         *side = side.saturating_add(power);
         if self.has_quorum(approve) {
-            Counted::Quorum(approve)
+            Tallied::Quorum(approve)
         } else {
-            Counted::Counted
+            Tallied::Counted
         }
     }
 
@@ -182,14 +182,14 @@ mod tests {
         let ks = keys(4);
         let msg = B256::repeat_byte(7);
         let mut t = VoteTally::new(4);
-        assert_eq!(t.add(1, 1, true, ks[0].sign(&msg)), Counted::Counted);
-        assert_eq!(t.add(2, 1, true, ks[1].sign(&msg)), Counted::Counted);
+        assert_eq!(t.add(1, 1, true, ks[0].sign(&msg)), Tallied::Counted);
+        assert_eq!(t.add(2, 1, true, ks[1].sign(&msg)), Tallied::Counted);
         // 2 of 4 is not more than 2/3; 3 of 4 is.
         assert!(!t.has_quorum(true));
-        assert_eq!(t.add(3, 1, true, ks[2].sign(&msg)), Counted::Quorum(true));
+        assert_eq!(t.add(3, 1, true, ks[2].sign(&msg)), Tallied::Quorum(true));
         // A later vote on the quorum's side says so again; one on the other
         // side counts without a quorum.
-        assert_eq!(t.add(4, 1, false, ks[3].sign(&msg)), Counted::Counted);
+        assert_eq!(t.add(4, 1, false, ks[3].sign(&msg)), Tallied::Counted);
         assert_eq!((t.power(true), t.power(false), t.len()), (3, 1, 4));
     }
 
@@ -199,9 +199,9 @@ mod tests {
         let msg = B256::repeat_byte(1);
         let mut t = VoteTally::new(3);
         t.add(1, 1, false, ks[0].sign(&msg));
-        assert_eq!(t.add(2, 1, false, ks[1].sign(&msg)), Counted::Counted);
+        assert_eq!(t.add(2, 1, false, ks[1].sign(&msg)), Tallied::Counted);
         assert!(!t.has_quorum(false));
-        assert_eq!(t.add(3, 1, false, ks[2].sign(&msg)), Counted::Quorum(false));
+        assert_eq!(t.add(3, 1, false, ks[2].sign(&msg)), Tallied::Quorum(false));
     }
 
     #[test]
@@ -210,10 +210,10 @@ mod tests {
         let msg = B256::repeat_byte(2);
         let mut t = VoteTally::new(10);
         // 7 of 10: 21 > 20, a quorum; 6 of 10 is not.
-        assert_eq!(t.add(1, 7, true, ks[0].sign(&msg)), Counted::Quorum(true));
+        assert_eq!(t.add(1, 7, true, ks[0].sign(&msg)), Tallied::Quorum(true));
         let mut t = VoteTally::new(10);
-        assert_eq!(t.add(1, 6, true, ks[0].sign(&msg)), Counted::Counted);
-        assert_eq!(t.add(2, 1, true, ks[1].sign(&msg)), Counted::Quorum(true));
+        assert_eq!(t.add(1, 6, true, ks[0].sign(&msg)), Tallied::Counted);
+        assert_eq!(t.add(2, 1, true, ks[1].sign(&msg)), Tallied::Quorum(true));
     }
 
     #[test]
@@ -223,10 +223,10 @@ mod tests {
         let first = ks[0].sign(&msg);
         let mut t = VoteTally::new(3);
         t.add(1, 1, true, first);
-        assert_eq!(t.add(1, 1, true, ks[1].sign(&msg)), Counted::Duplicate);
+        assert_eq!(t.add(1, 1, true, ks[1].sign(&msg)), Tallied::Duplicate);
         assert_eq!(
             t.add(1, 1, false, ks[0].sign(&msg)),
-            Counted::Conflicting {
+            Tallied::Conflicting {
                 approved: true,
                 signature: first
             }

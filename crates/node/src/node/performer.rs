@@ -1,0 +1,422 @@
+//! The performer: checks the epoch's sample in its rounds and signs the
+//! task, at most one per round (PROTOCOL.md §11.3), and amends its task
+//! when verified disputes block its approval (§11.4).
+
+use super::misbehaviour::misbehave;
+use super::*;
+
+impl Node {
+    /// A round this node performed: stored as its own, then gossiped.
+    pub(super) async fn on_performed(&mut self, epoch: u64, msg: TaskMsg) {
+        // The epoch may have been reorged away meanwhile.
+        let Some(view) = self
+            .epochs
+            .get(&epoch)
+            .map(|e| Arc::clone(&e.view))
+            .filter(|v| v.hash == msg.document.epoch_block_hash)
+        else {
+            warn!(
+                epoch_block = epoch,
+                "performed for an epoch no longer held; dropping the task"
+            );
+            return;
+        };
+        let unhealthy = EpochView::unhealthy_entries(&msg);
+        info!(
+            epoch_block = epoch,
+            round = msg.document.round,
+            unhealthy = unhealthy.len(),
+            missed = msg.document.missed_performers.len(),
+            "task performed; gossiping it"
+        );
+        metrics::counter!("liveliness_tasks_performed_total").increment(1);
+        let bytes = Message::Task(msg.clone()).encode();
+        let expires = view.expires_at();
+        let twin = if self.config.misbehaviour.equivocate {
+            self.equivocating_twin(&view, &msg)
+        } else {
+            None
+        };
+        // Stored (as the node's own, §11.7) before anyone else sees
+        // it: a crash right after publishing cannot lose it.
+        let me = self.me();
+        self.on_task(msg, me, Source::Own).await;
+        self.publish(Topic::Tasks, bytes, expires).await;
+        if let Some(other) = twin {
+            warn!(
+                epoch_block = epoch,
+                "misbehaving as configured (test/demo only): gossiping a second task for the round"
+            );
+            let bytes = Message::Task(other).encode();
+            self.publish(Topic::Tasks, bytes, expires).await;
+        }
+    }
+
+    pub(super) fn maybe_perform(&mut self, b: u64) {
+        let head = self.head;
+        let me = self.me();
+        let Some(epoch) = self.epochs.get_mut(&b) else {
+            return;
+        };
+        if epoch.certified.is_some() || head > epoch.view.expires_at() {
+            return;
+        }
+        let round = epoch.view.round_at(head);
+        if epoch.view.performer(round).map(|o| o.address) != Some(me)
+            || epoch.performing.contains(&round)
+        {
+            return;
+        }
+        // Already performed before a restart?
+        if self
+            .store
+            .tasks_for_round(b, u32::try_from(round).unwrap_or(u32::MAX))
+            .map(|t| t.iter().any(|t| t.performer == me))
+            .unwrap_or(false)
+        {
+            epoch.performing.insert(round);
+            return;
+        }
+        epoch.performing.insert(round);
+        // Performers of earlier rounds whose task this node never saw.
+        let round_opened = epoch.view.round_start(round);
+        let mut missed: Vec<Address> = (0..round)
+            .filter(|r| epoch.seen.get(r).is_none_or(|(_, at)| *at >= round_opened))
+            .filter_map(|r| epoch.view.performer(r).map(|o| o.address))
+            .filter(|a| *a != me)
+            .collect();
+        missed.sort_unstable();
+        missed.dedup();
+        // The registry takes at most sampleSize of them.
+        missed.truncate(usize::try_from(epoch.view.params.sample_size).unwrap_or(usize::MAX));
+        let view = Arc::clone(&epoch.view);
+        let checker = self.checker.clone();
+        let signer = self.signer.clone();
+        let events = self.events.clone();
+        let store = Arc::clone(&self.store);
+        let def_id = self.config.task_definition_id;
+        let misbehaviour = self.config.misbehaviour.clone();
+        info!(
+            epoch = view.number,
+            round,
+            sample = view.sample.len(),
+            "performing: checking the sample"
+        );
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let requests: Vec<CheckRequest> = view
+                .sample
+                .iter()
+                .map(|s| CheckRequest {
+                    endpoint: s.endpoint.clone(),
+                    operator: s.address,
+                    epoch_block: view.block,
+                    canonical_hash: view.hash,
+                })
+                .collect();
+            let checker = with_epoch_timeout(&checker, &view);
+            let outcomes = checker
+                .check_many(
+                    requests,
+                    view.sample.len().clamp(1, DEFAULT_CHECK_CONCURRENCY),
+                )
+                .await;
+            metrics::histogram!("liveliness_perform_seconds")
+                .record(started.elapsed().as_secs_f64());
+            for outcome in &outcomes {
+                metrics::counter!("liveliness_checks_total", "outcome" => outcome.label(), "role" => "performer")
+                    .increment(1);
+            }
+            // This node's own trouble is no evidence against anyone: if it
+            // could not check every entry, it publishes nothing and tries the
+            // round again on a later tick.
+            let checks: Option<Vec<Check>> =
+                outcomes.into_iter().map(CheckOutcome::into_check).collect();
+            let Some(checks) = checks else {
+                warn!(
+                    epoch = view.number,
+                    round, "could not check the whole sample (this node's own trouble); not performing yet"
+                );
+                metrics::counter!("liveliness_perform_skipped_total").increment(1);
+                let _ = events
+                    .send(Event::PerformFailed {
+                        epoch: view.block,
+                        round,
+                    })
+                    .await;
+                return;
+            };
+            let sample: Vec<SampleEntry> = view
+                .sample
+                .iter()
+                .zip(checks)
+                .map(|(s, check)| SampleEntry {
+                    operator: s.address,
+                    operator_id: s.id,
+                    endpoint: s.endpoint.clone(),
+                    check,
+                })
+                .collect();
+            let sample = misbehave(&misbehaviour, &signer, &view, sample);
+            let document = Document {
+                chain_id: view.chain_id,
+                attestation_center: view.attestation_center,
+                epoch_block: view.block,
+                epoch_block_hash: view.hash,
+                round,
+                performer: signer.address(),
+                sample,
+                missed_performers: missed,
+            };
+            let built = sign_own_task(&store, &signer, &view, def_id, document);
+            let event = match built {
+                Ok(msg) => Event::Performed {
+                    epoch: view.block,
+                    msg: Box::new(msg),
+                },
+                Err(e) => {
+                    warn!(epoch = view.number, round, error = %e, "performing failed");
+                    Event::PerformFailed {
+                        epoch: view.block,
+                        round,
+                    }
+                }
+            };
+            let _ = events.send(event).await;
+        });
+    }
+
+    /// As performer: when disputes make approval of an own task impossible
+    /// (disputers hold at least 1/3 of the power), publishes for the next
+    /// round an amended task that turns every entry disputed by more than
+    /// 1/3 of the power to healthy, with the operator's own proof the
+    /// disputers obtained, and drops missed performers disputed as much.
+    pub(super) async fn maybe_amend(&mut self, b: u64) {
+        let me = self.me();
+        let def_id = self.config.task_definition_id;
+        let Some(epoch) = self.epochs.get_mut(&b) else {
+            return;
+        };
+        if epoch.certified.is_some() {
+            return;
+        }
+        let view = Arc::clone(&epoch.view);
+        let total = view.total_power;
+        let mut amended = None;
+        for task in epoch.tasks.values_mut() {
+            let doc = &task.msg.document;
+            if doc.performer != me || task.amended || task.disputes.is_empty() {
+                continue;
+            }
+            let power = |id: &u64| view.operators.get(id).map_or(0, |o| o.power);
+            let disputers: u128 = task.disputes.keys().map(power).sum();
+            if disputers.saturating_mul(3) < total {
+                continue; // approval is still possible
+            }
+            task.amended = true;
+            let next_round = doc.round.saturating_add(1);
+            // At most one amendment per round, across restarts too, and
+            // none into a round this node performed itself: two tasks of
+            // one performer for one round are equivocation (§4.8).
+            if self
+                .store
+                .meta(&amended_key(&view, next_round))
+                .ok()
+                .flatten()
+                .is_some()
+                || self
+                    .store
+                    .tasks_for_round(view.block, u32::try_from(next_round).unwrap_or(u32::MAX))
+                    .map_or(true, |t| t.iter().any(|t| t.performer == me))
+            {
+                continue;
+            }
+            if view.round_start(next_round) > view.expires_at() {
+                continue;
+            }
+            // Power disputing each entry, and a valid proof for it.
+            let mut weight: BTreeMap<Address, (u128, Option<[u8; 65]>)> = BTreeMap::new();
+            for (id, d) in &task.disputes {
+                for e in &d.entries {
+                    let w = weight.entry(e.operator).or_insert((0, None));
+                    w.0 += power(id);
+                    if let DisputeReason::Reachable { proof_signature } = &e.reason {
+                        let proof = liveliness_primitives::HealthProof::new(
+                            e.operator,
+                            view.block,
+                            view.hash,
+                            *proof_signature,
+                        );
+                        if w.1.is_none() && proof.verify(e.operator, view.block, view.hash).is_ok()
+                        {
+                            // Documents carry v = 27 or 28 only.
+                            w.1 =
+                                Some(liveliness_primitives::canonical_signature(*proof_signature));
+                        }
+                    }
+                }
+            }
+            let strong = |a: &Address| {
+                weight
+                    .get(a)
+                    .is_some_and(|(w, _)| w.saturating_mul(3) > total)
+            };
+            let mut next = doc.clone();
+            next.round = next_round;
+            let mut changed = false;
+            for entry in &mut next.sample {
+                if matches!(entry.check, Check::Unhealthy(_)) && strong(&entry.operator) {
+                    if let Some(Some(sig)) = weight.get(&entry.operator).map(|w| w.1) {
+                        entry.check = Check::Healthy(liveliness_primitives::HealthProof::new(
+                            entry.operator,
+                            view.block,
+                            view.hash,
+                            sig,
+                        ));
+                        changed = true;
+                    }
+                }
+            }
+            let before = next.missed_performers.len();
+            next.missed_performers.retain(|m| !strong(m));
+            changed |= next.missed_performers.len() != before;
+            if changed {
+                amended = Some(next);
+                break;
+            }
+        }
+        let Some(document) = amended else {
+            return;
+        };
+        let round = document.round;
+        let requested = document.clone();
+        let built = sign_own_task(&self.store, &self.signer, &view, def_id, document);
+        match built {
+            Ok(msg) if msg.document != requested => {
+                // A task of this node for that round was signed before (it
+                // performed the round, or amended before a restart): that
+                // one stands, nothing new is signed.
+                warn!(
+                    epoch = view.number,
+                    round, "a task of this node for the round was signed before; not amending"
+                );
+            }
+            Ok(msg) => {
+                info!(
+                    epoch = view.number,
+                    round, "disputes block approval: publishing an amended task"
+                );
+                metrics::counter!("liveliness_tasks_amended_total").increment(1);
+                stored(
+                    self.store.set_meta(&amended_key(&view, round), &[1]),
+                    "amended_mark",
+                );
+                // Gossiped when its round opens (peers would only buffer it
+                // before), and judged here then too.
+                let bytes = Message::Task(msg.clone()).encode();
+                self.outbox_push(
+                    Topic::Tasks,
+                    bytes,
+                    view.round_start(round),
+                    view.expires_at(),
+                );
+                self.buffer(Message::Task(msg), me);
+            }
+            Err(e) => warn!(epoch = view.number, error = %e, "cannot build the amended task"),
+        }
+    }
+}
+
+/// Store meta key prefix of the tasks this node signed (the signed task
+/// message), by epoch block, block hash and round.
+pub(crate) const SIGNED_TASK_PREFIX: &str = "signed-task/";
+
+pub(super) fn signed_task_key(epoch_block: u64, epoch_block_hash: B256, round: u64) -> String {
+    format!("{SIGNED_TASK_PREFIX}{epoch_block}/{epoch_block_hash:#x}/{round}")
+}
+
+/// Signs `document` as this node's own task, at most one per (epoch block,
+/// block hash, round) whatever happens: two different signed tasks for one
+/// round are provable equivocation (§4.8). The signed message is recorded
+/// in the store before it is returned (so before anything publishes it),
+/// and outlives reorgs and restarts until retention prunes its epoch. If a
+/// task was signed for that round before (a restart, a second perform, an
+/// amendment into a round this node performed, or the other way round),
+/// that same message is returned, unchanged. If the record cannot be read or
+/// written, nothing is signed or returned: this node's own trouble costs
+/// only its own round (§11.3).
+pub(super) fn sign_own_task(
+    store: &Store,
+    signer: &PrivateKeySigner,
+    view: &EpochView,
+    task_definition_id: u16,
+    document: Document,
+) -> Result<TaskMsg, String> {
+    if document.epoch_block != view.block || document.epoch_block_hash != view.hash {
+        return Err("the document is not for the epoch it is signed in".into());
+    }
+    // Read, sign and record under one lock, so that two signers of this
+    // process (a perform job and an amendment, or two perform jobs across a
+    // reorg) never both find no record.
+    static SIGNING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = SIGNING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let key = signed_task_key(
+        document.epoch_block,
+        document.epoch_block_hash,
+        document.round,
+    );
+    match store.meta(&key) {
+        Ok(Some(bytes)) => {
+            return match Message::decode(&bytes) {
+                Ok(Message::Task(msg)) => Ok(msg),
+                _ => Err("the task signed before for this round cannot be read back".into()),
+            };
+        }
+        Ok(None) => {}
+        Err(e) => {
+            metrics::counter!("liveliness_store_errors_total", "op" => "signed_task").increment(1);
+            return Err(format!("cannot read the record of signed tasks: {e}"));
+        }
+    }
+    let msg = sign_task(signer, view, task_definition_id, document)?;
+    if let Err(e) = store.set_meta(&key, &Message::Task(msg.clone()).encode()) {
+        metrics::counter!("liveliness_store_errors_total", "op" => "signed_task").increment(1);
+        return Err(format!("cannot record the signed task: {e}"));
+    }
+    Ok(msg)
+}
+
+/// Signs `document` as this epoch's task for its round (EIP-191 over the
+/// task signing digest for the epoch block and round) and wraps it for
+/// gossip.
+pub(super) fn sign_task(
+    signer: &PrivateKeySigner,
+    view: &EpochView,
+    task_definition_id: u16,
+    document: Document,
+) -> Result<TaskMsg, String> {
+    let task = document
+        .task_info(task_definition_id)
+        .map_err(|e| e.to_string())?;
+    let round = u32::try_from(document.round)
+        .map_err(|_| format!("round {} exceeds u32", document.round))?;
+    let digest = task.task_signing_digest(
+        view.chain_id,
+        view.attestation_center,
+        view.block,
+        document.epoch_block_hash,
+        round,
+    );
+    let sig = signer
+        .sign_message_sync(digest.as_slice())
+        .map_err(|e| e.to_string())?;
+    TaskMsg::new(task_definition_id, sig.as_bytes(), document).map_err(|e| e.to_string())
+}
+
+/// Store key marking that this node published an amended task for
+/// `(epoch, round)`.
+pub(super) fn amended_key(view: &EpochView, round: u64) -> String {
+    format!("amended/{}/{}/{round}", view.block, view.hash)
+}
