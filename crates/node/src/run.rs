@@ -3,7 +3,12 @@
 use crate::{
     api::{self, ApiState, Status},
     health_source::FollowerSource,
-    node::{Event, Node},
+    node::{
+        driver::{Driver, Writer},
+        follower::{Follower, FollowerEvent},
+        gossip::Received,
+        Event, Node,
+    },
     reader::Reader,
     redact::redact_urls,
     NodeConfig,
@@ -23,7 +28,7 @@ use std::{
     time::Duration,
 };
 use tokio::{net::TcpListener, sync::mpsc};
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 /// Most gossip messages handled in one batch.
 const MAX_INBOUND_BATCH: usize = 256;
@@ -184,32 +189,64 @@ pub async fn run_until(config: NodeConfig, shutdown: impl Future<Output = ()>) -
 
     let (events_tx, mut events) = mpsc::channel::<Event>(256);
     let poll = Duration::from_millis(config.poll_interval_ms);
-    let mut node = Node::new(
-        config,
-        chain_id,
-        signer,
-        bls,
-        Arc::clone(&reader),
+
+    // The chain follower: every chain read, in a task of its own.
+    let (follower_tx, mut follower) = mpsc::channel::<FollowerEvent>(64);
+    let mut follower_task = tokio::spawn(
+        Follower::new(
+            Arc::clone(&reader),
+            Arc::clone(&store),
+            p2p.clone(),
+            chain_id,
+            follower_tx,
+        )
+        .run(poll),
+    );
+
+    let mut node = Node::new(config, chain_id, signer, bls, status);
+    // Equivocations stored before a restart are proven again.
+    let stored = {
+        let store = Arc::clone(&store);
+        tokio::task::spawn_blocking(move || crate::node::stored_evidence(&store)).await?
+    };
+    match stored {
+        Ok(stored) => node.resume(stored),
+        Err(e) => return Err(eyre::Report::new(e).wrap_err("cannot read the stored equivocations")),
+    }
+    let writer = Writer::spawn(Arc::clone(&store)).wrap_err("cannot start the store writer")?;
+    let mut driver = Driver::new(
+        node,
         Arc::clone(&store),
+        Arc::clone(&reader),
         p2p.clone(),
         events_tx,
-        status,
+        &writer,
     );
-    let mut ticker = tokio::time::interval(poll);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut peers = tokio::time::interval(poll.max(Duration::from_secs(1)));
+    peers.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tokio::pin!(shutdown);
     let outcome = loop {
         tokio::select! {
             () = &mut shutdown => break Ok(()),
-            // A node whose endpoint or API is gone is not half-alive: it stops.
+            // A node whose endpoint, API or follower is gone is not
+            // half-alive: it stops.
             ended = &mut health_server => break Err(server_ended("health endpoint", ended)),
             ended = &mut api_server => break Err(server_ended("API server", ended)),
-            _ = ticker.tick() => {
-                if let Err(e) = node.tick().await {
-                    warn!(error = %e, "tick failed; retrying on the next one");
+            ended = &mut follower_task => break Err(match ended {
+                Ok(()) => eyre::eyre!("the chain follower stopped"),
+                Err(e) => eyre::Report::new(e).wrap_err("the chain follower panicked"),
+            }),
+            Some(event) = follower.recv() => match event {
+                FollowerEvent::Head(head) => driver.on_head(head).await,
+                FollowerEvent::Loaded(loaded) => {
+                    driver.core.on_epoch_loaded(*loaded);
+                    driver.run_actions().await;
                 }
-                metrics::gauge!("liveliness_peers").set(p2p.peer_count().await.unwrap_or(0) as f64);
-            }
+                FollowerEvent::Dropped(b) => {
+                    driver.core.on_epoch_dropped(b);
+                    driver.run_actions().await;
+                }
+            },
             Some(msg) = inbound.recv() => {
                 // Take whatever else is already queued, so that votes can be
                 // verified together.
@@ -220,16 +257,50 @@ pub async fn run_until(config: NodeConfig, shutdown: impl Future<Output = ()>) -
                         Err(_) => break,
                     }
                 }
-                node.on_inbound_batch(batch).await;
+                let received = batch
+                    .iter()
+                    .map(|i| Received {
+                        topic: i.topic,
+                        from: i.operator,
+                        data: i.data.clone(),
+                    })
+                    .collect();
+                let verdicts = driver.core.on_gossip(received);
+                for (inbound, verdict) in batch.into_iter().zip(verdicts) {
+                    if let Err(e) = p2p
+                        .report(inbound.message_id, inbound.propagation_source, verdict)
+                        .await
+                    {
+                        debug!(error = %e, "report failed");
+                    }
+                }
+                driver.run_actions().await;
             }
-            Some(event) = events.recv() => node.on_event(event).await,
+            Some(event) = events.recv() => {
+                driver.core.on_event(event);
+                driver.run_actions().await;
+            }
+            Some(joined) = driver.jobs.join_next(), if !driver.jobs.is_empty() => {
+                if let Err(e) = joined {
+                    if e.is_panic() {
+                        warn!(error = %e, "a node job panicked");
+                        metrics::counter!("liveliness_job_panics_total").increment(1);
+                    }
+                }
+            }
+            _ = peers.tick() => {
+                metrics::gauge!("liveliness_peers").set(p2p.peer_count().await.unwrap_or(0) as f64);
+            }
         }
     };
     info!("shutting down");
+    follower_task.abort();
     let _ = stop_tx.send(true);
     let _ = p2p.shutdown().await;
-    // Give in-flight work a moment; every state change is already committed.
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // In-flight jobs stop; what they recorded is committed. Every queued
+    // store write is applied before the node exits.
+    drop(driver);
+    writer.finish().await;
     outcome
 }
 

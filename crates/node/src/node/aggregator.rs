@@ -83,12 +83,6 @@ impl Node {
                 return Verdict::Ignore;
             }
             let key = VoteEquivocation::key(vote.epoch_block, vote.task_hash, vote.operator_id);
-            match self.store.meta(&key) {
-                // Kept before a restart (and resumed from the store).
-                Ok(Some(_)) => return Verdict::Ignore,
-                Ok(None) => {}
-                Err(e) => warn!(error = %e, "cannot read stored vote equivocations"),
-            }
             if !verified && !vote_signed_by(&op, &task.info, &epoch.view, self.chain_id, &vote) {
                 metrics::counter!("liveliness_votes_invalid_total").increment(1);
                 return Verdict::Reject;
@@ -103,9 +97,10 @@ impl Node {
             };
             warn!(epoch = epoch.view.number, round = task.msg.document.round, operator_id = op.id, operator = %op.address, task_hash = %evidence.task_hash(), "operator signed both outcomes of a task: keeping the evidence");
             metrics::counter!("liveliness_equivocations_total", "kind" => "vote").increment(1);
-            if let Err(e) = self.store.set_meta(&key, &evidence.encode()) {
-                warn!(error = %e, "cannot store the vote equivocation evidence; proving it from memory");
-            }
+            self.actions.push(Action::Persist(Write::Meta {
+                key: key.clone(),
+                value: evidence.encode(),
+            }));
             let index = evidence_slot_index(&epoch.view, op.id, me);
             self.evidence_jobs.insert(
                 key,
@@ -123,13 +118,11 @@ impl Node {
             return Verdict::Reject;
         }
         if !restored {
-            let bytes = Message::Vote(vote.clone()).encode();
-            // Known from before a restart or not, it is counted below.
-            stored(
-                self.store
-                    .put_vote(vote.task_hash, vote.operator_id, &bytes),
-                "vote",
-            );
+            self.actions.push(Action::Persist(Write::Vote {
+                task_hash: vote.task_hash,
+                operator_id: vote.operator_id,
+                bytes: Message::Vote(vote.clone()).encode(),
+            }));
         }
         metrics::counter!("liveliness_votes_received_total").increment(1);
         let counted = task
@@ -180,11 +173,11 @@ impl Node {
             total = view.total_power,
             "quorum reached: certificate aggregated"
         );
-        stored(
-            self.store
-                .put_certificate(vote.epoch_block, vote.task_hash, &[u8::from(approve)]),
-            "certificate",
-        );
+        self.actions.push(Action::Persist(Write::Certificate {
+            epoch_block: vote.epoch_block,
+            task_hash: vote.task_hash,
+            approved: approve,
+        }));
         let state = submission_plan(
             view,
             &task.msg,

@@ -2,12 +2,21 @@
 //! unhealthy, votes or disputes, and keeps two signed tasks of one round as
 //! equivocation evidence (PROTOCOL.md §11.4, §4.8).
 
+use super::action::RecheckJob;
+use super::performer::with_epoch_timeout;
 use super::submitter::evidence_slot_index;
 use super::*;
+use liveliness_health::{CheckOutcome, CheckRequest, Checker, DEFAULT_CHECK_CONCURRENCY};
+
+/// How many times an attester re-checks entries it could not check because
+/// of its own trouble, and the pause between the tries.
+const RECHECK_ATTEMPTS: usize = 3;
+const RECHECK_PAUSE: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl Node {
-    /// A task from gossip (`gossip = Some`), our own, or the store.
-    pub(super) async fn on_task(&mut self, msg: TaskMsg, from: Address, source: Source) -> Verdict {
+    /// A task from gossip, this node's own, or the store (restored after a
+    /// restart: not written again).
+    pub(super) fn on_task(&mut self, msg: TaskMsg, from: Address, source: Source) -> Verdict {
         let gossip = (source == Source::Gossip).then_some(());
         let b = msg.document.epoch_block;
         let head = self.head;
@@ -94,9 +103,10 @@ impl Node {
                     second: msg,
                 };
                 let key = crate::evidence::TaskEquivocation::key(b, round, performer);
-                if let Err(e) = self.store.set_meta(&key, &evidence.encode()) {
-                    warn!(error = %e, "cannot store the equivocation evidence; proving it from memory");
-                }
+                self.actions.push(Action::Persist(Write::Meta {
+                    key: key.clone(),
+                    value: evidence.encode(),
+                }));
                 // Proven on chain in this node's slot, like vote
                 // equivocations (§11.5).
                 if let Some(offender) = epoch.view.id_of(performer) {
@@ -131,7 +141,7 @@ impl Node {
         } else {
             &[]
         };
-        let health = entries
+        let health: Vec<(Address, Option<String>)> = entries
             .iter()
             .map(|entry| {
                 let reason = match &entry.check {
@@ -147,20 +157,18 @@ impl Node {
             })
             .collect();
         // The task, its document and its health records: one transaction.
-        stored(
-            self.store
-                .put_accepted_task(&liveliness_store::AcceptedTask {
-                    task_hash,
-                    epoch_block: b,
-                    round: u32::try_from(round).unwrap_or(u32::MAX),
-                    performer: msg.document.performer,
-                    bytes: &bytes,
-                    cid: &info.proof_of_task,
-                    document: &msg.document_bytes,
-                    health,
-                }),
-            "task",
-        );
+        if source != Source::Restored {
+            self.actions.push(Action::Persist(Write::Task {
+                task_hash,
+                epoch_block: b,
+                round: u32::try_from(round).unwrap_or(u32::MAX),
+                performer: msg.document.performer,
+                bytes,
+                cid: info.proof_of_task.clone(),
+                document: msg.document_bytes.to_vec(),
+                health,
+            }));
+        }
         epoch.tasks.insert(
             task_hash,
             TaskState::new(msg.clone(), info, epoch.view.total_power),
@@ -169,12 +177,10 @@ impl Node {
         match judged {
             Judgement::Faulty(fault) => {
                 warn!(epoch = view.number, round, performer = %msg.document.performer, %fault, "task is provably wrong: voting reject");
-                self.vote(b, round, task_hash, false).await;
+                self.vote(b, round, task_hash, false);
             }
             Judgement::Undecided(_) => {}
-            Judgement::Valid(_) => {
-                self.spawn_judge(view, task_hash, &msg);
-            }
+            Judgement::Valid(_) => self.judge(view, task_hash, &msg),
         }
         // Votes that arrived before the task.
         self.replay_buffered_for(task_hash);
@@ -194,7 +200,7 @@ impl Node {
 
     /// The attester's own checks: re-check every operator the task calls
     /// unhealthy, and every missed performer against the tasks seen.
-    pub(super) fn spawn_judge(&self, view: Arc<EpochView>, task_hash: B256, msg: &TaskMsg) {
+    pub(super) fn judge(&mut self, view: Arc<EpochView>, task_hash: B256, msg: &TaskMsg) {
         let unhealthy = EpochView::unhealthy_entries(msg);
         let round = msg.document.round;
         let opened = view.round_start(round);
@@ -220,8 +226,6 @@ impl Node {
                 }
             }
         }
-        let checker = self.checker.clone();
-        let events = self.events.clone();
         for (address, signature) in &known {
             if let Some(proof_signature) = signature {
                 disputes.push(DisputeEntry {
@@ -236,80 +240,24 @@ impl Node {
             .into_iter()
             .filter(|(_, address, _)| !known.iter().any(|(a, _)| a == address))
             .collect();
-        tokio::spawn(async move {
-            let mut rechecks: Vec<(Address, Option<[u8; 65]>)> = Vec::new();
-            let requests: Vec<CheckRequest> = unhealthy
-                .iter()
-                .map(|(_, address, endpoint)| CheckRequest {
-                    endpoint: endpoint.clone(),
-                    operator: *address,
-                    epoch_block: view.block,
-                    canonical_hash: view.hash,
-                })
-                .collect();
-            let checker = with_epoch_timeout(&checker, &view);
-            let mut pending: Vec<usize> = (0..requests.len()).collect();
-            let mut could_not_check = None;
-            for attempt in 0..RECHECK_ATTEMPTS {
-                if attempt > 0 {
-                    tokio::time::sleep(RECHECK_PAUSE).await;
-                }
-                let batch: Vec<CheckRequest> = pending
-                    .iter()
-                    .filter_map(|&i| requests.get(i).cloned())
-                    .collect();
-                let outcomes = checker
-                    .check_many(batch, pending.len().clamp(1, DEFAULT_CHECK_CONCURRENCY))
-                    .await;
-                let mut still = Vec::new();
-                could_not_check = None;
-                for (&i, outcome) in pending.iter().zip(outcomes) {
-                    metrics::counter!("liveliness_checks_total", "outcome" => outcome.label(), "role" => "attester")
-                        .increment(1);
-                    let address = unhealthy.get(i).map(|(_, a, _)| *a);
-                    match outcome {
-                        CheckOutcome::Healthy(proof) => {
-                            if let Some(address) = address {
-                                rechecks.push((address, Some(proof.signature)));
-                                disputes.push(DisputeEntry {
-                                    operator: address,
-                                    reason: DisputeReason::Reachable {
-                                        proof_signature: proof.signature,
-                                    },
-                                });
-                            }
-                        }
-                        CheckOutcome::Unhealthy(_) => {
-                            if let Some(address) = address {
-                                rechecks.push((address, None));
-                            }
-                        }
-                        CheckOutcome::Undetermined(fault) => {
-                            still.push(i);
-                            could_not_check = Some(fault);
-                        }
-                    }
-                }
-                pending = still;
-                if pending.is_empty() {
-                    break;
-                }
-            }
-            disputes.sort_by_key(|d| d.operator);
-            disputes.dedup_by_key(|d| d.operator);
-            let _ = events
-                .send(Event::Judged {
-                    epoch: view.block,
-                    task_hash,
-                    disputes,
-                    could_not_check,
-                    rechecks,
-                })
-                .await;
-        });
+        let requests: Vec<CheckRequest> = unhealthy
+            .iter()
+            .map(|(_, address, endpoint)| CheckRequest {
+                endpoint: endpoint.clone(),
+                operator: *address,
+                epoch_block: view.block,
+                canonical_hash: view.hash,
+            })
+            .collect();
+        self.act(Action::Recheck(RecheckJob {
+            view,
+            task_hash,
+            requests,
+            known: disputes,
+        }));
     }
 
-    pub(super) async fn on_judged(
+    pub(super) fn on_judged(
         &mut self,
         b: u64,
         task_hash: B256,
@@ -338,7 +286,7 @@ impl Node {
             return;
         }
         if disputes.is_empty() {
-            self.vote(b, round, task_hash, true).await;
+            self.vote(b, round, task_hash, true);
             return;
         }
         let Some(my_id) = epoch.view.id_of(self.me()) else {
@@ -370,20 +318,20 @@ impl Node {
         let bytes = Message::Dispute(dispute.clone()).encode();
         // Stored, like any dispute, only once it verifies.
         let me = self.me();
-        if self.on_dispute(dispute, me) == Verdict::Reject {
+        if self.on_dispute(dispute, me, false) == Verdict::Reject {
             warn!(
                 epoch = number,
                 round, "own dispute does not verify; not publishing it"
             );
             return;
         }
-        self.publish(Topic::Disputes, bytes, expires).await;
+        self.publish(Topic::Disputes, bytes, 0, expires);
     }
 
     /// A dispute from gossip, the node's own, or the store (§11.4,
     /// received disputes): only a dispute that verifies against the task
     /// is kept, and so counted by an amending performer.
-    pub(super) fn on_dispute(&mut self, d: DisputeMsg, from: Address) -> Verdict {
+    pub(super) fn on_dispute(&mut self, d: DisputeMsg, from: Address, restored: bool) -> Verdict {
         let invalid = |fault: &DisputeFault| {
             debug!(%from, operator_id = d.operator_id, task_hash = %d.task_hash, %fault, "invalid dispute");
             metrics::counter!("liveliness_disputes_invalid_total", "reason" => fault.label())
@@ -414,23 +362,27 @@ impl Node {
             return invalid(&fault);
         }
         task.disputes.insert(d.operator_id, d.clone());
-        let bytes = Message::Dispute(d.clone()).encode();
-        stored(
-            self.store.put_dispute(d.task_hash, d.operator_id, &bytes),
-            "dispute",
-        );
+        if !restored {
+            self.actions.push(Action::Persist(Write::Dispute {
+                task_hash: d.task_hash,
+                operator_id: d.operator_id,
+                bytes: Message::Dispute(d.clone()).encode(),
+            }));
+        }
         metrics::counter!("liveliness_disputes_received_total").increment(1);
         Verdict::Accept
     }
 
-    pub(super) async fn vote(&mut self, b: u64, round: u64, task_hash: B256, approve: bool) {
+    /// Votes on a task: the vote is recorded in the store first (at most
+    /// one per task round, across restarts) and gossiped once it is
+    /// ([`on_voted`](Self::on_voted)).
+    pub(super) fn vote(&mut self, b: u64, round: u64, task_hash: B256, approve: bool) {
         let Some(epoch) = self.epochs.get(&b) else {
             return;
         };
         let Some(my_id) = epoch.view.id_of(self.me()) else {
             return; // no voting power at B
         };
-        let expires = epoch.view.expires_at();
         let Some(task) = epoch.tasks.get(&task_hash) else {
             return;
         };
@@ -457,40 +409,110 @@ impl Node {
             )),
             ..vote.clone()
         });
-        let bytes = Message::Vote(vote.clone()).encode();
-        let mut fresh = false;
-        let vote = match self.store.record_own_vote(b, vote.round, task_hash, &bytes) {
-            Ok(OwnVote::Recorded) => {
-                fresh = true;
-                info!(
-                    epoch = epoch.view.number,
-                    round,
-                    verdict = if approve { "approve" } else { "reject" },
-                    "voted"
-                );
-                metrics::counter!("liveliness_votes_cast_total", "verdict" => if approve { "approve" } else { "reject" }).increment(1);
-                vote
-            }
-            Ok(OwnVote::AlreadyVoted(earlier)) => match Message::decode(&earlier.bytes) {
-                Ok(Message::Vote(v)) => {
-                    debug!("already voted in this round; gossiping that vote again");
-                    v
-                }
-                _ => return,
-            },
-            Err(e) => {
-                warn!(error = %e, "cannot record own vote; not voting");
-                return;
-            }
-        };
-        let bytes = Message::Vote(vote.clone()).encode();
-        self.publish(Topic::Votes, bytes, expires).await;
-        let me = self.me();
-        self.on_vote(vote, me, false);
-        if let (true, Some(opposite)) = (fresh, opposite) {
-            warn!(epoch_block = b, round, %task_hash, verdict = if opposite.is_approved { "approve" } else { "reject" }, "misbehaving as configured (test/demo only): also gossiping the opposite vote");
-            let bytes = Message::Vote(opposite).encode();
-            self.publish(Topic::Votes, bytes, expires).await;
+        if let Some(opposite) = opposite {
+            self.vote_both
+                .insert((task_hash, opposite.is_approved), opposite);
         }
+        self.act(Action::RecordVote(vote));
+    }
+
+    /// This node's vote, recorded: counted and gossiped (a vote recorded
+    /// before a restart is gossiped again).
+    pub(super) fn on_voted(&mut self, vote: VoteMsg, fresh: bool) {
+        let Some(epoch) = self.epochs.get(&vote.epoch_block) else {
+            return;
+        };
+        let number = epoch.view.number;
+        let expires = epoch.view.expires_at();
+        let verdict = if vote.is_approved {
+            "approve"
+        } else {
+            "reject"
+        };
+        if fresh {
+            info!(epoch = number, round = vote.round, verdict, "voted");
+            metrics::counter!("liveliness_votes_cast_total", "verdict" => verdict).increment(1);
+        } else {
+            debug!("already voted in this round; gossiping that vote again");
+        }
+        let bytes = Message::Vote(vote.clone()).encode();
+        self.publish(Topic::Votes, bytes, 0, expires);
+        let (task_hash, round, epoch_block) = (vote.task_hash, vote.round, vote.epoch_block);
+        let me = self.me();
+        self.on_vote(vote.clone(), me, false);
+        if let (true, Some(opposite)) = (
+            fresh,
+            self.vote_both.remove(&(task_hash, !vote.is_approved)),
+        ) {
+            warn!(epoch_block, round, %task_hash, verdict = if opposite.is_approved { "approve" } else { "reject" }, "misbehaving as configured (test/demo only): also gossiping the opposite vote");
+            let bytes = Message::Vote(opposite).encode();
+            self.publish(Topic::Votes, bytes, 0, expires);
+        }
+    }
+}
+
+/// Carries out a [`RecheckJob`]: re-checks the entries, trying those it
+/// could not check (its own trouble) again a few times.
+pub(crate) async fn recheck(job: RecheckJob, checker: Checker) -> Event {
+    let RecheckJob {
+        view,
+        task_hash,
+        requests,
+        known,
+    } = job;
+    let mut disputes = known;
+    let mut rechecks: Vec<(Address, Option<[u8; 65]>)> = Vec::new();
+    let checker = with_epoch_timeout(&checker, &view);
+    let mut pending: Vec<usize> = (0..requests.len()).collect();
+    let mut could_not_check = None;
+    for attempt in 0..RECHECK_ATTEMPTS {
+        if attempt > 0 {
+            tokio::time::sleep(RECHECK_PAUSE).await;
+        }
+        let batch: Vec<CheckRequest> = pending
+            .iter()
+            .filter_map(|&i| requests.get(i).cloned())
+            .collect();
+        let outcomes = checker
+            .check_many(batch, pending.len().clamp(1, DEFAULT_CHECK_CONCURRENCY))
+            .await;
+        let mut still = Vec::new();
+        could_not_check = None;
+        for (&i, outcome) in pending.iter().zip(outcomes) {
+            metrics::counter!("liveliness_checks_total", "outcome" => outcome.label(), "role" => "attester")
+                .increment(1);
+            let Some(address) = requests.get(i).map(|r| r.operator) else {
+                continue;
+            };
+            match outcome {
+                CheckOutcome::Healthy(proof) => {
+                    rechecks.push((address, Some(proof.signature)));
+                    disputes.push(DisputeEntry {
+                        operator: address,
+                        reason: DisputeReason::Reachable {
+                            proof_signature: proof.signature,
+                        },
+                    });
+                }
+                CheckOutcome::Unhealthy(_) => rechecks.push((address, None)),
+                CheckOutcome::Undetermined(fault) => {
+                    still.push(i);
+                    could_not_check = Some(fault);
+                }
+            }
+        }
+        pending = still;
+        if pending.is_empty() {
+            break;
+        }
+    }
+    disputes.sort_by_key(|d| d.operator);
+    disputes.dedup_by_key(|d| d.operator);
+    Event::Judged {
+        epoch: view.block,
+        task_hash,
+        disputes,
+        could_not_check,
+        rechecks,
     }
 }

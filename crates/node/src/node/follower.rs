@@ -1,55 +1,176 @@
-//! The chain follower: loads each epoch once its block is confirmed,
-//! restores what the store holds for it, drops epochs whose block was
-//! reorged away, keeps the p2p active set current, and prunes the store
-//! (PROTOCOL.md §10, §11.1).
+//! The chain follower, a task of its own: polls the head, loads each epoch
+//! once its block is confirmed (with what the store holds for it after a
+//! restart), drops epochs whose block was reorged away and keeps the p2p
+//! active set current (PROTOCOL.md §11.1). Every chain read happens here, off
+//! the core's loop: a hung or slow RPC delays only the follower, never the
+//! handling of gossip. The core hears of it through [`FollowerEvent`]s.
 
 use super::*;
+use crate::reader::Reader;
+use liveliness_p2p::P2pHandle;
+use liveliness_store::Store;
+use std::time::Duration;
+use tokio::sync::mpsc;
 
-impl Node {
-    /// Retention (§10): removes from the store, off the event loop, up to
-    /// [`PRUNE_EPOCHS_PER_TICK`] epochs older than `retention_epochs` epoch
-    /// lengths behind the head, never one still held in memory.
-    pub(super) fn prune_store(&mut self) {
-        if self.pruning.as_ref().is_some_and(|p| !p.is_finished()) {
-            return;
+/// How often (in blocks) the p2p active set is re-read at the head even
+/// without a new epoch.
+const ACTIVE_SET_REFRESH_BLOCKS: u64 = 5;
+/// Longest one poll may take, every read included; a poll that takes longer
+/// is abandoned and the next one starts afresh.
+pub(crate) const POLL_DEADLINE: Duration = Duration::from_secs(30);
+/// Most stored epochs removed by one retention pass.
+const PRUNE_EPOCHS_PER_PASS: usize = 16;
+
+/// What the follower tells the core.
+#[derive(Debug)]
+pub(crate) enum FollowerEvent {
+    /// An epoch became current (its block is confirmed), with what the store
+    /// holds for it. Sent before the head at which it was loaded.
+    Loaded(Box<Loaded>),
+    /// The block of a held epoch was reorged away; the store's copy of the
+    /// epoch is gone.
+    Dropped(u64),
+    /// The head, after every poll.
+    Head(u64),
+}
+
+/// An epoch just loaded.
+#[derive(Debug)]
+pub(crate) struct Loaded {
+    /// The head at which it was loaded.
+    pub(crate) head: u64,
+    pub(crate) view: EpochView,
+    /// Tasks stored for it before a restart, each with its stored votes and
+    /// disputes.
+    pub(crate) tasks: Vec<Restored>,
+    /// `(task, operator)` pairs whose vote equivocation is stored.
+    pub(crate) vote_equivocations: Vec<(B256, u64)>,
+}
+
+/// A stored task with its stored votes and disputes.
+#[derive(Debug)]
+pub(crate) struct Restored {
+    pub(crate) task: TaskMsg,
+    pub(crate) votes: Vec<VoteMsg>,
+    pub(crate) disputes: Vec<DisputeMsg>,
+}
+
+/// An epoch the follower holds: its hash, last useful head and operators.
+struct Held {
+    hash: B256,
+    expires_at: u64,
+    operators: Vec<Address>,
+}
+
+/// The follower.
+pub(crate) struct Follower {
+    reader: Arc<Reader>,
+    store: Arc<Store>,
+    p2p: P2pHandle,
+    chain_id: u64,
+    events: mpsc::Sender<FollowerEvent>,
+    held: BTreeMap<u64, Held>,
+    head: u64,
+    active_refreshed_at: u64,
+}
+
+impl Follower {
+    pub(crate) fn new(
+        reader: Arc<Reader>,
+        store: Arc<Store>,
+        p2p: P2pHandle,
+        chain_id: u64,
+        events: mpsc::Sender<FollowerEvent>,
+    ) -> Self {
+        Self {
+            reader,
+            store,
+            p2p,
+            chain_id,
+            events,
+            held: BTreeMap::new(),
+            head: 0,
+            active_refreshed_at: 0,
         }
-        let Some((&oldest_held, e)) = self.epochs.iter().next() else {
-            return;
-        };
-        let window = e
-            .view
-            .params
-            .epoch_length
-            .saturating_mul(self.config.retention_epochs);
-        let cutoff = self.head.saturating_sub(window).min(oldest_held);
-        let store = Arc::clone(&self.store);
-        self.pruning = Some(tokio::task::spawn_blocking(move || {
-            if let Err(e) = prune(&store, cutoff) {
-                warn!(error = %e, "cannot prune the store");
-            }
-        }));
     }
 
-    /// Loads the newest confirmed epoch if not loaded yet (after a restart,
+    /// Polls every `interval` until the core stops listening.
+    pub(crate) async fn run(mut self, interval: Duration) {
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            match tokio::time::timeout(POLL_DEADLINE, self.poll()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    if self.events.is_closed() {
+                        return;
+                    }
+                    warn!(error = %crate::redact::redact_urls(&e.to_string()), "following the chain failed; retrying on the next poll");
+                }
+                Err(_) => {
+                    warn!(
+                        deadline = ?POLL_DEADLINE,
+                        "a chain poll exceeded its deadline; abandoned"
+                    );
+                    metrics::counter!("liveliness_rpc_errors_total").increment(1);
+                }
+            }
+            if self.events.is_closed() {
+                return;
+            }
+        }
+    }
+
+    async fn send(&self, event: FollowerEvent) -> eyre::Result<()> {
+        self.events
+            .send(event)
+            .await
+            .map_err(|_| eyre::eyre!("the node stopped"))
+    }
+
+    /// One poll of the chain head.
+    async fn poll(&mut self) -> eyre::Result<()> {
+        let head = self.reader.head().await?;
+        if head != self.head {
+            self.head = head;
+            metrics::gauge!("liveliness_head_block").set(head as f64);
+            self.check_reorgs().await?;
+            let loaded = self.follow_epochs().await?;
+            if loaded
+                || self.active_refreshed_at == 0
+                || head
+                    >= self
+                        .active_refreshed_at
+                        .saturating_add(ACTIVE_SET_REFRESH_BLOCKS)
+            {
+                self.refresh_active_set().await?;
+            }
+            self.held.retain(|_, e| head <= e.expires_at);
+        }
+        self.send(FollowerEvent::Head(head)).await
+    }
+
+    /// Loads the newest confirmed epoch if not held yet (after a restart,
     /// that is the epoch in progress; earlier ones are not caught up).
-    pub(super) async fn follow_epochs(&mut self) -> eyre::Result<()> {
+    async fn follow_epochs(&mut self) -> eyre::Result<bool> {
         let head = self.head;
         let latest = self.reader.params(head).await?;
         let confirmed = head.saturating_sub(latest.confirmation_depth);
         let epoch_length = latest.epoch_length.max(1);
         let b = confirmed - confirmed % epoch_length;
-        if b == 0 || self.epochs.contains_key(&b) {
-            return Ok(());
+        if b == 0 || self.held.contains_key(&b) {
+            return Ok(false);
         }
         if head > b.saturating_add(latest.task_validity_blocks) {
-            return Ok(());
+            return Ok(false);
         }
         self.load_epoch(b).await
     }
 
-    pub(super) async fn load_epoch(&mut self, b: u64) -> eyre::Result<()> {
+    async fn load_epoch(&mut self, b: u64) -> eyre::Result<bool> {
         let Some(hash) = self.reader.block_hash(b).await? else {
-            return Ok(());
+            return Ok(false);
         };
         let params = self.reader.params(b).await?;
         let operators = self.reader.operators(b).await?;
@@ -91,109 +212,55 @@ impl Node {
             "epoch started"
         );
         metrics::gauge!("liveliness_epoch_block").set(b as f64);
-        let view = Arc::new(view);
-        self.epochs.insert(
+        let loaded = Loaded {
+            head: self.head,
+            tasks: restore(&self.store, &view),
+            vote_equivocations: stored_vote_equivocations(&self.store, b),
+            view,
+        };
+        self.held.insert(
             b,
-            EpochState {
-                view,
-                tasks: HashMap::new(),
-                performing: BTreeSet::new(),
-                seen: BTreeMap::new(),
-                certified: None,
-                loaded_at: Instant::now(),
-                summarized: false,
-                rechecked: HashMap::new(),
-                equivocated: BTreeSet::new(),
-                vote_equivocated: BTreeSet::new(),
+            Held {
+                hash,
+                expires_at: loaded.view.expires_at(),
+                operators: loaded.view.operators.values().map(|o| o.address).collect(),
             },
         );
-        self.restore_epoch(b).await;
-        self.refresh_active_set().await?;
-        Ok(())
+        self.send(FollowerEvent::Loaded(Box::new(loaded))).await?;
+        Ok(true)
     }
 
     /// Gossip is accepted from the operators active in the epochs held and
     /// those active at the head (whose next epoch's messages may arrive
     /// before this node loads that epoch).
-    pub(super) async fn refresh_active_set(&mut self) -> eyre::Result<()> {
+    async fn refresh_active_set(&mut self) -> eyre::Result<()> {
         let mut active: std::collections::HashSet<Address> = self
             .reader
             .active_addresses(self.head)
             .await?
             .into_iter()
             .collect();
-        for e in self.epochs.values() {
-            active.extend(e.view.operators.values().map(|o| o.address));
+        for e in self.held.values() {
+            active.extend(e.operators.iter().copied());
         }
         self.p2p.set_active_operators(active).await?;
         self.active_refreshed_at = self.head;
         Ok(())
     }
 
-    /// After a restart: tasks and votes stored for the epoch are replayed so
-    /// that tallies, certificates and submissions pick up where they were.
-    pub(super) async fn restore_epoch(&mut self, b: u64) {
-        let tasks = match self.store.tasks_for_epoch(b) {
-            Ok(t) => t,
-            Err(e) => {
-                warn!(epoch_block = b, error = %e, "cannot read stored tasks");
-                return;
-            }
-        };
-        if tasks.is_empty() {
-            return;
-        }
-        info!(
-            epoch_block = b,
-            tasks = tasks.len(),
-            "restoring stored tasks and votes"
-        );
-        for t in tasks {
-            if let Ok(Message::Task(msg)) = Message::decode(&t.bytes) {
-                let performer = msg.document.performer;
-                self.on_task(msg, performer, Source::Restored).await;
-            }
-            for v in self.store.votes(t.task_hash).unwrap_or_default() {
-                if let Ok(Message::Vote(vote)) = Message::decode(&v.bytes) {
-                    let from = self
-                        .epochs
-                        .get(&b)
-                        .and_then(|e| e.view.operators.get(&vote.operator_id))
-                        .map(|o| o.address)
-                        .unwrap_or_default();
-                    self.on_vote(vote, from, true);
-                }
-            }
-            // Stored disputes were verified when received; they are
-            // verified again, and unsigned ones of earlier builds no longer
-            // decode.
-            for stored in self.store.disputes(t.task_hash).unwrap_or_default() {
-                if let Ok(Message::Dispute(d)) = Message::decode(&stored.bytes) {
-                    let from = self
-                        .epochs
-                        .get(&b)
-                        .and_then(|e| e.view.operators.get(&d.operator_id))
-                        .map(|o| o.address)
-                        .unwrap_or_default();
-                    self.on_dispute(d, from);
-                }
-            }
-        }
-    }
-
     /// Drops epochs whose block was reorged away.
-    pub(super) async fn check_reorgs(&mut self) -> eyre::Result<()> {
+    async fn check_reorgs(&mut self) -> eyre::Result<()> {
         let recent: Vec<(u64, B256)> = self
-            .epochs
+            .held
             .iter()
-            .filter(|(b, e)| self.head <= e.view.expires_at() && **b > 0)
-            .map(|(b, e)| (*b, e.view.hash))
+            .filter(|(b, _)| **b > 0)
+            .map(|(b, e)| (*b, e.hash))
             .collect();
         for (b, hash) in recent {
             let Some(now) = self.reader.block_hash(b).await? else {
                 // The block is below our head, so "no such block" is the
                 // RPC's trouble (a lagging backend), not a reorg: look
-                // again on the next tick rather than drop what we hold.
+                // again on the next poll rather than drop what we hold.
                 warn!(
                     epoch_block = b,
                     "the RPC has no block at the epoch height; checking again later"
@@ -204,63 +271,147 @@ impl Node {
             if now != hash {
                 warn!(epoch_block = b, old = %hash, new = %now, "epoch block reorged away; dropping the epoch");
                 metrics::counter!("liveliness_epochs_reorged_total").increment(1);
-                self.note_reorg();
-                self.epochs.remove(&b);
+                self.held.remove(&b);
                 self.store.drop_epoch(b)?;
+                self.send(FollowerEvent::Dropped(b)).await?;
             }
         }
         Ok(())
     }
+}
 
-    pub(super) fn maybe_summarize(&mut self, b: u64) {
-        let head = self.head;
-        let Some(epoch) = self.epochs.get_mut(&b) else {
-            return;
-        };
-        if epoch.summarized || head <= epoch.view.expires_at() {
-            return;
+/// What the store holds for an epoch after a restart: its tasks, each with
+/// its votes and disputes (decoded; what no longer decodes is skipped).
+pub(super) fn restore(store: &Store, view: &EpochView) -> Vec<Restored> {
+    let b = view.block;
+    let tasks = match store.tasks_for_epoch(b) {
+        Ok(t) => t,
+        Err(e) => {
+            warn!(epoch_block = b, error = %e, "cannot read stored tasks");
+            return Vec::new();
         }
-        epoch.summarized = true;
-        let cert = epoch.certified.and_then(|h| epoch.tasks.get(&h));
-        let outcome = match cert.and_then(|t| t.certificate.as_ref()) {
-            Some((c, _)) if c.is_approved => {
-                let task = cert.expect("has certificate");
-                let unhealthy: Vec<String> = EpochView::unhealthy_entries(&task.msg)
-                    .iter()
-                    .map(|(id, _, _)| format!("#{id}"))
-                    .collect();
-                format!(
-                    "approved round {} (unhealthy [{}], missed {}), {} votes",
-                    task.msg.document.round,
-                    unhealthy.join(","),
-                    task.msg.document.missed_performers.len(),
-                    task.tally.len()
-                )
-            }
-            Some((_, _)) => "rejected the performer's task".to_owned(),
-            None => "no certificate (task lapsed: nobody penalized)".to_owned(),
-        };
+    };
+    if !tasks.is_empty() {
         info!(
-            epoch = epoch.view.number,
-            block = b,
-            tasks = epoch.tasks.len(),
-            "epoch closed: {outcome}"
+            epoch_block = b,
+            tasks = tasks.len(),
+            "restoring stored tasks and votes"
         );
     }
+    let mut out = Vec::new();
+    for t in tasks {
+        let Ok(Message::Task(task)) = Message::decode(&t.bytes) else {
+            continue;
+        };
+        let votes = match store.votes(t.task_hash) {
+            Ok(v) => v
+                .into_iter()
+                .filter_map(|v| match Message::decode(&v.bytes) {
+                    Ok(Message::Vote(v)) => Some(v),
+                    _ => None,
+                })
+                .collect(),
+            Err(e) => {
+                warn!(epoch_block = b, error = %e, "cannot read stored votes");
+                Vec::new()
+            }
+        };
+        // Stored disputes were verified when received; they are verified
+        // again, and unsigned ones of earlier builds no longer decode.
+        let disputes = match store.disputes(t.task_hash) {
+            Ok(d) => d
+                .into_iter()
+                .filter_map(|d| match Message::decode(&d.bytes) {
+                    Ok(Message::Dispute(d)) => Some(d),
+                    _ => None,
+                })
+                .collect(),
+            Err(e) => {
+                warn!(epoch_block = b, error = %e, "cannot read stored disputes");
+                Vec::new()
+            }
+        };
+        out.push(Restored {
+            task,
+            votes,
+            disputes,
+        });
+    }
+    out
+}
 
-    /// Counts a reorg and publishes it at once, so that the health endpoint
-    /// stops using block hashes it read before.
-    pub(super) fn note_reorg(&mut self) {
-        self.reorgs += 1;
-        self.status.write().expect("not poisoned").reorgs = self.reorgs;
+/// The `(task, operator)` pairs of the vote equivocations stored for epoch
+/// block `b`.
+fn stored_vote_equivocations(store: &Store, b: u64) -> Vec<(B256, u64)> {
+    let prefix = format!("{}{b}/", crate::evidence::VOTE_EQUIVOCATION_PREFIX);
+    match store.meta_with_prefix(&prefix, usize::MAX) {
+        Ok(stored) => stored
+            .into_iter()
+            .filter_map(|(_, bytes)| VoteEquivocation::decode(&bytes))
+            .map(|e| (e.task_hash(), e.operator_id()))
+            .collect(),
+        Err(e) => {
+            warn!(epoch_block = b, error = %e, "cannot read stored vote equivocations");
+            Vec::new()
+        }
+    }
+}
+
+impl Node {
+    /// An epoch the follower loaded: held, and what the store kept of it
+    /// replayed, so that tallies, certificates and submissions pick up where
+    /// they were.
+    pub(crate) fn on_epoch_loaded(&mut self, loaded: Loaded) {
+        let Loaded {
+            head,
+            view,
+            tasks,
+            vote_equivocations,
+        } = loaded;
+        // Sent before that head: tasks are judged at it.
+        self.head = self.head.max(head);
+        let b = view.block;
+        let mut epoch = EpochState::new(view);
+        epoch.vote_equivocated.extend(vote_equivocations);
+        self.epochs.insert(b, epoch);
+        let address = |node: &Self, id: u64| {
+            node.epochs
+                .get(&b)
+                .and_then(|e| e.view.operators.get(&id))
+                .map(|o| o.address)
+                .unwrap_or_default()
+        };
+        for Restored {
+            task,
+            votes,
+            disputes,
+        } in tasks
+        {
+            let performer = task.document.performer;
+            self.on_task(task, performer, Source::Restored);
+            for vote in votes {
+                let from = address(self, vote.operator_id);
+                self.on_vote(vote, from, true);
+            }
+            for d in disputes {
+                let from = address(self, d.operator_id);
+                self.on_dispute(d, from, true);
+            }
+        }
+    }
+
+    /// A held epoch's block was reorged away.
+    pub(crate) fn on_epoch_dropped(&mut self, b: u64) {
+        self.epochs.remove(&b);
+        self.note_reorg();
     }
 }
 
 /// Removes the stored epochs below `cutoff` (at most
-/// [`PRUNE_EPOCHS_PER_TICK`]), each with its documents and evidence, one
+/// [`PRUNE_EPOCHS_PER_PASS`]), each with its documents and evidence, one
 /// transaction per epoch.
-pub(super) fn prune(store: &Store, cutoff: u64) -> Result<(), liveliness_store::Error> {
-    for b in store.epochs_before(cutoff, PRUNE_EPOCHS_PER_TICK)? {
+pub(crate) fn prune(store: &Store, cutoff: u64) -> Result<(), liveliness_store::Error> {
+    for b in store.epochs_before(cutoff, PRUNE_EPOCHS_PER_PASS)? {
         let documents: Vec<String> = store
             .tasks_for_epoch(b)?
             .iter()
@@ -275,6 +426,7 @@ pub(super) fn prune(store: &Store, cutoff: u64) -> Result<(), liveliness_store::
             format!("{}{b}/", crate::evidence::VOTE_EVIDENCE_SUBMITTED_PREFIX),
             format!("{}{b}/", crate::evidence::TASK_EVIDENCE_SUBMITTED_PREFIX),
             format!("{SIGNED_TASK_PREFIX}{b}/"),
+            // Written by earlier builds.
             format!("amended/{b}/"),
         ];
         let dropped = store.prune_epoch(b, &documents, &meta)?;

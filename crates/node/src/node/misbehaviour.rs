@@ -4,12 +4,13 @@
 
 use super::performer::sign_task;
 use super::*;
+use liveliness_primitives::SampleEntry;
 
 impl Node {
     /// Misbehaviour (tests and demos only): gossips `n` votes for tasks
     /// nobody holds (random task hashes, in the newest held epoch) and `n`
     /// tasks for the next epoch block, each different.
-    pub(super) async fn flood(&mut self, n: u32) {
+    pub(super) fn flood(&mut self, n: u32) {
         let me = self.me();
         let Some((&b, epoch)) = self.epochs.iter().next_back() else {
             return;
@@ -20,6 +21,8 @@ impl Node {
         let next = b.saturating_add(epoch.view.params.epoch_length);
         let template = epoch.tasks.values().next().map(|t| t.msg.clone());
         let view = Arc::clone(&epoch.view);
+        // Sent once, at this head: not kept for retry.
+        let head = self.head;
         for i in 0..n {
             let salt = B256::from(rand::random::<[u8; 32]>());
             let vote = VoteMsg {
@@ -30,13 +33,7 @@ impl Node {
                 is_approved: true,
                 signature: self.bls.sign(&salt),
             };
-            if let Err(e) = self
-                .p2p
-                .publish(Topic::Votes, Message::Vote(vote).encode())
-                .await
-            {
-                debug!(error = %e, "flood: vote not published");
-            }
+            self.publish(Topic::Votes, Message::Vote(vote).encode(), 0, head);
             if let Some(t) = &template {
                 let mut document = t.document.clone();
                 document.epoch_block = next;
@@ -44,13 +41,7 @@ impl Node {
                 document.performer = me;
                 document.round = u64::from(i);
                 if let Ok(m) = sign_task(&self.signer, &view, t.task_definition_id, document) {
-                    if let Err(e) = self
-                        .p2p
-                        .publish(Topic::Tasks, Message::Task(m).encode())
-                        .await
-                    {
-                        debug!(error = %e, "flood: task not published");
-                    }
+                    self.publish(Topic::Tasks, Message::Task(m).encode(), 0, head);
                 }
             }
         }
@@ -61,7 +52,7 @@ impl Node {
     /// sampled operator but this node "reachable", with a health proof
     /// signed by this node's own key. Receivers refuse it as `bad_proof`
     /// or `not_unhealthy` (§11.4); this node does not handle it itself.
-    pub(super) async fn forge_dispute(&mut self, b: u64, task_hash: B256) {
+    pub(super) fn forge_dispute(&mut self, b: u64, task_hash: B256) {
         let me = self.me();
         let Some(epoch) = self.epochs.get(&b) else {
             return;
@@ -113,13 +104,13 @@ impl Node {
             round,
             "misbehaving as configured (test/demo only): gossiping a dispute with forged entries"
         );
-        if let Err(e) = self
-            .p2p
-            .publish(Topic::Disputes, Message::Dispute(dispute).encode())
-            .await
-        {
-            debug!(error = %e, "forged dispute not published");
-        }
+        let expires = view.expires_at();
+        self.publish(
+            Topic::Disputes,
+            Message::Dispute(dispute).encode(),
+            0,
+            expires,
+        );
     }
 
     /// Misbehaviour (tests and demos only): a task for the same round as

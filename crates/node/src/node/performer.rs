@@ -2,12 +2,59 @@
 //! task, at most one per round (PROTOCOL.md §11.3), and amends its task
 //! when verified disputes block its approval (§11.4).
 
+use super::action::PerformJob;
 use super::misbehaviour::misbehave;
 use super::*;
+use liveliness_health::{CheckOutcome, CheckRequest, Checker, DEFAULT_CHECK_CONCURRENCY};
+use liveliness_primitives::SampleEntry;
+use liveliness_store::Store;
 
 impl Node {
-    /// A round this node performed: stored as its own, then gossiped.
-    pub(super) async fn on_performed(&mut self, epoch: u64, msg: TaskMsg) {
+    /// Performs the current round when it is this node's: once per round
+    /// (a failed attempt is tried again on a later head).
+    pub(super) fn maybe_perform(&mut self, b: u64) {
+        let head = self.head;
+        let me = self.me();
+        let Some(epoch) = self.epochs.get_mut(&b) else {
+            return;
+        };
+        if epoch.certified.is_some() || head > epoch.view.expires_at() {
+            return;
+        }
+        let round = epoch.view.round_at(head);
+        if epoch.view.performer(round).map(|o| o.address) != Some(me)
+            || !epoch.performing.insert(round)
+        {
+            return;
+        }
+        // Performers of earlier rounds whose task this node never saw.
+        let round_opened = epoch.view.round_start(round);
+        let mut missed: Vec<Address> = (0..round)
+            .filter(|r| epoch.seen.get(r).is_none_or(|(_, at)| *at >= round_opened))
+            .filter_map(|r| epoch.view.performer(r).map(|o| o.address))
+            .filter(|a| *a != me)
+            .collect();
+        missed.sort_unstable();
+        missed.dedup();
+        // The registry takes at most sampleSize of them.
+        missed.truncate(usize::try_from(epoch.view.params.sample_size).unwrap_or(usize::MAX));
+        let view = Arc::clone(&epoch.view);
+        info!(
+            epoch = view.number,
+            round,
+            sample = view.sample.len(),
+            "performing: checking the sample"
+        );
+        self.act(Action::Perform(PerformJob {
+            view,
+            round,
+            missed,
+        }));
+    }
+
+    /// A round this node performed, its task signed and recorded: handled
+    /// as the node's own task, then gossiped.
+    pub(super) fn on_performed(&mut self, epoch: u64, msg: TaskMsg) {
         // The epoch may have been reorged away meanwhile.
         let Some(view) = self
             .epochs
@@ -37,153 +84,17 @@ impl Node {
         } else {
             None
         };
-        // Stored (as the node's own, §11.7) before anyone else sees
-        // it: a crash right after publishing cannot lose it.
         let me = self.me();
-        self.on_task(msg, me, Source::Own).await;
-        self.publish(Topic::Tasks, bytes, expires).await;
+        self.on_task(msg, me, Source::Own);
+        self.publish(Topic::Tasks, bytes, 0, expires);
         if let Some(other) = twin {
             warn!(
                 epoch_block = epoch,
                 "misbehaving as configured (test/demo only): gossiping a second task for the round"
             );
             let bytes = Message::Task(other).encode();
-            self.publish(Topic::Tasks, bytes, expires).await;
+            self.publish(Topic::Tasks, bytes, 0, expires);
         }
-    }
-
-    pub(super) fn maybe_perform(&mut self, b: u64) {
-        let head = self.head;
-        let me = self.me();
-        let Some(epoch) = self.epochs.get_mut(&b) else {
-            return;
-        };
-        if epoch.certified.is_some() || head > epoch.view.expires_at() {
-            return;
-        }
-        let round = epoch.view.round_at(head);
-        if epoch.view.performer(round).map(|o| o.address) != Some(me)
-            || epoch.performing.contains(&round)
-        {
-            return;
-        }
-        // Already performed before a restart?
-        if self
-            .store
-            .tasks_for_round(b, u32::try_from(round).unwrap_or(u32::MAX))
-            .map(|t| t.iter().any(|t| t.performer == me))
-            .unwrap_or(false)
-        {
-            epoch.performing.insert(round);
-            return;
-        }
-        epoch.performing.insert(round);
-        // Performers of earlier rounds whose task this node never saw.
-        let round_opened = epoch.view.round_start(round);
-        let mut missed: Vec<Address> = (0..round)
-            .filter(|r| epoch.seen.get(r).is_none_or(|(_, at)| *at >= round_opened))
-            .filter_map(|r| epoch.view.performer(r).map(|o| o.address))
-            .filter(|a| *a != me)
-            .collect();
-        missed.sort_unstable();
-        missed.dedup();
-        // The registry takes at most sampleSize of them.
-        missed.truncate(usize::try_from(epoch.view.params.sample_size).unwrap_or(usize::MAX));
-        let view = Arc::clone(&epoch.view);
-        let checker = self.checker.clone();
-        let signer = self.signer.clone();
-        let events = self.events.clone();
-        let store = Arc::clone(&self.store);
-        let def_id = self.config.task_definition_id;
-        let misbehaviour = self.config.misbehaviour.clone();
-        info!(
-            epoch = view.number,
-            round,
-            sample = view.sample.len(),
-            "performing: checking the sample"
-        );
-        tokio::spawn(async move {
-            let started = Instant::now();
-            let requests: Vec<CheckRequest> = view
-                .sample
-                .iter()
-                .map(|s| CheckRequest {
-                    endpoint: s.endpoint.clone(),
-                    operator: s.address,
-                    epoch_block: view.block,
-                    canonical_hash: view.hash,
-                })
-                .collect();
-            let checker = with_epoch_timeout(&checker, &view);
-            let outcomes = checker
-                .check_many(
-                    requests,
-                    view.sample.len().clamp(1, DEFAULT_CHECK_CONCURRENCY),
-                )
-                .await;
-            metrics::histogram!("liveliness_perform_seconds")
-                .record(started.elapsed().as_secs_f64());
-            for outcome in &outcomes {
-                metrics::counter!("liveliness_checks_total", "outcome" => outcome.label(), "role" => "performer")
-                    .increment(1);
-            }
-            // This node's own trouble is no evidence against anyone: if it
-            // could not check every entry, it publishes nothing and tries the
-            // round again on a later tick.
-            let checks: Option<Vec<Check>> =
-                outcomes.into_iter().map(CheckOutcome::into_check).collect();
-            let Some(checks) = checks else {
-                warn!(
-                    epoch = view.number,
-                    round, "could not check the whole sample (this node's own trouble); not performing yet"
-                );
-                metrics::counter!("liveliness_perform_skipped_total").increment(1);
-                let _ = events
-                    .send(Event::PerformFailed {
-                        epoch: view.block,
-                        round,
-                    })
-                    .await;
-                return;
-            };
-            let sample: Vec<SampleEntry> = view
-                .sample
-                .iter()
-                .zip(checks)
-                .map(|(s, check)| SampleEntry {
-                    operator: s.address,
-                    operator_id: s.id,
-                    endpoint: s.endpoint.clone(),
-                    check,
-                })
-                .collect();
-            let sample = misbehave(&misbehaviour, &signer, &view, sample);
-            let document = Document {
-                chain_id: view.chain_id,
-                attestation_center: view.attestation_center,
-                epoch_block: view.block,
-                epoch_block_hash: view.hash,
-                round,
-                performer: signer.address(),
-                sample,
-                missed_performers: missed,
-            };
-            let built = sign_own_task(&store, &signer, &view, def_id, document);
-            let event = match built {
-                Ok(msg) => Event::Performed {
-                    epoch: view.block,
-                    msg: Box::new(msg),
-                },
-                Err(e) => {
-                    warn!(epoch = view.number, round, error = %e, "performing failed");
-                    Event::PerformFailed {
-                        epoch: view.block,
-                        round,
-                    }
-                }
-            };
-            let _ = events.send(event).await;
-        });
     }
 
     /// As performer: when disputes make approval of an own task impossible
@@ -191,9 +102,8 @@ impl Node {
     /// round an amended task that turns every entry disputed by more than
     /// 1/3 of the power to healthy, with the operator's own proof the
     /// disputers obtained, and drops missed performers disputed as much.
-    pub(super) async fn maybe_amend(&mut self, b: u64) {
+    pub(super) fn maybe_amend(&mut self, b: u64) {
         let me = self.me();
-        let def_id = self.config.task_definition_id;
         let Some(epoch) = self.epochs.get_mut(&b) else {
             return;
         };
@@ -215,22 +125,9 @@ impl Node {
             }
             task.amended = true;
             let next_round = doc.round.saturating_add(1);
-            // At most one amendment per round, across restarts too, and
-            // none into a round this node performed itself: two tasks of
-            // one performer for one round are equivocation (§4.8).
-            if self
-                .store
-                .meta(&amended_key(&view, next_round))
-                .ok()
-                .flatten()
-                .is_some()
-                || self
-                    .store
-                    .tasks_for_round(view.block, u32::try_from(next_round).unwrap_or(u32::MAX))
-                    .map_or(true, |t| t.iter().any(|t| t.performer == me))
-            {
-                continue;
-            }
+            // At most one task of this node per round, across restarts too
+            // (the amendment job signs through `sign_own_task`): two tasks
+            // of one performer for one round are equivocation (§4.8).
             if view.round_start(next_round) > view.expires_at() {
                 continue;
             }
@@ -288,47 +185,203 @@ impl Node {
         let Some(document) = amended else {
             return;
         };
-        let round = document.round;
-        let requested = document.clone();
-        let built = sign_own_task(&self.store, &self.signer, &view, def_id, document);
-        match built {
-            Ok(msg) if msg.document != requested => {
-                // A task of this node for that round was signed before (it
-                // performed the round, or amended before a restart): that
-                // one stands, nothing new is signed.
-                warn!(
-                    epoch = view.number,
-                    round, "a task of this node for the round was signed before; not amending"
-                );
-            }
-            Ok(msg) => {
-                info!(
-                    epoch = view.number,
-                    round, "disputes block approval: publishing an amended task"
-                );
-                metrics::counter!("liveliness_tasks_amended_total").increment(1);
-                stored(
-                    self.store.set_meta(&amended_key(&view, round), &[1]),
-                    "amended_mark",
-                );
-                // Gossiped when its round opens (peers would only buffer it
-                // before), and judged here then too.
-                let bytes = Message::Task(msg.clone()).encode();
-                self.outbox_push(
-                    Topic::Tasks,
-                    bytes,
-                    view.round_start(round),
-                    view.expires_at(),
-                );
-                self.buffer(Message::Task(msg), me);
-            }
-            Err(e) => warn!(epoch = view.number, error = %e, "cannot build the amended task"),
+        self.act(Action::Amend { view, document });
+    }
+
+    /// An amended task, signed and recorded: gossiped when its round opens
+    /// (peers would only buffer it before), and judged here then too.
+    pub(super) fn on_amended(&mut self, msg: TaskMsg) {
+        let Some(view) = self
+            .epochs
+            .get(&msg.document.epoch_block)
+            .map(|e| Arc::clone(&e.view))
+            .filter(|v| v.hash == msg.document.epoch_block_hash)
+        else {
+            return;
+        };
+        let round = msg.document.round;
+        info!(
+            epoch = view.number,
+            round, "disputes block approval: publishing an amended task"
+        );
+        metrics::counter!("liveliness_tasks_amended_total").increment(1);
+        let bytes = Message::Task(msg.clone()).encode();
+        self.publish(
+            Topic::Tasks,
+            bytes,
+            view.round_start(round),
+            view.expires_at(),
+        );
+        let me = self.me();
+        self.buffer(Message::Task(msg), me);
+    }
+}
+
+/// Carries out a [`PerformJob`]: checks the sample (unless a task of this
+/// node for the round was signed before, which then stands), builds and
+/// signs the document through [`sign_own_task`].
+pub(crate) async fn perform(
+    job: PerformJob,
+    checker: Checker,
+    signer: PrivateKeySigner,
+    store: Arc<Store>,
+    task_definition_id: u16,
+    misbehaviour: crate::config::Misbehaviour,
+) -> Event {
+    let PerformJob {
+        view,
+        round,
+        missed,
+    } = job;
+    let failed = Event::PerformFailed {
+        epoch: view.block,
+        round,
+    };
+    // Already signed (before a restart, or an amendment into this round)?
+    // That task stands; nothing is checked or signed again.
+    let key = signed_task_key(view.block, view.hash, round);
+    let earlier = {
+        let store = Arc::clone(&store);
+        tokio::task::spawn_blocking(move || store.meta(&key)).await
+    };
+    match earlier {
+        Ok(Ok(Some(bytes))) => {
+            return match Message::decode(&bytes) {
+                Ok(Message::Task(msg)) => Event::Performed {
+                    epoch: view.block,
+                    msg: Box::new(msg),
+                },
+                _ => {
+                    warn!(
+                        epoch = view.number,
+                        round, "the task signed before for this round cannot be read back"
+                    );
+                    failed
+                }
+            };
+        }
+        Ok(Ok(None)) => {}
+        Ok(Err(e)) => {
+            warn!(epoch = view.number, round, error = %e, "cannot read the record of signed tasks; not performing yet");
+            metrics::counter!("liveliness_store_errors_total", "op" => "signed_task").increment(1);
+            return failed;
+        }
+        Err(e) => {
+            warn!(error = %e, "store read task failed");
+            return failed;
+        }
+    }
+    let started = Instant::now();
+    let requests: Vec<CheckRequest> = view
+        .sample
+        .iter()
+        .map(|s| CheckRequest {
+            endpoint: s.endpoint.clone(),
+            operator: s.address,
+            epoch_block: view.block,
+            canonical_hash: view.hash,
+        })
+        .collect();
+    let checker = with_epoch_timeout(&checker, &view);
+    let outcomes = checker
+        .check_many(
+            requests,
+            view.sample.len().clamp(1, DEFAULT_CHECK_CONCURRENCY),
+        )
+        .await;
+    metrics::histogram!("liveliness_perform_seconds").record(started.elapsed().as_secs_f64());
+    for outcome in &outcomes {
+        metrics::counter!("liveliness_checks_total", "outcome" => outcome.label(), "role" => "performer")
+            .increment(1);
+    }
+    // This node's own trouble is no evidence against anyone: if it could
+    // not check every entry, it publishes nothing and tries the round again
+    // on a later head.
+    let checks: Option<Vec<Check>> = outcomes.into_iter().map(CheckOutcome::into_check).collect();
+    let Some(checks) = checks else {
+        warn!(
+            epoch = view.number,
+            round, "could not check the whole sample (this node's own trouble); not performing yet"
+        );
+        metrics::counter!("liveliness_perform_skipped_total").increment(1);
+        return failed;
+    };
+    let sample: Vec<SampleEntry> = view
+        .sample
+        .iter()
+        .zip(checks)
+        .map(|(s, check)| SampleEntry {
+            operator: s.address,
+            operator_id: s.id,
+            endpoint: s.endpoint.clone(),
+            check,
+        })
+        .collect();
+    let sample = misbehave(&misbehaviour, &signer, &view, sample);
+    let document = Document {
+        chain_id: view.chain_id,
+        attestation_center: view.attestation_center,
+        epoch_block: view.block,
+        epoch_block_hash: view.hash,
+        round,
+        performer: signer.address(),
+        sample,
+        missed_performers: missed,
+    };
+    let signed = tokio::task::spawn_blocking({
+        let view = Arc::clone(&view);
+        move || sign_own_task(&store, &signer, &view, task_definition_id, document)
+    })
+    .await;
+    match signed {
+        Ok(Ok(msg)) => Event::Performed {
+            epoch: view.block,
+            msg: Box::new(msg),
+        },
+        Ok(Err(e)) => {
+            warn!(epoch = view.number, round, error = %e, "performing failed");
+            failed
+        }
+        Err(e) => {
+            warn!(epoch = view.number, round, error = %e, "performing failed");
+            failed
         }
     }
 }
 
-/// Store meta key prefix of the tasks this node signed (the signed task
-/// message), by epoch block, block hash and round.
+/// Carries out an amendment: signs `document` through [`sign_own_task`];
+/// `None` when a different task of this node for that round was signed
+/// before (that one stands) or signing failed.
+pub(crate) fn amend(
+    store: &Store,
+    signer: &PrivateKeySigner,
+    view: &EpochView,
+    task_definition_id: u16,
+    document: Document,
+) -> Option<TaskMsg> {
+    let round = document.round;
+    let requested = document.clone();
+    match sign_own_task(store, signer, view, task_definition_id, document) {
+        Ok(msg) if msg.document == requested => Some(msg),
+        Ok(_) => {
+            warn!(
+                epoch = view.number,
+                round, "a task of this node for the round was signed before; not amending"
+            );
+            None
+        }
+        Err(e) => {
+            warn!(epoch = view.number, error = %e, "cannot build the amended task");
+            None
+        }
+    }
+}
+
+/// The node's checker with the epoch's `healthTimeoutMs`.
+pub(super) fn with_epoch_timeout(checker: &Checker, view: &EpochView) -> Checker {
+    checker.with_timeout_ms(view.params.health_timeout_ms)
+}
+
 pub(crate) const SIGNED_TASK_PREFIX: &str = "signed-task/";
 
 pub(super) fn signed_task_key(epoch_block: u64, epoch_block_hash: B256, round: u64) -> String {
@@ -413,10 +466,4 @@ pub(super) fn sign_task(
         .sign_message_sync(digest.as_slice())
         .map_err(|e| e.to_string())?;
     TaskMsg::new(task_definition_id, sig.as_bytes(), document).map_err(|e| e.to_string())
-}
-
-/// Store key marking that this node published an amended task for
-/// `(epoch, round)`.
-pub(super) fn amended_key(view: &EpochView, round: u64) -> String {
-    format!("amended/{}/{}/{round}", view.block, view.hash)
 }

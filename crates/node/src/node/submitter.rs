@@ -3,6 +3,16 @@
 //! interrupted (PROTOCOL.md §11.5, §11.6).
 
 use super::*;
+use crate::{evidence::Evidence, reader::Reader};
+use alloy::providers::Provider;
+use liveliness_chain::{
+    bindings::attestation_center::AttestationCenter::AttestationCenterErrors,
+    revert::ContractError, submit_task_tracked,
+};
+use liveliness_store::{Store, SubmissionClaim, SubmissionOutcome, SubmissionStatus};
+
+/// Most stored equivocations resumed after a restart.
+const MAX_RESUMED_EVIDENCE: usize = 10_000;
 
 impl Node {
     /// A submission attempt of a certificate ended.
@@ -46,66 +56,27 @@ impl Node {
         if !state.start(head) {
             return;
         }
-        let cert = cert.clone();
-        let store = Arc::clone(&self.store);
-        let reader = Arc::clone(&self.reader);
-        let events = self.events.clone();
-        tokio::spawn(async move {
-            let outcome = submit(&store, &reader, &cert, number).await;
-            let _ = events
-                .send(Event::Submitted {
-                    epoch: b,
-                    task_hash,
-                    outcome,
-                })
-                .await;
+        let certificate = Box::new(cert.clone());
+        self.act(Action::Submit {
+            epoch_block: b,
+            epoch: number,
+            task_hash,
+            certificate,
         });
     }
 
+    /// Equivocations stored before a restart without a recorded outcome
+    /// (read by [`stored_evidence`]): proven again from the first head.
+    pub(crate) fn resume(&mut self, stored: Vec<(String, Evidence)>) {
+        self.to_resume = Some(stored);
+    }
+
     /// After a restart: the equivocations stored without a recorded
-    /// submission outcome are proven again (their slots have passed: at once,
-    /// after the on-chain check).
-    pub(super) fn resume_evidence(&mut self) {
-        use crate::evidence::{
-            Evidence, TaskEquivocation, TASK_EQUIVOCATION_PREFIX, VOTE_EQUIVOCATION_PREFIX,
-        };
-        let stored = match self
-            .store
-            .meta_with_prefix(VOTE_EQUIVOCATION_PREFIX, MAX_RESUMED_EVIDENCE)
-            .and_then(|votes| {
-                let tasks = self
-                    .store
-                    .meta_with_prefix(TASK_EQUIVOCATION_PREFIX, MAX_RESUMED_EVIDENCE)?;
-                Ok((votes, tasks))
-            }) {
-            Ok(stored) => stored,
-            Err(e) => {
-                warn!(error = %e, "cannot read stored equivocations; trying again");
-                return;
-            }
-        };
-        self.evidence_resumed = true;
-        let (votes, tasks) = stored;
-        let votes = votes.into_iter().map(|(key, bytes)| {
-            let evidence = VoteEquivocation::decode(&bytes).map(Evidence::Vote);
-            (key, evidence)
-        });
-        let tasks = tasks.into_iter().map(|(key, bytes)| {
-            let evidence = TaskEquivocation::decode(&bytes).map(Evidence::Task);
-            (key, evidence)
-        });
-        for (key, evidence) in votes.chain(tasks) {
-            let Some(evidence) = evidence else {
-                warn!(key, "undecodable stored equivocation; skipped");
-                continue;
-            };
-            match self.store.meta(&evidence.submitted_key()) {
-                Ok(Some(_)) => continue,
-                Ok(None) => {}
-                Err(e) => {
-                    warn!(key, error = %e, "cannot read the submission record; proving it again");
-                }
-            }
+    /// submission outcome are proven again, staggered again from now when
+    /// their epoch is held (so that nodes restarted together do not all pay
+    /// for one proof), else at once (after the on-chain check).
+    pub(super) fn resume_evidence(&mut self, stored: Vec<(String, Evidence)>) {
+        for (key, evidence) in stored {
             if let (Evidence::Vote(v), Some(epoch)) =
                 (&evidence, self.epochs.get_mut(&evidence.epoch_block()))
             {
@@ -113,8 +84,6 @@ impl Node {
                     .vote_equivocated
                     .insert((v.task_hash(), v.operator_id()));
             }
-            // Staggered again from now when the epoch is held (so that nodes
-            // restarted together do not all pay for one proof), else at once.
             let slot = self.epochs.get(&evidence.epoch_block()).and_then(|epoch| {
                 let offender = match &evidence {
                     Evidence::Vote(v) => Some(v.operator_id()),
@@ -135,22 +104,16 @@ impl Node {
         }
     }
 
-    /// Proves held equivocations in this node's slot, off the event
-    /// loop.
+    /// Proves held equivocations in this node's slot.
     pub(super) fn maybe_submit_evidence(&mut self) {
         let head = self.head;
         for (key, job) in &mut self.evidence_jobs {
             if !job.state.start(head) {
                 continue;
             }
-            let store = Arc::clone(&self.store);
-            let reader = Arc::clone(&self.reader);
-            let events = self.events.clone();
-            let evidence = job.evidence.clone();
-            let key = key.clone();
-            tokio::spawn(async move {
-                let outcome = submit_evidence(&store, &reader, &evidence).await;
-                let _ = events.send(Event::EvidenceSubmitted { key, outcome }).await;
+            self.actions.push(Action::Prove {
+                key: key.clone(),
+                evidence: Box::new(job.evidence.clone()),
             });
         }
     }
@@ -172,11 +135,47 @@ impl Node {
                 warn!(key, attempts, "giving up proving this equivocation");
                 metrics::counter!("liveliness_evidence_submissions_total", "outcome" => EvidenceOutcome::GaveUp.label())
                     .increment(1);
-                record_evidence_outcome(&self.store, &job.evidence, EvidenceOutcome::GaveUp);
+                let write = Write::Meta {
+                    key: job.evidence.submitted_key(),
+                    value: EvidenceOutcome::GaveUp.label().as_bytes().to_vec(),
+                };
+                self.persist(write);
             }
         }
         self.evidence_jobs.remove(key);
     }
+}
+
+/// The equivocations stored without a recorded submission outcome (to
+/// [`resume`](Node::resume) after a restart).
+pub(crate) fn stored_evidence(
+    store: &Store,
+) -> Result<Vec<(String, Evidence)>, liveliness_store::Error> {
+    use crate::evidence::{TaskEquivocation, TASK_EQUIVOCATION_PREFIX, VOTE_EQUIVOCATION_PREFIX};
+    let votes = store.meta_with_prefix(VOTE_EQUIVOCATION_PREFIX, MAX_RESUMED_EVIDENCE)?;
+    let tasks = store.meta_with_prefix(TASK_EQUIVOCATION_PREFIX, MAX_RESUMED_EVIDENCE)?;
+    let votes = votes
+        .into_iter()
+        .map(|(key, bytes)| (key, VoteEquivocation::decode(&bytes).map(Evidence::Vote)));
+    let tasks = tasks
+        .into_iter()
+        .map(|(key, bytes)| (key, TaskEquivocation::decode(&bytes).map(Evidence::Task)));
+    let mut out = Vec::new();
+    for (key, evidence) in votes.chain(tasks) {
+        let Some(evidence) = evidence else {
+            warn!(key, "undecodable stored equivocation; skipped");
+            continue;
+        };
+        match store.meta(&evidence.submitted_key()) {
+            Ok(Some(_)) => continue,
+            Ok(None) => {}
+            Err(e) => {
+                warn!(key, error = %e, "cannot read the submission record; proving it again");
+            }
+        }
+        out.push((key, evidence));
+    }
+    Ok(out)
 }
 
 /// This node's position in the order in which nodes prove a vote
@@ -202,7 +201,7 @@ pub(super) fn evidence_slot_index(view: &EpochView, offender: u64, me: Address) 
 /// restart does not submit it again.
 pub(super) fn record_evidence_outcome(
     store: &Store,
-    evidence: &crate::evidence::Evidence,
+    evidence: &Evidence,
     outcome: EvidenceOutcome,
 ) {
     if let Err(e) = store.set_meta(&evidence.submitted_key(), outcome.label().as_bytes()) {
@@ -214,9 +213,8 @@ pub(super) fn record_evidence_outcome(
 pub(super) async fn submit_evidence(
     store: &Store,
     reader: &Reader,
-    evidence: &crate::evidence::Evidence,
+    evidence: &Evidence,
 ) -> Attempt {
-    use crate::evidence::Evidence;
     let provider = reader.provider();
     let ac = reader.attestation_center;
     let outcome = match evidence {
