@@ -161,13 +161,13 @@ impl Driver {
                 let misbehaviour = self.core.config.misbehaviour.clone();
                 self.jobs.spawn(async move {
                     let event = perform(job, checker, signer, store, def_id, misbehaviour).await;
-                    let _ = events.send(event).await;
+                    deliver(&events, event).await;
                 });
             }
             Action::Recheck(job) => {
                 let (checker, events) = (self.checker.clone(), self.events.clone());
                 self.jobs.spawn(async move {
-                    let _ = events.send(recheck(job, checker).await).await;
+                    deliver(&events, recheck(job, checker).await).await;
                 });
             }
             Action::RecordVote(vote) => {
@@ -200,7 +200,7 @@ impl Driver {
                             return;
                         }
                     };
-                    let _ = events.send(event).await;
+                    deliver(&events, event).await;
                 });
             }
             Action::Amend { view, document } => {
@@ -216,7 +216,7 @@ impl Driver {
                     })
                     .await;
                     if let Ok(Some(msg)) = signed {
-                        let _ = events.send(Event::Amended { msg: Box::new(msg) }).await;
+                        deliver(&events, Event::Amended { msg: Box::new(msg) }).await;
                     }
                 });
             }
@@ -233,13 +233,12 @@ impl Driver {
                 );
                 self.jobs.spawn(async move {
                     let outcome = submit(&store, &reader, &certificate, epoch).await;
-                    let _ = events
-                        .send(Event::Submitted {
-                            epoch: epoch_block,
-                            task_hash,
-                            outcome,
-                        })
-                        .await;
+                    let event = Event::Submitted {
+                        epoch: epoch_block,
+                        task_hash,
+                        outcome,
+                    };
+                    deliver(&events, event).await;
                 });
             }
             Action::Prove { key, evidence } => {
@@ -250,7 +249,7 @@ impl Driver {
                 );
                 self.jobs.spawn(async move {
                     let outcome = submit_evidence(&store, &reader, &evidence).await;
-                    let _ = events.send(Event::EvidenceSubmitted { key, outcome }).await;
+                    deliver(&events, Event::EvidenceSubmitted { key, outcome }).await;
                 });
             }
             Action::Prune { cutoff } => {
@@ -287,5 +286,14 @@ impl Driver {
         }
         #[allow(clippy::cast_precision_loss)] // at most MAX_OUTBOX
         metrics::gauge!("liveliness_outbox_messages").set(self.outbox.len() as f64);
+    }
+}
+
+/// Hands a job's result to the core; once the node is stopping nobody
+/// listens, and the result (whose effects are already committed) is
+/// dropped.
+async fn deliver(events: &mpsc::Sender<Event>, event: Event) {
+    if events.send(event).await.is_err() {
+        debug!("the node is stopping; a job's result is dropped");
     }
 }

@@ -80,8 +80,13 @@ enum Source {
 /// Results of spawned work.
 #[derive(Debug)]
 pub(crate) enum Event {
-    /// A round this node performed is ready to publish.
-    Performed { epoch: u64, msg: Box<TaskMsg> },
+    /// A round this node performed is ready to publish (`resumed`: the
+    /// task it signed for the round before, found in the store).
+    Performed {
+        epoch: u64,
+        msg: Box<TaskMsg>,
+        resumed: bool,
+    },
     /// Performing failed (logged); the round may be retried.
     PerformFailed { epoch: u64, round: u64 },
     /// The attester's own checks of a task's unhealthy entries finished.
@@ -314,7 +319,11 @@ impl Node {
     /// Routes the result of spawned work to its role.
     pub(crate) fn on_event(&mut self, event: Event) {
         match event {
-            Event::Performed { epoch, msg } => self.on_performed(epoch, *msg),
+            Event::Performed {
+                epoch,
+                msg,
+                resumed,
+            } => self.on_performed(epoch, *msg, resumed),
             Event::PerformFailed { epoch, round } => {
                 if let Some(e) = self.epochs.get_mut(&epoch) {
                     e.performing.remove(&round);

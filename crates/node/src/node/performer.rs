@@ -54,7 +54,7 @@ impl Node {
 
     /// A round this node performed, its task signed and recorded: handled
     /// as the node's own task, then gossiped.
-    pub(super) fn on_performed(&mut self, epoch: u64, msg: TaskMsg) {
+    pub(super) fn on_performed(&mut self, epoch: u64, msg: TaskMsg, resumed: bool) {
         // The epoch may have been reorged away meanwhile.
         let Some(view) = self
             .epochs
@@ -69,14 +69,22 @@ impl Node {
             return;
         };
         let unhealthy = EpochView::unhealthy_entries(&msg);
-        info!(
-            epoch_block = epoch,
-            round = msg.document.round,
-            unhealthy = unhealthy.len(),
-            missed = msg.document.missed_performers.len(),
-            "task performed; gossiping it"
-        );
-        metrics::counter!("liveliness_tasks_performed_total").increment(1);
+        if resumed {
+            info!(
+                epoch_block = epoch,
+                round = msg.document.round,
+                "the task signed for this round before a restart: gossiping it again"
+            );
+        } else {
+            info!(
+                epoch_block = epoch,
+                round = msg.document.round,
+                unhealthy = unhealthy.len(),
+                missed = msg.document.missed_performers.len(),
+                "task performed; gossiping it"
+            );
+            metrics::counter!("liveliness_tasks_performed_total").increment(1);
+        }
         let bytes = Message::Task(msg.clone()).encode();
         let expires = view.expires_at();
         let twin = if self.config.misbehaviour.equivocate {
@@ -250,6 +258,7 @@ pub(crate) async fn perform(
                 Ok(Message::Task(msg)) => Event::Performed {
                     epoch: view.block,
                     msg: Box::new(msg),
+                    resumed: true,
                 },
                 _ => {
                     warn!(
@@ -337,6 +346,7 @@ pub(crate) async fn perform(
         Ok(Ok(msg)) => Event::Performed {
             epoch: view.block,
             msg: Box::new(msg),
+            resumed: false,
         },
         Ok(Err(e)) => {
             warn!(epoch = view.number, round, error = %e, "performing failed");

@@ -332,6 +332,7 @@ fn a_performed_task_is_handled_as_the_nodes_own_and_gossiped() {
     let actions = rig.event(Event::Performed {
         epoch: B,
         msg: Box::new(msg.clone()),
+        resumed: false,
     });
     assert!(matches!(
         writes(&actions)[..],
@@ -734,6 +735,7 @@ fn a_reorged_epoch_is_dropped() {
     let actions = rig.event(Event::Performed {
         epoch: B,
         msg: Box::new(msg),
+        resumed: false,
     });
     assert!(actions.is_empty());
 }
@@ -931,6 +933,7 @@ fn an_amending_performer_counts_only_verified_disputes() {
     rig.event(Event::Performed {
         epoch: B,
         msg: Box::new(msg.clone()),
+        resumed: false,
     });
     for (d, &from) in forged.iter().zip(&disputers) {
         let (verdict, actions) = rig.gossip(Message::Dispute(d.clone()), from);
@@ -957,6 +960,7 @@ fn an_amending_performer_counts_only_verified_disputes() {
     fresh.event(Event::Performed {
         epoch: B,
         msg: Box::new(msg.clone()),
+        resumed: false,
     });
     for (d, &from) in forged_signature.iter().zip(&disputers) {
         assert_eq!(
@@ -971,6 +975,7 @@ fn an_amending_performer_counts_only_verified_disputes() {
     fresh.event(Event::Performed {
         epoch: B,
         msg: Box::new(msg.clone()),
+        resumed: false,
     });
     for (d, &from) in honest.iter().zip(&disputers) {
         let (verdict, actions) = fresh.gossip(Message::Dispute(d.clone()), from);
