@@ -13,7 +13,6 @@ use crate::{
 };
 use alloy::{
     primitives::{Address, Bytes, B256},
-    providers::Provider,
     signers::{local::PrivateKeySigner, SignerSync},
 };
 use liveliness_bls::{KeyPair, PublicKeyG2, Signature};
@@ -2535,13 +2534,7 @@ async fn submit(store: &Store, reader: &Reader, cert: &Certificate, epoch: u64) 
     };
     // A transaction sent before a crash: if it landed, that is the outcome.
     if let Some(tx) = earlier_tx {
-        if let Ok(Some(receipt)) = reader
-            .retry(
-                "receipt",
-                |p| async move { p.get_transaction_receipt(tx).await },
-            )
-            .await
-        {
+        if let Ok(Some(receipt)) = reader.receipt(tx).await {
             if receipt.status() {
                 info!(epoch, %task_hash, %tx, "an earlier submission of ours landed");
                 metrics::counter!("liveliness_submissions_total", "outcome" => "landed")
@@ -2641,6 +2634,7 @@ async fn submit(store: &Store, reader: &Reader, cert: &Certificate, epoch: u64) 
 mod tests {
     use super::*;
     use crate::epoch::Params;
+    use alloy::providers::Provider as _;
 
     fn view(operators: usize) -> (EpochView, Vec<PrivateKeySigner>) {
         let signers: Vec<PrivateKeySigner> = (1..=operators)
@@ -2766,7 +2760,7 @@ mod tests {
             .connect_http("http://127.0.0.1:1/".parse().unwrap())
             .erased();
         let reader = Arc::new(Reader::new(
-            vec![provider],
+            provider,
             view.attestation_center,
             Address::repeat_byte(0x5e),
         ));
