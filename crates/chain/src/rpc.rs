@@ -255,9 +255,9 @@ where
                     _ => return Ok(packet),
                 },
                 Ok(Err(e)) => without_url(e, &name),
-                Err(_) => {
-                    TransportErrorKind::custom_str(&format!("{name}: no answer within {timeout:?}"))
-                }
+                Err(_) => TransportErrorKind::custom_str(&format!(
+                    "no answer within {timeout:?} (rpc {name})"
+                )),
             };
             metrics::counter!(RPC_ERRORS_METRIC).increment(1);
             warn!(rpc = %name, method, error = %error, "rpc request failed");
@@ -266,7 +266,7 @@ where
     }
 }
 
-/// `error` with any URL in its message redacted, prefixed by `name`. Only
+/// `error` with any URL in its message redacted, followed by `name`. Only
 /// custom errors (those of the HTTP client) can quote a URL; the others
 /// (HTTP status, JSON-RPC error, decoding) keep their kind, which decides
 /// whether they are retried.
@@ -288,7 +288,7 @@ fn without_url(error: TransportError, name: &str) -> TransportError {
         }
         source = s.source();
     }
-    TransportErrorKind::custom_str(&format!("{name}: {}", redact_urls(&message)))
+    TransportErrorKind::custom_str(&format!("{} (rpc {name})", redact_urls(&message)))
 }
 
 /// The request's method, for logs (the first of a batch).
