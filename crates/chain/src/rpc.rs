@@ -136,9 +136,10 @@ pub enum RpcSetupError {
     /// No URL was given.
     #[error("no rpc url configured")]
     NoUrl,
-    /// A URL does not parse (shown redacted).
-    #[error("bad rpc url {0}")]
-    BadUrl(String),
+    /// The URL at this index does not parse. It is not quoted: it may
+    /// carry an API key.
+    #[error("rpc url #{0} is not a valid URL")]
+    BadUrl(usize),
 }
 
 /// An [`RpcClient`] over `urls` (tried in this order until they have a
@@ -156,11 +157,11 @@ pub fn rpc_client<U: AsRef<str>>(
         return Err(RpcSetupError::NoUrl);
     }
     let mut endpoints = Vec::with_capacity(urls.len());
-    for url in urls {
-        let url = url.as_ref();
+    for (index, url) in urls.iter().enumerate() {
         let parsed: url::Url = url
+            .as_ref()
             .parse()
-            .map_err(|_| RpcSetupError::BadUrl(redact_urls(url)))?;
+            .map_err(|_| RpcSetupError::BadUrl(index))?;
         let name: Arc<str> = redact_urls(parsed.as_str()).into();
         endpoints.push(Endpoint {
             inner: Http::with_client(http.clone(), parsed),
@@ -361,4 +362,31 @@ where
 /// The set form of [`SEQUENTIAL_METHODS`].
 fn sequential_methods() -> HashSet<String> {
     SEQUENTIAL_METHODS.iter().map(|m| (*m).to_owned()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn setup_errors_do_not_quote_the_url() {
+        let http = reqwest::Client::new();
+        let config = RpcConfig::default();
+        let e = rpc_client::<&str>(&[], &http, &config).unwrap_err();
+        assert!(matches!(e, RpcSetupError::NoUrl));
+        let urls = ["http://127.0.0.1:8545/", "http://[::1/SECRET"];
+        let e = rpc_client(&urls, &http, &config).unwrap_err();
+        assert!(matches!(e, RpcSetupError::BadUrl(1)), "{e:?}");
+        assert!(!e.to_string().contains("SECRET"), "{e}");
+    }
+
+    #[test]
+    fn the_bounds_hold_together() {
+        // A hung URL costs one request timeout; three of them still fit
+        // in the deadline, and a retry's pause is short beside it.
+        let c = RpcConfig::default();
+        assert!(c.request_timeout * 3 < c.deadline);
+        assert!(CONNECT_TIMEOUT < c.request_timeout);
+        assert!(c.retry_backoff * c.retries < c.request_timeout);
+    }
 }
