@@ -1,7 +1,9 @@
 //! Chain access for Liveliness: alloy bindings of the contracts (generated
 //! from committed artifacts), deployment, operator registration, building and
 //! submitting a task's BLS certificate, proving equivocation, and revert
-//! decoding.
+//! decoding; the node's chain reads ([`Reader`]) and the RPC transport they
+//! and every send go through ([`rpc`]: alloy's retry and fallback layers over
+//! one HTTP transport per URL, with per-request timeouts and a deadline).
 //!
 //! Every function takes an alloy [`Provider`](alloy::providers::Provider);
 //! transactions go out from the provider's wallet.
@@ -9,11 +11,14 @@
 mod error;
 mod evidence;
 mod operators;
+mod reader;
 mod submit;
 mod tx;
 
 pub mod bindings;
+pub mod redact;
 pub mod revert;
+pub mod rpc;
 #[cfg(feature = "test-utils")]
 pub mod test_utils;
 
@@ -27,6 +32,7 @@ pub use operators::{
     register_operator, set_voting_powers, ActiveOperator, DeployConfig, Deployment, RegistryParams,
     ACTIVE_OPERATORS_PAGE, DEFAULT_REGISTRY_PARAMS,
 };
+pub use reader::{OperatorInfo, Params, ReadError, Reader};
 pub use submit::{
     attestation, submit_task, submit_task_tracked, task_info, Certificate, Submission,
 };

@@ -4,46 +4,15 @@
 
 use crate::wire::{DisputeMsg, DisputeReason, TaskMsg};
 use alloy_primitives::{Address, B256};
-use liveliness_bls::PublicKeyG2;
 use liveliness_primitives::{
     epoch_number, epoch_seed, is_epoch_block, performer_order, round_at, round_performer,
     round_start, sample, Check, HealthProof, OperatorRef, ProofError, TaskInfo,
 };
 use std::collections::BTreeMap;
 
-/// The registry parameters in force at `B`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Params {
-    /// Penalty factor.
-    pub c: u64,
-    /// Blocks per epoch.
-    pub epoch_length: u64,
-    /// Operators checked per epoch.
-    pub sample_size: u64,
-    /// Blocks per performer round.
-    pub performer_timeout_blocks: u64,
-    /// Blocks after `B` during which a task may be certified.
-    pub task_validity_blocks: u64,
-    /// Depth before a node acts on a block.
-    pub confirmation_depth: u64,
-    /// Health-check timeout.
-    pub health_timeout_ms: u64,
-}
-
-/// An operator active in the AttestationCenter at `B`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OperatorInfo {
-    /// Operator id.
-    pub id: u64,
-    /// Operator address.
-    pub address: Address,
-    /// Voting power at `B`.
-    pub power: u128,
-    /// BLS key in G2 (aggregated into `apkG2`).
-    pub pk_g2: PublicKeyG2,
-    /// Endpoint registered in the registry at `B`, if any.
-    pub endpoint: Option<String>,
-}
+/// The registry parameters in force at `B`, and an operator active in the
+/// AttestationCenter at `B`, as the chain reader returns them.
+pub use liveliness_chain::{OperatorInfo, Params};
 
 /// A sampled operator.
 #[derive(Clone, Debug, PartialEq, Eq)]

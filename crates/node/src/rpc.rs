@@ -1,15 +1,13 @@
 //! The HTTP client the node speaks JSON-RPC with: `http://` and `https://`
-//! (rustls, the system's roots plus any configured extra roots), every
-//! request bounded in time so that a hung RPC fails over instead of freezing
-//! the node (PROTOCOL.md §11.2).
+//! (rustls, the system's roots plus any configured extra roots), connecting
+//! bounded in time. Each request's timeout, the retries, the failover
+//! between URLs and the deadline per request are the transport's
+//! ([`liveliness_chain::rpc`], PROTOCOL.md §11.2).
 
 use eyre::WrapErr;
-use std::{path::Path, time::Duration};
+use std::path::Path;
 
-/// Bound on one RPC request, connecting included.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
-/// Bound on connecting (TCP and TLS) to the RPC.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+pub use liveliness_chain::rpc::{CONNECT_TIMEOUT, REQUEST_TIMEOUT};
 
 /// A client for the chain RPC. `extra_roots` is a PEM file of certificates
 /// trusted besides the system's (a private RPC with its own CA).
@@ -17,9 +15,7 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// # Errors
 /// When the file cannot be read or holds no certificate.
 pub fn http_client(extra_roots: Option<&Path>) -> eyre::Result<reqwest::Client> {
-    let mut builder = reqwest::Client::builder()
-        .connect_timeout(CONNECT_TIMEOUT)
-        .timeout(REQUEST_TIMEOUT);
+    let mut builder = reqwest::Client::builder().connect_timeout(CONNECT_TIMEOUT);
     if let Some(path) = extra_roots {
         let pem = std::fs::read(path)
             .wrap_err_with(|| format!("cannot read rpc_ca_file {}", path.display()))?;

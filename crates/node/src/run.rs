@@ -10,13 +10,9 @@ use crate::{
         Event, Node,
     },
     reader::Reader,
-    redact::redact_urls,
     NodeConfig,
 };
-use alloy::{
-    network::EthereumWallet,
-    providers::{Provider, ProviderBuilder},
-};
+use alloy::network::EthereumWallet;
 use eyre::WrapErr;
 use liveliness_health::{AlloyBlockSource, HealthServer, ServeLimits, ServerConfig};
 use liveliness_p2p::{Keypair, Multiaddr, P2pConfig};
@@ -89,30 +85,19 @@ pub async fn run_until(config: NodeConfig, shutdown: impl Future<Output = ()>) -
     std::fs::create_dir_all(&config.data_dir)
         .wrap_err_with(|| format!("cannot create {}", config.data_dir.display()))?;
 
-    let providers = config
-        .rpc_urls
-        .iter()
-        .map(|url| {
-            let url = url
-                .parse()
-                .wrap_err_with(|| format!("bad rpc url {}", redact_urls(url)))?;
-            let http = crate::rpc::http_client(config.rpc_ca_file.as_deref())?;
-            // Nonces from the RPC's pending count at each send, never a
-            // local cache that a failed send leaves ahead of the chain
-            // (liveliness_chain sends one transaction at a time).
-            Ok(ProviderBuilder::new()
-                .disable_recommended_fillers()
-                .with_gas_estimation()
-                .with_simple_nonce_management()
-                .fetch_chain_id()
-                .wallet(EthereumWallet::from(signer.clone()))
-                .connect_reqwest(http, url)
-                .erased())
-        })
-        .collect::<eyre::Result<Vec<_>>>()?;
-    let block_source = AlloyBlockSource::new(providers[0].clone());
+    // One provider over every RPC URL: alloy's retry and fallback layers,
+    // a timeout per request to one URL and a deadline per request
+    // (liveliness_chain::rpc, PROTOCOL.md §11.2).
+    let http = crate::rpc::http_client(config.rpc_ca_file.as_deref())?;
+    let provider = liveliness_chain::rpc::connect(
+        &config.rpc_urls,
+        &http,
+        &liveliness_chain::rpc::RpcConfig::default(),
+        EthereumWallet::from(signer.clone()),
+    )?;
+    let block_source = AlloyBlockSource::new(provider.clone());
     let reader = Arc::new(Reader::new(
-        providers,
+        provider,
         config.attestation_center,
         config.registry,
     ));

@@ -4,4 +4,5 @@
 mod evidence;
 mod net;
 mod registry;
+mod rpc;
 mod submit;

@@ -29,7 +29,7 @@ impl Operator {
 }
 
 pub struct Net {
-    _anvil: AnvilInstance,
+    anvil: AnvilInstance,
     pub provider: DynProvider,
     pub deployment: Deployment,
     pub operators: Vec<Operator>,
@@ -92,7 +92,7 @@ impl Net {
             .collect();
         operators.sort_by_key(|o| o.id);
         let net = Self {
-            _anvil: anvil,
+            anvil,
             provider,
             deployment,
             operators,
@@ -100,6 +100,11 @@ impl Net {
         let epoch = net.next_epoch_block().await;
         net.mine_to(epoch + 1).await;
         net
+    }
+
+    /// The anvil's JSON-RPC URL.
+    pub fn rpc_url(&self) -> String {
+        self.anvil.endpoint()
     }
 
     pub async fn block_number(&self) -> u64 {

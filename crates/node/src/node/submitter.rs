@@ -4,7 +4,6 @@
 
 use super::*;
 use crate::{evidence::Evidence, reader::Reader};
-use alloy::providers::Provider;
 use liveliness_chain::{
     bindings::attestation_center::AttestationCenter::AttestationCenterErrors,
     revert::ContractError, submit_task_tracked,
@@ -373,13 +372,7 @@ pub(super) async fn submit(
     };
     // A transaction sent before a crash: if it landed, that is the outcome.
     if let Some(tx) = earlier_tx {
-        if let Ok(Some(receipt)) = reader
-            .retry(
-                "receipt",
-                |p| async move { p.get_transaction_receipt(tx).await },
-            )
-            .await
-        {
+        if let Ok(Some(receipt)) = reader.receipt(tx).await {
             if receipt.status() {
                 info!(epoch, %task_hash, %tx, "an earlier submission of ours landed");
                 metrics::counter!("liveliness_submissions_total", "outcome" => "landed")
