@@ -49,9 +49,15 @@ pub struct RpcProxy {
 }
 
 impl RpcProxy {
-    /// Listens on a free port and forwards to `upstream` (an `http://` URL).
+    /// Listens on a free port of 127.0.0.1 and forwards to `upstream` (an
+    /// `http://` URL).
     pub async fn start(upstream: &str) -> std::io::Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), upstream).await
+    }
+
+    /// Listens on `bind` and forwards to `upstream`.
+    pub async fn start_on(bind: SocketAddr, upstream: &str) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(bind).await?;
         let addr = listener.local_addr()?;
         let fault = Arc::new(RwLock::new(RpcFault::None));
         let shared = Shared {
