@@ -53,10 +53,13 @@ impl Netns {
         if nodes == 0 || nodes > 200 {
             return Err(eyre!("1 to 200 nodes in namespaces, not {nodes}"));
         }
+        static INSTANCES: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let instance = INSTANCES.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 16;
         let pid = std::process::id();
-        // Unique per process (and short: interface names have 15 bytes).
-        let prefix = format!("lv{:x}", pid & 0xff_ffff);
-        let subnet = Self::free_subnet(pid)?;
+        // Unique per process and instance (and short: interface names have
+        // 15 bytes).
+        let prefix = format!("lv{:x}{instance:x}", pid & 0xff_ffff);
+        let subnet = Self::free_subnet(pid.wrapping_mul(16).wrapping_add(instance))?;
         let me = Self {
             prefix,
             subnet,

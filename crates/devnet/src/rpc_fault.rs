@@ -40,7 +40,8 @@ struct Shared {
     client: reqwest::Client,
 }
 
-/// A running forwarder on 127.0.0.1; it stops when dropped.
+/// A running forwarder (on 127.0.0.1 unless started with
+/// [`RpcProxy::start_on`]); it stops when dropped.
 #[derive(Debug)]
 pub struct RpcProxy {
     addr: SocketAddr,

@@ -797,7 +797,11 @@ async fn throwaway_peer_identities_stay_within_the_binding_caps() {
                         key,
                     );
                     config.bootstrap = vec![target.clone()];
-                    wave.push(liveliness_p2p::spawn(config).await.expect("an attacker peer"));
+                    wave.push(
+                        liveliness_p2p::spawn(config)
+                            .await
+                            .expect("an attacker peer"),
+                    );
                     identities += 1;
                 }
                 tokio::time::sleep(wave_for).await;
