@@ -6,11 +6,13 @@
 
 mod impostor;
 mod live;
+mod netns;
 mod proxy;
 mod rpc_fault;
 
 pub use impostor::Lie;
 pub use live::{run, Faults};
+pub use netns::Netns;
 pub use proxy::{Mode, Proxy};
 pub use rpc_fault::{RpcFault, RpcProxy};
 
@@ -83,6 +85,11 @@ pub struct DevnetOptions {
     pub log_filter: String,
     /// Print node output live, prefixed by the operator.
     pub echo_logs: bool,
+    /// Run each node in its own network namespace ([`Netns`]; Linux, root
+    /// only), so that gossip between nodes can be cut
+    /// ([`Devnet::partition`]). Anvil's RPC and the endpoint switches are
+    /// then served on the namespaces' hub address.
+    pub namespaces: bool,
 }
 
 impl DevnetOptions {
@@ -104,6 +111,7 @@ impl DevnetOptions {
             anvil: anvil_path(),
             log_filter: "info,liveliness_p2p=warn,libp2p=warn".into(),
             echo_logs: false,
+            namespaces: false,
         }
     }
 }
@@ -210,6 +218,47 @@ impl DevnetNode {
     pub fn is_running(&self) -> bool {
         self.child.is_some()
     }
+
+    /// `GET path` on the node's read API, as JSON; `None` if it does not
+    /// answer within 5 s or with anything else.
+    pub async fn api_json(&self, path: &str) -> Option<serde_json::Value> {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .ok()?;
+        let response = client
+            .get(format!("http://{}{path}", self.config.api_listen))
+            .send()
+            .await
+            .ok()?;
+        if !response.status().is_success() {
+            return None;
+        }
+        response.json().await.ok()
+    }
+
+    /// The operators the node holds a verified peer binding of
+    /// (`/api/peers`), with how many peers each.
+    pub async fn bound_operators(&self) -> Option<std::collections::BTreeMap<Address, usize>> {
+        let rows = self.api_json("/api/peers").await?;
+        let mut out = std::collections::BTreeMap::new();
+        for row in rows.as_array()? {
+            let op: Address = row["operator"].as_str()?.parse().ok()?;
+            *out.entry(op).or_default() += 1;
+        }
+        Some(out)
+    }
+
+    /// The node's head and the epoch blocks it holds (`/api/status`).
+    pub async fn head_and_epochs(&self) -> Option<(u64, Vec<u64>)> {
+        let status = self.api_json("/api/status").await?;
+        let epochs = status["epochs"]
+            .as_array()?
+            .iter()
+            .map(|e| e["epoch_block"].as_u64())
+            .collect::<Option<Vec<u64>>>()?;
+        Some((status["head"].as_u64()?, epochs))
+    }
 }
 
 /// An operator's standing in the registry.
@@ -239,6 +288,11 @@ pub struct Devnet {
     pub nodes: Vec<DevnetNode>,
     /// The options it was started with.
     pub options: DevnetOptions,
+    /// The forwarder to anvil on the hub address, when nodes run in
+    /// namespaces.
+    _hub_rpc: Option<RpcProxy>,
+    /// The nodes' namespaces, if any (dropped last, after the nodes).
+    netns: Option<Netns>,
 }
 
 /// Writes a new file that only its owner can read (unix): nodes refuse a password file
@@ -269,6 +323,11 @@ impl Devnet {
                 .wrap_err_with(|| format!("cannot clear {}", options.dir.display()))?;
         }
         std::fs::create_dir_all(&options.dir)?;
+        let netns = if options.namespaces {
+            Some(Netns::create(options.operators)?)
+        } else {
+            None
+        };
         let accounts = u32::try_from(options.operators + 1)?;
         let anvil = Anvil::at(&options.anvil)
             .arg("--host")
@@ -288,6 +347,16 @@ impl Devnet {
                 )
             })?;
         let rpc_url = anvil.endpoint();
+        // Nodes in namespaces reach anvil through a forwarder on the hub.
+        let hub_rpc = match &netns {
+            Some(ns) => {
+                Some(RpcProxy::start_on(SocketAddr::from((ns.hub_ip(), 0)), &rpc_url).await?)
+            }
+            None => None,
+        };
+        let node_rpc_url = hub_rpc
+            .as_ref()
+            .map_or_else(|| rpc_url.clone(), RpcProxy::url);
         let keys = anvil.keys().to_vec();
         let owner = PrivateKeySigner::from(keys[0].clone());
         let mut wallet = EthereumWallet::from(owner);
@@ -356,16 +425,25 @@ impl Devnet {
             write_private(&password_file, DEVNET_PASSWORD)?;
             bls_keys.push(bls);
             let (health, api, p2p) = ports[index];
-            let health_listen = SocketAddr::from(([127, 0, 0, 1], health));
-            let proxy = Proxy::start(health_listen).await?;
+            // Where node `j` listens: loopback, or its namespace's address.
+            let host = |j: usize| {
+                netns
+                    .as_ref()
+                    .map_or(std::net::Ipv4Addr::LOCALHOST, |ns| ns.node_ip(j))
+            };
+            let hub = netns
+                .as_ref()
+                .map_or(std::net::Ipv4Addr::LOCALHOST, Netns::hub_ip);
+            let health_listen = SocketAddr::from((host(index), health));
+            let proxy = Proxy::start_on(SocketAddr::from((hub, 0)), health_listen).await?;
             let bootstrap = ports
                 .iter()
                 .enumerate()
                 .filter(|(j, _)| *j != index)
-                .map(|(_, (_, _, p))| format!("/ip4/127.0.0.1/tcp/{p}"))
+                .map(|(j, (_, _, p))| format!("/ip4/{}/tcp/{p}", host(j)))
                 .collect();
             let config = NodeConfig {
-                rpc_urls: vec![rpc_url.clone()],
+                rpc_urls: vec![node_rpc_url.clone()],
                 rpc_ca_file: None,
                 attestation_center: deployment.attestation_center,
                 registry: deployment.registry,
@@ -374,11 +452,12 @@ impl Devnet {
                 bls_keystore: files.bls_path.clone(),
                 password_file: Some(password_file),
                 health_listen,
-                api_listen: SocketAddr::from(([127, 0, 0, 1], api)),
-                p2p_listen: format!("/ip4/127.0.0.1/tcp/{p2p}"),
+                api_listen: SocketAddr::from((host(index), api)),
+                p2p_listen: format!("/ip4/{}/tcp/{p2p}", host(index)),
                 bootstrap,
                 allow_loopback: true,
-                allow_private: false,
+                // Endpoints on the namespaces' hub are private addresses.
+                allow_private: netns.is_some(),
                 poll_interval_ms: 250,
                 submit_empty_tasks: options.submit_empty_tasks,
                 aggregator_slot_blocks: 2,
@@ -445,6 +524,8 @@ impl Devnet {
             deployment,
             nodes,
             options,
+            _hub_rpc: hub_rpc,
+            netns,
         })
     }
 
@@ -498,16 +579,27 @@ impl Devnet {
     pub fn start_node(&mut self, i: usize) -> eyre::Result<()> {
         let echo = self.options.echo_logs;
         let node = &mut self.nodes[i];
-        let mut command = match node.open_file_limit {
-            Some(limit) => {
-                let mut c = Command::new("prlimit");
-                c.arg(format!("--nofile={limit}:{limit}"))
-                    .arg("--")
-                    .arg(&self.options.binary);
-                c
-            }
-            None => Command::new(&self.options.binary),
-        };
+        // `ip netns exec` and `prlimit` both exec the next program, so the
+        // child's pid is the node's.
+        let mut program: Vec<std::ffi::OsString> = Vec::new();
+        if let Some(ns) = &self.netns {
+            program.extend([
+                "ip".into(),
+                "netns".into(),
+                "exec".into(),
+                ns.node_ns(i).into(),
+            ]);
+        }
+        if let Some(limit) = node.open_file_limit {
+            program.extend([
+                "prlimit".into(),
+                format!("--nofile={limit}:{limit}").into(),
+                "--".into(),
+            ]);
+        }
+        program.push(self.options.binary.clone().into());
+        let mut command = Command::new(&program[0]);
+        command.args(&program[1..]);
         let mut child = command
             .arg("node")
             .arg("--config")
@@ -566,22 +658,55 @@ impl Devnet {
         }
     }
 
-    /// Waits until every running node follows the chain and is bound to
-    /// every other running node over gossip; returns the first epoch block
-    /// after that moment (from which on every node can take part fully).
+    /// Waits until every running node follows the chain (holds an epoch,
+    /// `/api/status`) and holds a peer binding of every other running node
+    /// (`/api/peers`); returns the first epoch block after that moment (from
+    /// which on every node can take part fully).
     pub async fn wait_ready(&self, timeout: Duration) -> eyre::Result<u64> {
         let running: Vec<&DevnetNode> = self.nodes.iter().filter(|n| n.is_running()).collect();
-        let peers = running.len().saturating_sub(1);
         wait_for(timeout, || async {
-            running
-                .iter()
-                .all(|n| n.logged("epoch started") && n.count_logged("peer bound") >= peers)
-                .then_some(())
+            for n in &running {
+                let (_, epochs) = n.head_and_epochs().await?;
+                let bound = n.bound_operators().await?;
+                let all = running
+                    .iter()
+                    .filter(|m| m.index != n.index)
+                    .all(|m| bound.contains_key(&m.address()));
+                if epochs.is_empty() || !all {
+                    return None;
+                }
+            }
+            Some(())
         })
         .await
         .ok_or_else(|| eyre!("nodes not ready within {timeout:?}"))?;
         let l = u64::from(self.options.epoch_length);
         Ok((self.head().await? / l + 1) * l)
+    }
+
+    /// The nodes' namespaces, when started with
+    /// [`DevnetOptions::namespaces`].
+    pub fn netns(&self) -> Option<&Netns> {
+        self.netns.as_ref()
+    }
+
+    /// Cuts all traffic between the nodes of different `groups` (node
+    /// indices), gossip included, while every node keeps reaching anvil and
+    /// every endpoint through the hub. Needs
+    /// [`DevnetOptions::namespaces`].
+    pub fn partition(&self, groups: &[&[usize]]) -> eyre::Result<()> {
+        self.netns
+            .as_ref()
+            .ok_or_else(|| eyre!("partitions need DevnetOptions::namespaces"))?
+            .partition(groups)
+    }
+
+    /// Ends a [`partition`](Self::partition).
+    pub fn heal(&self) -> eyre::Result<()> {
+        match &self.netns {
+            Some(ns) => ns.heal(),
+            None => Ok(()),
+        }
     }
 
     /// Points node `i`'s registered endpoint somewhere else.

@@ -40,7 +40,8 @@ struct Shared {
     client: reqwest::Client,
 }
 
-/// A running forwarder on 127.0.0.1; it stops when dropped.
+/// A running forwarder (on 127.0.0.1 unless started with
+/// [`RpcProxy::start_on`]); it stops when dropped.
 #[derive(Debug)]
 pub struct RpcProxy {
     addr: SocketAddr,
@@ -49,9 +50,15 @@ pub struct RpcProxy {
 }
 
 impl RpcProxy {
-    /// Listens on a free port and forwards to `upstream` (an `http://` URL).
+    /// Listens on a free port of 127.0.0.1 and forwards to `upstream` (an
+    /// `http://` URL).
     pub async fn start(upstream: &str) -> std::io::Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), upstream).await
+    }
+
+    /// Listens on `bind` and forwards to `upstream`.
+    pub async fn start_on(bind: SocketAddr, upstream: &str) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(bind).await?;
         let addr = listener.local_addr()?;
         let fault = Arc::new(RwLock::new(RpcFault::None));
         let shared = Shared {

@@ -54,6 +54,7 @@ pub(crate) struct ApiState {
     pub(crate) reader: Arc<Reader>,
     pub(crate) status: Arc<RwLock<Status>>,
     pub(crate) metrics: PrometheusHandle,
+    pub(crate) p2p: liveliness_p2p::P2pHandle,
 }
 
 pub(crate) fn router(state: ApiState) -> Router {
@@ -64,6 +65,7 @@ pub(crate) fn router(state: ApiState) -> Router {
         .route("/api/tasks", get(tasks))
         .route("/api/documents/{cid}", get(document))
         .route("/api/equivocations", get(equivocations))
+        .route("/api/peers", get(peers))
         .with_state(state)
 }
 
@@ -77,6 +79,30 @@ async fn metrics(State(s): State<ApiState>) -> Response {
 
 async fn status(State(s): State<ApiState>) -> Json<Status> {
     Json(s.status.read().expect("not poisoned").clone())
+}
+
+/// The gossip layer's verified peer bindings (§9.2), for `/api/peers`.
+#[derive(Serialize)]
+struct PeerRow {
+    peer_id: String,
+    operator: Address,
+}
+
+async fn peers(State(s): State<ApiState>) -> Response {
+    match s.p2p.bound_peers().await {
+        Ok(bound) => {
+            let mut rows: Vec<PeerRow> = bound
+                .into_iter()
+                .map(|(peer, operator)| PeerRow {
+                    peer_id: peer.to_string(),
+                    operator,
+                })
+                .collect();
+            rows.sort_by(|a, b| (a.operator, &a.peer_id).cmp(&(b.operator, &b.peer_id)));
+            Json(rows).into_response()
+        }
+        Err(e) => internal(e),
+    }
 }
 
 #[derive(Serialize)]

@@ -163,6 +163,7 @@ pub async fn run_until(config: NodeConfig, shutdown: impl Future<Output = ()>) -
         reader: Arc::clone(&reader),
         status: Arc::clone(&status),
         metrics,
+        p2p: p2p.clone(),
     });
     let mut stop = stop_rx.clone();
     let mut api_server = tokio::spawn(async move {

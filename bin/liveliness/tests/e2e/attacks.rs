@@ -734,3 +734,160 @@ async fn disputes_with_forged_entries_are_refused() {
     assert!(rejected.is_empty(), "{rejected:?}");
     net.stop().await;
 }
+
+/// Most peers one operator may have bound at once at a node (p2p's
+/// `MAX_PEERS_PER_OPERATOR`, PROTOCOL.md §9.4).
+const MAX_PEERS_PER_OPERATOR: usize = 4;
+
+/// Throwaway identities per wave of the binding attack, half of them bound
+/// to the attacker's operator: more than its share of 4.
+const PER_WAVE: usize = 12;
+
+/// An attacker that runs one operator (op4, whose node stays up) connects
+/// to one node with three waves of 12 throwaway libp2p identities, one
+/// epoch each: half bound to op4 (it holds that key), half to fresh keys of
+/// no operator. The node's binding table (`/api/peers`) never holds more
+/// than 4 peers of any operator, drops the bindings of non-operators when
+/// it refreshes its active set, and keeps every honest operator bound;
+/// tasks keep landing and nobody is penalized.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throwaway_peer_identities_stay_within_the_binding_caps() {
+    use crate::{assert_memory_bounded, landed_in, penalties_from};
+    use alloy::{primitives::Address, signers::local::PrivateKeySigner};
+    use liveliness_p2p::{Keypair, Multiaddr, P2pConfig};
+    use std::collections::BTreeMap;
+
+    let (mut opts, _dir) = options(4);
+    opts.submit_empty_tasks = true;
+    let mut net = Devnet::start(opts).await.expect("devnet");
+    let ready = net.wait_ready(epochs(&net, 6)).await.unwrap();
+    let l = u64::from(net.options.epoch_length);
+    let victim = 0;
+    let target: Multiaddr = net.nodes[victim].config.p2p_listen.parse().unwrap();
+    let attacker = net.nodes[3].signer.clone();
+    let operators: Vec<Address> = net.nodes.iter().map(|n| n.address()).collect();
+    let from = net.head().await.unwrap();
+
+    // The attacker runs on its own thread and runtime, so that its load
+    // does not stall this process's endpoint switches (which would make
+    // every endpoint look down).
+    let wave_for = epochs(&net, 1);
+    let (chain_id, ac) = (net.deployment.chain_id, net.deployment.attestation_center);
+    let signer = attacker.clone();
+    let attack = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let mut identities = 0usize;
+            for _wave in 0..3 {
+                let mut wave = Vec::new();
+                for k in 0..PER_WAVE {
+                    let key = if k % 2 == 0 {
+                        signer.clone()
+                    } else {
+                        PrivateKeySigner::random()
+                    };
+                    let mut config = P2pConfig::new(
+                        "/ip4/127.0.0.1/tcp/0".parse().unwrap(),
+                        chain_id,
+                        ac,
+                        Keypair::generate_ed25519(),
+                        key,
+                    );
+                    config.bootstrap = vec![target.clone()];
+                    wave.push(
+                        liveliness_p2p::spawn(config)
+                            .await
+                            .expect("an attacker peer"),
+                    );
+                    identities += 1;
+                }
+                tokio::time::sleep(wave_for).await;
+                for (handle, _inbound) in wave {
+                    let _ = handle.shutdown().await;
+                }
+            }
+            identities
+        })
+    });
+    let mut most: BTreeMap<Address, usize> = BTreeMap::new();
+    let mut non_operators_seen = 0usize;
+    while !attack.is_finished() {
+        if let Some(bound) = net.nodes[victim].bound_operators().await {
+            for (op, n) in &bound {
+                let m = most.entry(*op).or_default();
+                *m = (*m).max(*n);
+                if !operators.contains(op) {
+                    non_operators_seen += n;
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let identities = attack.join().expect("the attacker thread");
+    let attack_end = net.head().await.unwrap();
+
+    // Within the caps at every look, and the attack really reached the
+    // table: op4 at its cap, non-operators bound for a while.
+    let over: Vec<_> = most
+        .iter()
+        .filter(|(_, n)| **n > MAX_PEERS_PER_OPERATOR)
+        .collect();
+    assert!(over.is_empty(), "over the per-operator cap: {over:?}");
+    assert_eq!(
+        most.get(&attacker.address()).copied(),
+        Some(MAX_PEERS_PER_OPERATOR),
+        "the attacker's bindings never filled op4's share: {most:?}"
+    );
+    assert!(
+        non_operators_seen > 0,
+        "no binding of a non-operator ever reached the node: {most:?}"
+    );
+
+    // An epoch later: no non-operator binding is left, every honest
+    // operator (and the attacker's own node, which rebinds every 30 s) is
+    // bound, and the table is back to the operators.
+    let settled = wait_for(epochs(&net, 4), || async {
+        let bound = net.nodes[victim].bound_operators().await?;
+        let clean = bound.keys().all(|op| operators.contains(op))
+            && operators[1..].iter().all(|op| bound.contains_key(op))
+            && bound.values().all(|n| *n <= MAX_PEERS_PER_OPERATOR);
+        clean.then_some(bound)
+    })
+    .await;
+    if settled.is_none() {
+        dump_logs(&net);
+    }
+    assert!(
+        settled.is_some(),
+        "the binding table did not settle: {:?}",
+        net.nodes[victim].bound_operators().await
+    );
+
+    // Tasks kept landing, nobody was penalized, memory stayed bounded.
+    let landed = landed_in(&net, from..=attack_end).await;
+    let penalized = penalties_from(&net, ready).await;
+    if landed < 2 || !penalized.is_empty() {
+        dump_logs(&net);
+    }
+    assert!(landed >= 2, "tasks landed during the attack: {landed}");
+    assert!(penalized.is_empty(), "penalized: {penalized:?}");
+    assert!(net.nodes[victim].exited().is_none(), "the node died");
+    assert_memory_bounded(&net);
+    report(
+        &net,
+        &Reliability {
+            name: "throwaway peer bindings",
+            injected: &format!(
+                "{identities} fresh libp2p identities in 3 waves of one epoch on one node, half bound to an operator the attacker runs, half to fresh non-operator keys"
+            ),
+            epochs: attack_end.saturating_sub(from).div_ceil(l),
+            tasks_landed: landed,
+            false_penalties: penalized.len(),
+            recovery: None,
+        },
+    );
+    net.stop().await;
+}

@@ -126,3 +126,70 @@ pub fn report(net: &Devnet, r: &Reliability<'_>) {
         .expect("reliability output");
     file.write_all(row.as_bytes()).expect("reliability output");
 }
+
+/// Largest peak resident memory (`VmHWM`) any node may reach in these
+/// tests, in MiB: they run at about 45.
+pub const MEMORY_BOUND_MIB: u64 = 256;
+
+/// Asserts that every running node's peak resident memory is within
+/// [`MEMORY_BOUND_MIB`].
+pub fn assert_memory_bounded(net: &Devnet) {
+    for node in &net.nodes {
+        if let Some(kib) = node.peak_memory_kib() {
+            assert!(
+                kib / 1024 <= MEMORY_BOUND_MIB,
+                "op{} peaked at {} MiB",
+                node.index + 1,
+                kib / 1024
+            );
+        }
+    }
+}
+
+/// Penalties of epochs from `from` on, as `(operator, epoch block,
+/// performer fault)`.
+pub async fn penalties_from(
+    net: &Devnet,
+    from: u64,
+) -> Vec<(alloy::primitives::Address, u64, bool)> {
+    net.penalties()
+        .await
+        .expect("penalties")
+        .into_iter()
+        .filter(|(_, b, _)| *b >= from)
+        .collect()
+}
+
+/// Tasks (approved or rejected) landed for epoch blocks in `range`.
+pub async fn landed_in(net: &Devnet, range: std::ops::RangeInclusive<u64>) -> usize {
+    let (approved, rejected) = net.landed_tasks().await.expect("landed tasks");
+    approved
+        .iter()
+        .chain(&rejected)
+        .filter(|(b, _)| range.contains(b))
+        .count()
+}
+
+/// Waits (two epochs at most) until every running node's head reaches
+/// `head` and it holds the epoch that contains it (`/api/status`); returns
+/// how long that took.
+pub async fn all_caught_up(net: &Devnet, head: u64) -> Duration {
+    let l = u64::from(net.options.epoch_length);
+    let epoch = head / l * l;
+    let started = std::time::Instant::now();
+    let done = liveliness_devnet::wait_for(epochs(net, 2), || async {
+        for n in net.nodes.iter().filter(|n| n.is_running()) {
+            let (h, held) = n.head_and_epochs().await?;
+            if h < head || !held.contains(&epoch) {
+                return None;
+            }
+        }
+        Some(())
+    })
+    .await;
+    if done.is_none() {
+        dump_logs(net);
+        panic!("not every node caught up with block {head} (epoch {epoch})");
+    }
+    started.elapsed()
+}

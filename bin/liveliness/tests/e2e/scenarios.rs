@@ -2,6 +2,7 @@ use crate::faults::{metric, metrics};
 use crate::{dump_logs, epochs, options, standings};
 use crate::{next_epoch_block, performer_of};
 use liveliness_devnet::{wait_for, Devnet, Lie, Mode};
+use std::time::Duration;
 
 /// Four operators, one endpoint down: within a few epochs only that one is
 /// penalized, and the healthy operators' scores keep growing.
@@ -435,66 +436,197 @@ async fn a_stopped_aggregator_is_replaced_by_the_next_one() {
 }
 
 /// A node killed mid-epoch (after voting) and restarted resumes from its
-/// store: it does not vote again in that round, and nothing is submitted
-/// twice.
+/// store: it does not vote or perform again in that epoch, it keeps its task,
+/// and nothing is submitted twice. Judged through the nodes' API (a
+/// restarted process counts its metrics from zero) and the chain.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restarted_node_resumes_and_repeats_nothing() {
     let (mut opts, _dir) = options(4);
     opts.submit_empty_tasks = true;
     let mut net = Devnet::start(opts).await.expect("devnet");
-    next_epoch_block(&net).await;
-    let b = next_epoch_block(&net).await;
-    let e = b / u64::from(net.options.epoch_length);
-    let p = performer_of(&net, b, 0).await;
-    // The performer itself: it performed, voted and may hold the first
-    // submission slot when it dies.
-    let voted = format!("voted epoch={e} round=0 ");
-    if wait_for(epochs(&net, 1), || async {
-        net.nodes[p].logged(&voted).then_some(())
+    net.wait_ready(epochs(&net, 6)).await.unwrap();
+    let l = u64::from(net.options.epoch_length);
+    // The votes every node cast so far, read while the coming epoch block
+    // `b` is still ahead and the current epoch's round 0 is long voted.
+    let b = loop {
+        let head = net.head().await.unwrap();
+        let b = (head / l + 1) * l;
+        if head % l >= 6 && b - head >= 2 {
+            break b;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    let mut before = Vec::new();
+    for n in &net.nodes {
+        before.push(metric(
+            &metrics(n.config.api_listen).await,
+            "liveliness_votes_cast_total",
+        ));
+    }
+    wait_for(epochs(&net, 1), || async {
+        (net.head().await.ok()? >= b).then_some(())
     })
     .await
-    .is_none()
-    {
+    .expect("the chain advances");
+    let p = performer_of(&net, b, 0).await;
+    // The performer itself: it performed and voted in round 0, and may hold
+    // the first submission slot when it dies.
+    let api = net.nodes[p].config.api_listen;
+    let voted = wait_for(epochs(&net, 1), || async {
+        let cast = metric(&metrics(api).await, "liveliness_votes_cast_total");
+        let own = own_round0_tasks(&net, p, b).await?;
+        (cast > before[p] && own == 1).then_some(())
+    })
+    .await;
+    if voted.is_none() {
         dump_logs(&net);
-        panic!("op{} did not vote in epoch {e}", p + 1);
+        panic!("op{} did not perform and vote in epoch {b}", p + 1);
     }
     net.stop_node(p).await.unwrap();
     net.start_node(p).unwrap();
-    approved_for(&net, b).await;
-    // Two more epochs: the restarted node keeps working.
-    let next_voted = format!("voted epoch={} ", e + 1);
-    let resumed = wait_for(epochs(&net, 2), || async {
-        net.nodes[p].logged(&next_voted).then_some(())
+
+    // Until the next epoch, the new process casts no vote and performs no
+    // task (each read is of the metrics first, then of the head: a count
+    // seen with a head still in epoch `b` was cast in it).
+    let next = b + l;
+    let resumed = wait_for(epochs(&net, 3), || async {
+        let m = metrics_opt(api).await?;
+        let head = crate::faults::node_head(api).await?;
+        let cast = metric(&m, "liveliness_votes_cast_total");
+        let performed = metric(&m, "liveliness_tasks_performed_total");
+        if head < next {
+            assert_eq!(cast, 0.0, "the restarted node voted again in epoch {b}");
+            assert_eq!(
+                performed, 0.0,
+                "the restarted node performed again in epoch {b}"
+            );
+            return None;
+        }
+        // It keeps working: it votes in a later epoch.
+        (cast > 0.0).then_some(())
     })
     .await;
-    let node = &net.nodes[p];
     if resumed.is_none() {
         dump_logs(&net);
-        panic!("the restarted node did not vote in epoch {}", e + 1);
+        panic!("the restarted node did not vote after epoch {b}");
     }
-    assert_eq!(
-        node.count_logged(&voted),
-        1,
-        "voted twice in epoch {e} round 0"
-    );
-    assert_eq!(node.count_logged("starting liveliness node"), 2);
-    assert!(
-        node.count_logged(&format!(
-            "task performed; gossiping it epoch_block={b} round=0"
-        )) <= 1
-    );
-    let landed_lines = net
-        .nodes
-        .iter()
-        .map(|n| n.count_logged("task submitted on-chain"))
-        .sum::<usize>();
+    // It kept its task across the restart, and every node holds one task
+    // of round 0 of `b`.
+    assert_eq!(own_round0_tasks(&net, p, b).await, Some(1));
+    for i in 0..net.nodes.len() {
+        let tasks = net.nodes[i].api_json("/api/tasks").await.unwrap();
+        let round0: std::collections::BTreeSet<&str> = tasks
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["epoch_block"].as_u64() == Some(b) && t["round"].as_u64() == Some(0))
+            .filter_map(|t| t["task_hash"].as_str())
+            .collect();
+        assert_eq!(
+            round0.len(),
+            1,
+            "op{} holds {round0:?} for round 0 of {b}",
+            i + 1
+        );
+    }
+
+    // On chain: one certificate for `b`, and no node sent two submissions
+    // for it.
+    approved_for(&net, b).await;
     let (approved, rejected) = net.landed_tasks().await.unwrap();
     assert_eq!(
-        landed_lines,
-        approved.len() + rejected.len(),
-        "a node claims a landing that is not on-chain"
+        approved
+            .iter()
+            .chain(&rejected)
+            .filter(|(r, _)| *r == b)
+            .count(),
+        1
+    );
+    let sent = submissions_sent(&net, b).await;
+    assert!(
+        sent.values().all(|n| *n == 1),
+        "submissions of the certificate of {b} by sender: {sent:?}"
+    );
+    // No node claims more landings than the chain holds (the restarted
+    // node's count restarted from zero).
+    let mut claimed = 0.0;
+    for n in &net.nodes {
+        claimed += crate::faults::metric_with(
+            &metrics(n.config.api_listen).await,
+            "liveliness_submissions_total",
+            "outcome=\"landed\"",
+        );
+    }
+    assert!(
+        claimed <= (approved.len() + rejected.len()) as f64,
+        "nodes claim {claimed} landings, the chain holds {}",
+        approved.len() + rejected.len()
     );
     net.stop().await;
+}
+
+/// `/metrics` of the node at `api`, if it answers.
+async fn metrics_opt(api: std::net::SocketAddr) -> Option<String> {
+    reqwest::get(format!("http://{api}/metrics"))
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()
+}
+
+/// How many tasks of round 0 of `b` node `p` holds with itself as
+/// performer (`/api/tasks`).
+async fn own_round0_tasks(net: &Devnet, p: usize, b: u64) -> Option<usize> {
+    let me = net.nodes[p].address().to_string().to_lowercase();
+    let tasks = net.nodes[p].api_json("/api/tasks").await?;
+    Some(
+        tasks
+            .as_array()?
+            .iter()
+            .filter(|t| {
+                t["epoch_block"].as_u64() == Some(b)
+                    && t["round"].as_u64() == Some(0)
+                    && t["performer"].as_str().map(str::to_lowercase) == Some(me.clone())
+            })
+            .count(),
+    )
+}
+
+/// The `submitTask` transactions for reference block `b` mined since `b`
+/// (landed or reverted), counted by sender.
+async fn submissions_sent(
+    net: &Devnet,
+    b: u64,
+) -> std::collections::BTreeMap<alloy::primitives::Address, usize> {
+    use alloy::{
+        consensus::Transaction as _, network::TransactionResponse as _, providers::Provider,
+        sol_types::SolCall,
+    };
+    use liveliness_chain::bindings::AttestationCenter::submitTaskCall;
+    let mut out = std::collections::BTreeMap::new();
+    let head = net.head().await.unwrap();
+    for number in b..=head {
+        let block = net
+            .provider
+            .get_block_by_number(number.into())
+            .full()
+            .await
+            .unwrap()
+            .expect("a mined block");
+        for tx in block.transactions.into_transactions() {
+            if tx.to() != Some(net.deployment.attestation_center) {
+                continue;
+            }
+            let Ok(call) = submitTaskCall::abi_decode(tx.input()) else {
+                continue;
+            };
+            if u64::from(call.att.referenceBlock) == b {
+                *out.entry(tx.from()).or_default() += 1;
+            }
+        }
+    }
+    out
 }
 
 /// An epoch block reorged away (anvil snapshot/revert) is dropped by the
@@ -647,9 +779,25 @@ async fn the_devnet_command_runs_and_stops_on_ctrl_c() {
     );
     assert!(seen.iter().any(|l| l.contains("devnet: ---- epoch")));
     assert!(seen.iter().any(|l| l.contains("endpoint is now DOWN")));
-    assert!(seen
-        .iter()
-        .any(|l| l.starts_with("[op1]") && l.contains("epoch started")));
+    // op1's node follows the chain: its API (address from its written
+    // configuration) holds an epoch.
+    let config = std::fs::read_to_string(dir.path().join("net/op1/node.toml")).unwrap();
+    let api = config
+        .lines()
+        .find_map(|l| l.strip_prefix("api_listen = "))
+        .expect("api_listen in op1's configuration")
+        .trim_matches('"')
+        .to_owned();
+    let status: serde_json::Value = reqwest::get(format!("http://{api}/api/status"))
+        .await
+        .expect("op1's API answers")
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        status["epochs"].as_array().is_some_and(|e| !e.is_empty()),
+        "op1 holds no epoch: {status}"
+    );
     let pid = child.id().unwrap();
     let status = std::process::Command::new("kill")
         .args(["-INT", &pid.to_string()])
