@@ -13,13 +13,16 @@ use std::sync::Arc;
 /// they were queued; store writes one at a time, in that order.
 #[derive(Debug)]
 pub(crate) enum Action {
-    /// Gossip an own message from head `not_before` until `expires`
-    /// (kept in the outbox while it cannot go out).
+    /// Gossip an own message from head `not_before` until `expires`, kept
+    /// in the outbox while it cannot go out; with `once`, tried once at the
+    /// current head and never kept (misbehaviour's floods, which must not
+    /// cost their sender retries).
     Publish {
         topic: Topic,
         bytes: Vec<u8>,
         not_before: u64,
         expires: u64,
+        once: bool,
     },
     /// Write to the store.
     Persist(Write),

@@ -126,10 +126,15 @@ impl Driver {
                 bytes,
                 not_before,
                 expires,
+                once,
             } => {
                 if self.head >= not_before {
                     match self.p2p.publish(topic, bytes.clone()).await {
                         Ok(_) => return,
+                        Err(e) if once => {
+                            debug!(?topic, error = %e, "publishing failed; not retried");
+                            return;
+                        }
                         Err(e) => {
                             debug!(?topic, error = %e, "publishing failed; will retry");
                             metrics::counter!("liveliness_publish_retries_total").increment(1);

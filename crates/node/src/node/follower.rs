@@ -135,8 +135,23 @@ impl Follower {
         if head != self.head {
             self.head = head;
             metrics::gauge!("liveliness_head_block").set(head as f64);
+            // Until the held epochs are known to be on the chain, the core
+            // hears of no new head.
             self.check_reorgs().await?;
-            let loaded = self.follow_epochs().await?;
+            // A new epoch that cannot be loaded yet (or an active set that
+            // cannot be read) holds up nothing of the epochs already held:
+            // the head goes to the core, and loading is tried again at the
+            // next poll.
+            let loaded = match self.follow_epochs().await {
+                Ok(loaded) => loaded,
+                Err(e) => {
+                    warn!(error = %crate::redact::redact_urls(&e.to_string()), "cannot load the new epoch yet; retrying on the next poll");
+                    // The head is not marked as seen, so that the next poll
+                    // tries again even at the same head.
+                    self.head = head.saturating_sub(1);
+                    false
+                }
+            };
             if loaded
                 || self.active_refreshed_at == 0
                 || head
@@ -144,7 +159,9 @@ impl Follower {
                         .active_refreshed_at
                         .saturating_add(ACTIVE_SET_REFRESH_BLOCKS)
             {
-                self.refresh_active_set().await?;
+                if let Err(e) = self.refresh_active_set().await {
+                    warn!(error = %crate::redact::redact_urls(&e.to_string()), "cannot refresh the p2p active set; retrying on the next poll");
+                }
             }
             self.held.retain(|_, e| head <= e.expires_at);
         }

@@ -22,7 +22,6 @@ impl Node {
         let template = epoch.tasks.values().next().map(|t| t.msg.clone());
         let view = Arc::clone(&epoch.view);
         // Sent once, at this head: not kept for retry.
-        let head = self.head;
         for i in 0..n {
             let salt = B256::from(rand::random::<[u8; 32]>());
             let vote = VoteMsg {
@@ -33,7 +32,7 @@ impl Node {
                 is_approved: true,
                 signature: self.bls.sign(&salt),
             };
-            self.publish(Topic::Votes, Message::Vote(vote).encode(), 0, head);
+            self.publish_once(Topic::Votes, Message::Vote(vote).encode());
             if let Some(t) = &template {
                 let mut document = t.document.clone();
                 document.epoch_block = next;
@@ -41,7 +40,7 @@ impl Node {
                 document.performer = me;
                 document.round = u64::from(i);
                 if let Ok(m) = sign_task(&self.signer, &view, t.task_definition_id, document) {
-                    self.publish(Topic::Tasks, Message::Task(m).encode(), 0, head);
+                    self.publish_once(Topic::Tasks, Message::Task(m).encode());
                 }
             }
         }

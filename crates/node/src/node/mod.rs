@@ -271,6 +271,19 @@ impl Node {
             bytes,
             not_before,
             expires,
+            once: false,
+        });
+    }
+
+    /// Queues an own message for gossip at this head only, not kept for a
+    /// retry.
+    fn publish_once(&mut self, topic: Topic, bytes: Vec<u8>) {
+        self.actions.push(Action::Publish {
+            topic,
+            bytes,
+            not_before: 0,
+            expires: self.head,
+            once: true,
         });
     }
 
