@@ -349,6 +349,14 @@ impl EpochView {
                 round: doc.round,
             }));
         }
+        // For another hash of B: not this chain's epoch's task, whoever
+        // signed it. Checked before anything costly (the document's hash, the
+        // signature recovery), so that a performer sending variants for made-up
+        // hashes costs each receiver a comparison, not a signature check;
+        // none of them is evidence (§4.8), none is buffered.
+        if doc.epoch_block_hash != self.hash {
+            return Err(Undecided(Skip::OtherBlockHash(doc.epoch_block_hash)));
+        }
         let task = msg
             .task_info()
             .map_err(|e| Faulty(Fault::Malformed(e.to_string())))?;
@@ -370,10 +378,6 @@ impl EpochView {
                 round: doc.round,
                 opens,
             }));
-        }
-        // Signed for another hash of B: not this chain's epoch's task.
-        if doc.epoch_block_hash != self.hash {
-            return Err(Undecided(Skip::OtherBlockHash(doc.epoch_block_hash)));
         }
         if doc.missed_performers.len() as u64 > self.params.sample_size {
             return Err(Faulty(Fault::Malformed(format!(

@@ -76,6 +76,15 @@ pub enum Error {
         /// Hash given.
         given: B256,
     },
+    /// A write for an epoch block whose stored epoch is missing or has
+    /// another block hash (its block was reorged away): nothing written.
+    #[error("epoch {epoch_block} is not stored for block hash {given}")]
+    NotTheStoredEpoch {
+        /// The epoch block number.
+        epoch_block: u64,
+        /// Hash given.
+        given: B256,
+    },
     /// The operation needs a submission in progress and there is none.
     #[error("no submission in progress for task {task_hash}")]
     NoSubmissionInProgress {

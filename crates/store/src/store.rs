@@ -331,6 +331,27 @@ impl Store {
     /// (replacing earlier ones of the epoch). Either all of it is stored or
     /// nothing. The outcome says whether the task was new.
     pub fn put_accepted_task(&self, task: &AcceptedTask<'_>) -> Result<PutOutcome> {
+        self.put_accepted_task_checked(None, task)
+    }
+
+    /// [`put_accepted_task`](Self::put_accepted_task), in the epoch stored
+    /// for `epoch_block_hash` only: if the epoch at the task's block is not
+    /// stored, or is stored for another hash (a reorg dropped it while the
+    /// write waited), nothing is written
+    /// ([`Error::NotTheStoredEpoch`]).
+    pub fn put_accepted_task_in(
+        &self,
+        epoch_block_hash: B256,
+        task: &AcceptedTask<'_>,
+    ) -> Result<PutOutcome> {
+        self.put_accepted_task_checked(Some(epoch_block_hash), task)
+    }
+
+    fn put_accepted_task_checked(
+        &self,
+        epoch_block_hash: Option<B256>,
+        task: &AcceptedTask<'_>,
+    ) -> Result<PutOutcome> {
         let value = TaskRecord {
             task_hash: task.task_hash,
             epoch_block: task.epoch_block,
@@ -355,6 +376,9 @@ impl Store {
             })
             .collect::<Result<Vec<_>>>()?;
         self.write(|txn| {
+            if let Some(hash) = epoch_block_hash {
+                check_stored_epoch(txn, task.epoch_block, hash)?;
+            }
             let outcome = {
                 let mut tasks = txn.open_table(TASKS)?;
                 if insert_new(&mut tasks, task.task_hash.0, &value)? {
@@ -471,6 +495,33 @@ impl Store {
         task_hash: B256,
         bytes: &[u8],
     ) -> Result<OwnVote> {
+        self.record_own_vote_checked(epoch_block, None, round, task_hash, bytes)
+    }
+
+    /// [`record_own_vote`](Self::record_own_vote), in the epoch stored for
+    /// `epoch_block_hash` only: if the epoch is not stored, or is stored for
+    /// another hash (a reorg dropped it while the vote was being recorded),
+    /// nothing is recorded ([`Error::NotTheStoredEpoch`]), so that a vote of
+    /// a dropped branch never takes the new branch's `(epoch, round)` slot.
+    pub fn record_own_vote_in(
+        &self,
+        epoch_block: u64,
+        epoch_block_hash: B256,
+        round: u32,
+        task_hash: B256,
+        bytes: &[u8],
+    ) -> Result<OwnVote> {
+        self.record_own_vote_checked(epoch_block, Some(epoch_block_hash), round, task_hash, bytes)
+    }
+
+    fn record_own_vote_checked(
+        &self,
+        epoch_block: u64,
+        epoch_block_hash: Option<B256>,
+        round: u32,
+        task_hash: B256,
+        bytes: &[u8],
+    ) -> Result<OwnVote> {
         let value = OwnVoteRecord {
             epoch_block,
             round,
@@ -479,6 +530,9 @@ impl Store {
         }
         .encode()?;
         self.write(|txn| {
+            if let Some(hash) = epoch_block_hash {
+                check_stored_epoch(txn, epoch_block, hash)?;
+            }
             let mut own_votes = txn.open_table(OWN_VOTES)?;
             let mut by_task = txn.open_table(OWN_VOTE_BY_TASK)?;
             let mut signed = txn.open_table(OWN_VOTES_SIGNED)?;
@@ -871,6 +925,19 @@ impl Store {
 
 /// [`Store::drop_epoch`] inside `txn`; also returns the hashes of the tasks
 /// it removed.
+/// Fails with [`Error::NotTheStoredEpoch`] unless the epoch at
+/// `epoch_block` is stored for `hash`.
+fn check_stored_epoch(txn: &WriteTransaction, epoch_block: u64, hash: B256) -> Result<()> {
+    let epochs = txn.open_table(EPOCHS)?;
+    match load::<_, EpochRecord, _>(&epochs, epoch_block)? {
+        Some(stored) if stored.block_hash == hash => Ok(()),
+        _ => Err(Error::NotTheStoredEpoch {
+            epoch_block,
+            given: hash,
+        }),
+    }
+}
+
 fn drop_epoch_in(
     txn: &WriteTransaction,
     epoch_block: u64,

@@ -33,9 +33,13 @@ pub(crate) enum Action {
     /// Re-check a task's unhealthy entries; the result comes back as
     /// [`Event::Judged`](super::Event::Judged).
     Recheck(RecheckJob),
-    /// Record an own vote (at most one per task round, across restarts);
-    /// the recorded vote comes back as [`Event::Voted`](super::Event::Voted).
-    RecordVote(VoteMsg),
+    /// Record an own vote (at most one per task round, across restarts,
+    /// and only in the epoch stored for `epoch_block_hash`); the recorded
+    /// vote comes back as [`Event::Voted`](super::Event::Voted).
+    RecordVote {
+        vote: VoteMsg,
+        epoch_block_hash: B256,
+    },
     /// Sign and record an amended task (at most one task of this node per
     /// round); it comes back as [`Event::Amended`](super::Event::Amended).
     Amend {
@@ -88,6 +92,7 @@ pub(crate) enum Write {
     Task {
         task_hash: B256,
         epoch_block: u64,
+        epoch_block_hash: B256,
         round: u32,
         performer: Address,
         bytes: Vec<u8>,
@@ -129,12 +134,24 @@ impl Write {
         }
     }
 
-    /// Carries the write out.
+    /// Carries the write out. A task of an epoch whose block was reorged
+    /// away while the write waited is not written (logged, no error).
     pub(crate) fn apply(&self, store: &Store) -> Result<(), liveliness_store::Error> {
+        match self.apply_inner(store) {
+            Err(liveliness_store::Error::NotTheStoredEpoch { epoch_block, given }) => {
+                tracing::debug!(epoch_block, hash = %given, "not written: its epoch block was reorged away");
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
+    fn apply_inner(&self, store: &Store) -> Result<(), liveliness_store::Error> {
         match self {
             Self::Task {
                 task_hash,
                 epoch_block,
+                epoch_block_hash,
                 round,
                 performer,
                 bytes,
@@ -142,16 +159,19 @@ impl Write {
                 document,
                 health,
             } => store
-                .put_accepted_task(&liveliness_store::AcceptedTask {
-                    task_hash: *task_hash,
-                    epoch_block: *epoch_block,
-                    round: *round,
-                    performer: *performer,
-                    bytes,
-                    cid,
-                    document,
-                    health: health.clone(),
-                })
+                .put_accepted_task_in(
+                    *epoch_block_hash,
+                    &liveliness_store::AcceptedTask {
+                        task_hash: *task_hash,
+                        epoch_block: *epoch_block,
+                        round: *round,
+                        performer: *performer,
+                        bytes,
+                        cid,
+                        document,
+                        health: health.clone(),
+                    },
+                )
                 .map(|_| ()),
             Self::Vote {
                 task_hash,

@@ -123,51 +123,23 @@ impl Node {
                 return Verdict::Accept;
             }
         }
-        // A task restored from the store was seen in its round at the latest.
+        // A task restored from the store was seen in its round at the latest;
+        // one replayed from the buffer, when it was first buffered.
         let seen_at = match source {
             Source::Restored => epoch.view.round_start(round),
-            Source::Gossip | Source::Own => head,
+            Source::Gossip | Source::Own => self.replaying_since.unwrap_or(head),
         };
         epoch.seen.entry(round).or_insert((task_hash, seen_at));
         let info = match msg.task_info() {
             Ok(i) => i,
             Err(_) => return Verdict::Reject,
         };
-        let bytes = Message::Task(msg.clone()).encode();
-        // Health history: what the performer of a task without provable
-        // faults reported.
-        let entries = if judged.is_valid() {
-            &msg.document.sample[..]
-        } else {
-            &[]
-        };
-        let health: Vec<(Address, Option<String>)> = entries
-            .iter()
-            .map(|entry| {
-                let reason = match &entry.check {
-                    Check::Healthy(_) => None,
-                    Check::Unhealthy(r) => Some(
-                        serde_json::to_value(r)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_owned))
-                            .unwrap_or_default(),
-                    ),
-                };
-                (entry.operator, reason)
-            })
-            .collect();
         // The task, its document and its health records: one transaction.
-        if source != Source::Restored {
-            self.actions.push(Action::Persist(Write::Task {
-                task_hash,
-                epoch_block: b,
-                round: u32::try_from(round).unwrap_or(u32::MAX),
-                performer: msg.document.performer,
-                bytes,
-                cid: info.proof_of_task.clone(),
-                document: msg.document_bytes.to_vec(),
-                health,
-            }));
+        // An own task was stored by the job that signed it, before it could
+        // be published; a restored one is in the store already.
+        if source == Source::Gossip {
+            let write = task_write(&msg, &info, judged.is_valid());
+            self.actions.push(Action::Persist(write));
         }
         epoch.tasks.insert(
             task_hash,
@@ -413,7 +385,11 @@ impl Node {
             self.vote_both
                 .insert((task_hash, opposite.is_approved), opposite);
         }
-        self.act(Action::RecordVote(vote));
+        let epoch_block_hash = epoch.view.hash;
+        self.act(Action::RecordVote {
+            vote,
+            epoch_block_hash,
+        });
     }
 
     /// This node's vote, recorded: counted and gossiped (a vote recorded
@@ -448,6 +424,40 @@ impl Node {
             let bytes = Message::Vote(opposite).encode();
             self.publish(Topic::Votes, bytes, 0, expires);
         }
+    }
+}
+
+/// The write of an accepted task: the task, its document and, for a task
+/// without provable faults (`valid`), one health record per sample entry
+/// with what its performer reported. Only into the epoch stored for the
+/// task's block hash.
+pub(crate) fn task_write(msg: &TaskMsg, info: &TaskInfo, valid: bool) -> Write {
+    let entries = if valid { &msg.document.sample[..] } else { &[] };
+    let health = entries
+        .iter()
+        .map(|entry| {
+            let reason = match &entry.check {
+                Check::Healthy(_) => None,
+                Check::Unhealthy(r) => Some(
+                    serde_json::to_value(r)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default(),
+                ),
+            };
+            (entry.operator, reason)
+        })
+        .collect();
+    Write::Task {
+        task_hash: info.task_hash(),
+        epoch_block: msg.document.epoch_block,
+        epoch_block_hash: msg.document.epoch_block_hash,
+        round: u32::try_from(msg.document.round).unwrap_or(u32::MAX),
+        performer: msg.document.performer,
+        bytes: Message::Task(msg.clone()).encode(),
+        cid: info.proof_of_task.clone(),
+        document: msg.document_bytes.to_vec(),
+        health,
     }
 }
 
@@ -510,6 +520,7 @@ pub(crate) async fn recheck(job: RecheckJob, checker: Checker) -> Event {
     disputes.dedup_by_key(|d| d.operator);
     Event::Judged {
         epoch: view.block,
+        hash: view.hash,
         task_hash,
         disputes,
         could_not_check,

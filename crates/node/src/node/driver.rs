@@ -175,12 +175,21 @@ impl Driver {
                     deliver(&events, recheck(job, checker).await).await;
                 });
             }
-            Action::RecordVote(vote) => {
+            Action::RecordVote {
+                vote,
+                epoch_block_hash,
+            } => {
                 let (store, events) = (Arc::clone(&self.store), self.events.clone());
                 self.jobs.spawn(async move {
                     let bytes = Message::Vote(vote.clone()).encode();
                     let recorded = tokio::task::spawn_blocking(move || {
-                        store.record_own_vote(vote.epoch_block, vote.round, vote.task_hash, &bytes)
+                        store.record_own_vote_in(
+                            vote.epoch_block,
+                            epoch_block_hash,
+                            vote.round,
+                            vote.task_hash,
+                            &bytes,
+                        )
                     })
                     .await;
                     let event = match recorded {
@@ -193,6 +202,10 @@ impl Driver {
                                 },
                                 _ => return,
                             }
+                        }
+                        Ok(Err(liveliness_store::Error::NotTheStoredEpoch { .. })) => {
+                            debug!("the epoch block was reorged away; not voting on its task");
+                            return;
                         }
                         Ok(Err(e)) => {
                             warn!(error = %e, "cannot record own vote; not voting");

@@ -385,9 +385,19 @@ impl Node {
             tasks,
             vote_equivocations,
         } = loaded;
+        let b = view.block;
+        // Loaded again (the follower forgets an epoch sooner than the core,
+        // and a head that went back can bring it back): the state held stays.
+        if self
+            .epochs
+            .get(&b)
+            .is_some_and(|e| e.view.hash == view.hash)
+        {
+            return;
+        }
         // Sent before that head: tasks are judged at it.
         self.head = self.head.max(head);
-        let b = view.block;
+        self.first_head.get_or_insert(head);
         let mut epoch = EpochState::new(view);
         epoch.vote_equivocated.extend(vote_equivocations);
         self.epochs.insert(b, epoch);
@@ -415,6 +425,9 @@ impl Node {
                 self.on_dispute(d, from, true);
             }
         }
+        // Gossip that came before the epoch was loaded, at once (at the head
+        // it was first buffered, §11.6).
+        self.replay_buffered();
     }
 
     /// A held epoch's block was reorged away.

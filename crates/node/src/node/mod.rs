@@ -88,12 +88,14 @@ pub(crate) enum Event {
         resumed: bool,
     },
     /// Performing failed (logged); the round may be retried.
-    PerformFailed { epoch: u64, round: u64 },
+    PerformFailed { epoch: u64, hash: B256, round: u64 },
     /// The attester's own checks of a task's unhealthy entries finished.
     /// `could_not_check` is set when some entry could not be re-checked
     /// because of this node's own trouble (then it does not approve).
     Judged {
         epoch: u64,
+        /// The epoch block's hash the checks were made for.
+        hash: B256,
         task_hash: B256,
         disputes: Vec<DisputeEntry>,
         could_not_check: Option<LocalFault>,
@@ -216,6 +218,11 @@ pub(crate) struct Node {
     /// What the driver is to do next.
     actions: Vec<Action>,
     head: u64,
+    /// The last head [`on_head`](Self::on_head) ran for.
+    last_head: u64,
+    /// The first head of this run: rounds that opened before it were not
+    /// watched, so their performers are never named missed by this node.
+    first_head: Option<u64>,
     /// Reorgs seen ([`Status::reorgs`](crate::api::Status)).
     reorgs: u64,
 }
@@ -242,12 +249,19 @@ impl Node {
             vote_both: HashMap::new(),
             actions: Vec::new(),
             head: 0,
+            last_head: 0,
+            first_head: None,
             reorgs: 0,
         }
     }
 
     fn me(&self) -> Address {
         self.signer.address()
+    }
+
+    /// The held epoch at `b`, if it is the one whose block hash is `hash`.
+    fn held_mut(&mut self, b: u64, hash: B256) -> Option<&mut EpochState> {
+        self.epochs.get_mut(&b).filter(|e| e.view.hash == hash)
     }
 
     /// The actions queued since the last call, in order.
@@ -290,10 +304,12 @@ impl Node {
     /// A head from the follower (every poll, new or not): every role looks
     /// at what is due.
     pub(crate) fn on_head(&mut self, head: u64) {
-        let new_head = head != self.head;
-        if head < self.head {
+        let new_head = head != self.last_head;
+        if head < self.last_head {
             self.note_reorg();
         }
+        self.first_head.get_or_insert(head);
+        self.last_head = head;
         self.head = head;
         if new_head {
             self.replay_buffered();
@@ -337,21 +353,26 @@ impl Node {
                 msg,
                 resumed,
             } => self.on_performed(epoch, *msg, resumed),
-            Event::PerformFailed { epoch, round } => {
-                if let Some(e) = self.epochs.get_mut(&epoch) {
+            Event::PerformFailed { epoch, hash, round } => {
+                // Of this epoch, not of one its block was reorged from.
+                if let Some(e) = self.held_mut(epoch, hash) {
                     e.performing.remove(&round);
                 }
             }
             Event::Judged {
                 epoch,
+                hash,
                 task_hash,
                 disputes,
                 could_not_check,
                 rechecks,
             } => {
-                if let Some(e) = self.epochs.get_mut(&epoch) {
-                    e.rechecked.extend(rechecks);
-                }
+                // Checks made against a block reorged away since say nothing
+                // about this epoch: dropped (the new epoch checks again).
+                let Some(e) = self.held_mut(epoch, hash) else {
+                    return;
+                };
+                e.rechecked.extend(rechecks);
                 self.on_judged(epoch, task_hash, disputes, could_not_check);
                 if self.config.misbehaviour.forge_disputes {
                     self.forge_dispute(epoch, task_hash);

@@ -15,6 +15,7 @@ impl Node {
     pub(super) fn maybe_perform(&mut self, b: u64) {
         let head = self.head;
         let me = self.me();
+        let watched_from = self.first_head.unwrap_or(head);
         let Some(epoch) = self.epochs.get_mut(&b) else {
             return;
         };
@@ -27,9 +28,12 @@ impl Node {
         {
             return;
         }
-        // Performers of earlier rounds whose task this node never saw.
+        // Performers of earlier rounds whose task this node never saw, of
+        // the rounds it watched from their start: a round that opened before
+        // this run's first head is one this node cannot speak for (§11.3).
         let round_opened = epoch.view.round_start(round);
         let mut missed: Vec<Address> = (0..round)
+            .filter(|r| epoch.view.round_start(*r) >= watched_from)
             .filter(|r| epoch.seen.get(r).is_none_or(|(_, at)| *at >= round_opened))
             .filter_map(|r| epoch.view.performer(r).map(|o| o.address))
             .filter(|a| *a != me)
@@ -243,6 +247,7 @@ pub(crate) async fn perform(
     } = job;
     let failed = Event::PerformFailed {
         epoch: view.block,
+        hash: view.hash,
         round,
     };
     // Already signed (before a restart, or an amendment into this round)?
@@ -255,11 +260,14 @@ pub(crate) async fn perform(
     match earlier {
         Ok(Ok(Some(bytes))) => {
             return match Message::decode(&bytes) {
-                Ok(Message::Task(msg)) => Event::Performed {
-                    epoch: view.block,
-                    msg: Box::new(msg),
-                    resumed: true,
-                },
+                Ok(Message::Task(msg)) if store_own_task(&store, &view, &msg).await => {
+                    Event::Performed {
+                        epoch: view.block,
+                        msg: Box::new(msg),
+                        resumed: true,
+                    }
+                }
+                Ok(Message::Task(_)) => failed,
                 _ => {
                     warn!(
                         epoch = view.number,
@@ -338,16 +346,17 @@ pub(crate) async fn perform(
         missed_performers: missed,
     };
     let signed = tokio::task::spawn_blocking({
-        let view = Arc::clone(&view);
+        let (view, store) = (Arc::clone(&view), Arc::clone(&store));
         move || sign_own_task(&store, &signer, &view, task_definition_id, document)
     })
     .await;
     match signed {
-        Ok(Ok(msg)) => Event::Performed {
+        Ok(Ok(msg)) if store_own_task(&store, &view, &msg).await => Event::Performed {
             epoch: view.block,
             msg: Box::new(msg),
             resumed: false,
         },
+        Ok(Ok(_)) => failed,
         Ok(Err(e)) => {
             warn!(epoch = view.number, round, error = %e, "performing failed");
             failed
@@ -355,6 +364,33 @@ pub(crate) async fn perform(
         Err(e) => {
             warn!(epoch = view.number, round, error = %e, "performing failed");
             failed
+        }
+    }
+}
+
+/// Stores an own task as accepted (with its own checks as health records)
+/// before anything can publish it, so that a crash right after cannot lose
+/// it (§11.7). `false` if it could not be stored: then it is not published,
+/// and the round is tried again.
+async fn store_own_task(store: &Arc<Store>, view: &Arc<EpochView>, msg: &TaskMsg) -> bool {
+    let Ok(info) = msg.task_info() else {
+        return false;
+    };
+    let valid = view
+        .judge(msg, view.round_start(msg.document.round), None)
+        .is_valid();
+    let write = super::attester::task_write(msg, &info, valid);
+    let store = Arc::clone(store);
+    match tokio::task::spawn_blocking(move || write.apply(&store)).await {
+        Ok(Ok(())) => true,
+        Ok(Err(e)) => {
+            warn!(epoch = view.number, error = %e, "cannot store the own task; not publishing it");
+            metrics::counter!("liveliness_store_errors_total", "op" => "task").increment(1);
+            false
+        }
+        Err(e) => {
+            warn!(epoch = view.number, error = %e, "storing the own task failed");
+            false
         }
     }
 }

@@ -252,7 +252,7 @@ fn votes(actions: &[Action]) -> Vec<bool> {
     actions
         .iter()
         .filter_map(|a| match a {
-            Action::RecordVote(v) => Some(v.is_approved),
+            Action::RecordVote { vote, .. } => Some(vote.is_approved),
             _ => None,
         })
         .collect()
@@ -314,7 +314,12 @@ fn a_performer_performs_its_round_once_and_again_only_after_a_failure() {
     // In progress: not again.
     assert!(performs(&rig.head(B + 2)).is_empty());
     // Its own trouble made it fail: tried again on the next head.
-    rig.event(Event::PerformFailed { epoch: B, round: 0 });
+    let hash = rig.view.hash;
+    rig.event(Event::PerformFailed {
+        epoch: B,
+        hash,
+        round: 0,
+    });
     let again = rig.head(B + 2);
     assert_eq!(performs(&again), vec![0]);
     let Some(Action::Perform(job)) = again.iter().find(|a| matches!(a, Action::Perform(_))) else {
@@ -334,10 +339,8 @@ fn a_performed_task_is_handled_as_the_nodes_own_and_gossiped() {
         msg: Box::new(msg.clone()),
         resumed: false,
     });
-    assert!(matches!(
-        writes(&actions)[..],
-        [Write::Task { round: 0, .. }]
-    ));
+    // Stored by the job that signed it, before it could be published.
+    assert!(writes(&actions).is_empty(), "{actions:?}");
     // The performer re-checks its own unhealthy entry like any attester.
     assert_eq!(rechecks(&actions).len(), 1);
     let gossiped = published(&actions, Topic::Tasks);
@@ -364,6 +367,7 @@ fn an_attester_approves_only_after_its_own_recheck_agrees() {
     let task_hash = msg.task_info().unwrap().task_hash();
     let actions = rig.event(Event::Judged {
         epoch: B,
+        hash: rig.view.hash,
         task_hash,
         disputes: vec![],
         could_not_check: None,
@@ -393,6 +397,7 @@ fn an_attester_that_could_not_check_abstains() {
         rig.gossip(Message::Task(msg.clone()), performer);
         let actions = rig.event(Event::Judged {
             epoch: B,
+            hash: rig.view.hash,
             task_hash: msg.task_info().unwrap().task_hash(),
             disputes: vec![],
             could_not_check: Some(fault),
@@ -413,6 +418,7 @@ fn a_reachable_operator_is_disputed_not_approved() {
     let proof = rig.proof(down, down);
     let actions = rig.event(Event::Judged {
         epoch: B,
+        hash: rig.view.hash,
         task_hash: msg.task_info().unwrap().task_hash(),
         disputes: vec![DisputeEntry {
             operator: down,
@@ -508,6 +514,7 @@ fn a_quorum_forms_one_certificate_submitted_in_this_nodes_slot() {
     let task_hash = msg.task_info().unwrap().task_hash();
     let actions = rig.event(Event::Judged {
         epoch: B,
+        hash: rig.view.hash,
         task_hash,
         disputes: vec![],
         could_not_check: None,
@@ -1042,4 +1049,198 @@ fn an_amending_performer_counts_only_verified_disputes() {
     let mut verified: Vec<u64> = disputers.iter().map(|a| fresh.id(*a)).collect();
     verified.sort_unstable();
     assert_eq!(restored, verified);
+}
+
+/// Gossip that arrived before its epoch was loaded is handled at the head
+/// the epoch is loaded at, and counts as seen when it arrived.
+#[test]
+fn gossip_buffered_before_its_epoch_is_handled_when_it_loads() {
+    let mut rig = Rig::new(|v| v.performer(1).unwrap().address);
+    rig.node.epochs.clear();
+    rig.head(B + 1);
+    let performer = rig.view.performer(0).unwrap().address;
+    let msg = rig.task(rig.document(0, &[]));
+    let (verdict, _) = rig.gossip(Message::Task(msg), performer);
+    assert_eq!(verdict, Verdict::Ignore);
+    assert_eq!(rig.node.buffered.len(), 1);
+    rig.node.on_epoch_loaded(Loaded {
+        head: B + 2,
+        view: rig.view.clone(),
+        tasks: vec![],
+        vote_equivocations: vec![],
+    });
+    assert_eq!(rig.node.epochs[&B].tasks.len(), 1);
+    assert_eq!(
+        rig.node.epochs[&B].seen.get(&0).map(|(_, at)| *at),
+        Some(B + 1)
+    );
+    assert!(matches!(
+        writes(&rig.node.take_actions())[..],
+        [Write::Task { .. }]
+    ));
+}
+
+/// Checks made against a block reorged away are dropped: the new epoch at
+/// that height re-checks for itself, and a stale failed perform does not
+/// start the new epoch's round again.
+#[test]
+fn results_for_a_reorged_away_block_do_not_feed_the_new_epoch() {
+    let mut rig = Rig::new(|v| v.performer(1).unwrap().address);
+    rig.head(B + 1);
+    let old_hash = rig.view.hash;
+    let performer = rig.view.performer(0).unwrap().address;
+    let down = rig.sampled_other_than(&[rig.me(), performer]);
+    rig.node.on_epoch_dropped(B);
+    let mut new_view = rig.view.clone();
+    new_view.hash = B256::repeat_byte(0xcc);
+    rig.view = new_view.clone();
+    rig.node.on_epoch_loaded(Loaded {
+        head: B + 1,
+        view: new_view,
+        tasks: vec![],
+        vote_equivocations: vec![],
+    });
+    rig.node.take_actions();
+    // The old branch's re-check ends: `down` failed against the old hash.
+    let actions = rig.event(Event::Judged {
+        epoch: B,
+        hash: old_hash,
+        task_hash: B256::repeat_byte(0x01),
+        disputes: vec![],
+        could_not_check: None,
+        rechecks: vec![(down, None)],
+    });
+    assert!(actions.is_empty());
+    let msg = rig.task(rig.document(0, &[down]));
+    let (verdict, actions) = rig.gossip(Message::Task(msg), performer);
+    assert_eq!(verdict, Verdict::Accept);
+    let requested: Vec<Address> = rechecks(&actions)
+        .iter()
+        .flatten()
+        .map(|r| r.operator)
+        .collect();
+    assert_eq!(
+        requested,
+        vec![down],
+        "the new branch re-checks `down` itself"
+    );
+}
+
+/// A task for another hash of the epoch block is ignored before any
+/// signature is checked, and never buffered, even before its round opens.
+#[test]
+fn tasks_for_another_block_hash_are_dropped_unbuffered() {
+    let mut rig = Rig::new(|v| v.performer(0).unwrap().address);
+    rig.head(B + 1);
+    let performer = rig.view.performer(1).unwrap().address;
+    for i in 0..50u8 {
+        let mut doc = rig.document(1, &[]);
+        doc.epoch_block_hash = B256::repeat_byte(i);
+        // Not even validly signed: never looked at.
+        let mut msg = rig.task(doc);
+        msg.performer_signature = [i; 65];
+        let (verdict, actions) = rig.gossip(Message::Task(msg), performer);
+        assert_eq!(verdict, Verdict::Ignore);
+        assert!(actions.is_empty());
+    }
+    assert_eq!(rig.node.buffered.len(), 0);
+}
+
+/// A node names as missed only performers of rounds it watched from their
+/// start: after a (re)start in the middle of an epoch, it does not speak
+/// for the rounds before.
+#[test]
+fn only_rounds_watched_from_their_start_can_be_named_missed() {
+    let missed_at = |first_head: u64| {
+        let mut rig = Rig::new(|v| v.performer(2).unwrap().address);
+        // This run starts at `first_head` (the rig loaded the epoch at 0).
+        rig.node.first_head = None;
+        rig.head(first_head);
+        let actions = rig.head(B + 8); // round 2 opens at B + 8
+        let Some(Action::Perform(job)) = actions.iter().find(|a| matches!(a, Action::Perform(_)))
+        else {
+            panic!("round 2 not performed: {actions:?}");
+        };
+        let mut named = job.missed.clone();
+        named.sort_unstable();
+        (named, rig)
+    };
+    // Followed from the epoch's start: both silent performers named.
+    let (named, rig) = missed_at(B);
+    let mut both: Vec<Address> = [0, 1]
+        .iter()
+        .map(|r| rig.view.performer(*r).unwrap().address)
+        .filter(|a| *a != rig.me())
+        .collect();
+    both.sort_unstable();
+    both.dedup();
+    assert_eq!(named, both);
+    // Started during round 1: round 0 and round 1 opened before it.
+    let (named, _) = missed_at(B + 5);
+    assert!(named.is_empty(), "{named:?}");
+}
+
+/// The same epoch loaded again keeps what the node holds of it.
+#[test]
+fn an_epoch_loaded_again_keeps_its_state() {
+    let mut rig = Rig::new(|v| v.performer(1).unwrap().address);
+    rig.head(B + 1);
+    let performer = rig.view.performer(0).unwrap().address;
+    let msg = rig.task(rig.document(0, &[]));
+    rig.gossip(Message::Task(msg), performer);
+    rig.node.on_epoch_loaded(Loaded {
+        head: B + 1,
+        view: rig.view.clone(),
+        tasks: vec![],
+        vote_equivocations: vec![],
+    });
+    assert_eq!(rig.node.epochs[&B].tasks.len(), 1);
+}
+
+/// A performer restarted in its round hands on the task it signed before,
+/// without checking again, once that task is stored as accepted.
+#[tokio::test]
+async fn a_resumed_round_stores_the_own_task_before_handing_it_on() {
+    let (view, signers, _) = view(4);
+    let view = Arc::new(view);
+    let performer = view.performer(0).unwrap().address;
+    let signer = signers.iter().find(|s| s.address() == performer).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(dir.path().join("store.redb")).unwrap());
+    store.put_epoch(B, view.hash, b"{}").unwrap();
+    let doc = Document {
+        chain_id: view.chain_id,
+        attestation_center: view.attestation_center,
+        epoch_block: B,
+        epoch_block_hash: view.hash,
+        round: 0,
+        performer,
+        sample: vec![],
+        missed_performers: vec![],
+    };
+    let signed = sign_own_task(&store, signer, &view, 1, doc).unwrap();
+    let task_hash = signed.task_info().unwrap().task_hash();
+    assert!(store.task(task_hash).unwrap().is_none());
+    let job = super::action::PerformJob {
+        view: Arc::clone(&view),
+        round: 0,
+        missed: vec![],
+    };
+    // No endpoint is reachable from here: nothing is checked.
+    let checker = liveliness_health::Checker::new(liveliness_health::CheckerConfig::default());
+    let event = super::performer::perform(
+        job,
+        checker,
+        signer.clone(),
+        Arc::clone(&store),
+        1,
+        crate::config::Misbehaviour::default(),
+    )
+    .await;
+    let Event::Performed { msg, resumed, .. } = event else {
+        panic!("not performed: {event:?}");
+    };
+    assert!(resumed);
+    assert_eq!(*msg, signed);
+    assert!(store.task(task_hash).unwrap().is_some());
 }

@@ -201,3 +201,65 @@ fn prune_epoch_removes_what_the_protocol_no_longer_uses() -> eyre::Result<()> {
     ));
     Ok(())
 }
+
+/// Writes made for an epoch block's hash are refused once the stored epoch
+/// is another one (its block reorged away while they waited): a vote of the
+/// dropped branch never takes the new branch's (epoch, round) slot.
+#[test]
+fn writes_for_a_dropped_epoch_are_refused() -> eyre::Result<()> {
+    let f = Fixture::new();
+    let (old, new) = (hash(1), hash(2));
+    f.store.put_epoch(100, old, b"{}")?;
+    f.store.drop_epoch(100)?;
+    let refused = |r: Result<liveliness_store::OwnVote, Error>| {
+        matches!(
+            r,
+            Err(Error::NotTheStoredEpoch {
+                epoch_block: 100,
+                ..
+            })
+        )
+    };
+    // Not stored at all, then stored for the new hash: the old one's vote
+    // is refused both times.
+    assert!(refused(f.store.record_own_vote_in(
+        100,
+        old,
+        0,
+        hash(0xa1),
+        b"old"
+    )));
+    f.store.put_epoch(100, new, b"{}")?;
+    assert!(refused(f.store.record_own_vote_in(
+        100,
+        old,
+        0,
+        hash(0xa1),
+        b"old"
+    )));
+    assert!(matches!(
+        f.store
+            .record_own_vote_in(100, new, 0, hash(0xb2), b"new")?,
+        liveliness_store::OwnVote::Recorded
+    ));
+    let task = liveliness_store::AcceptedTask {
+        task_hash: hash(0xa1),
+        epoch_block: 100,
+        round: 0,
+        performer: addr(9),
+        bytes: b"task",
+        cid: "bafyold",
+        document: b"doc",
+        health: vec![],
+    };
+    assert!(matches!(
+        f.store.put_accepted_task_in(old, &task),
+        Err(Error::NotTheStoredEpoch { .. })
+    ));
+    assert!(f.store.task(task.task_hash)?.is_none());
+    assert_eq!(
+        f.store.put_accepted_task_in(new, &task)?,
+        PutOutcome::Inserted
+    );
+    Ok(())
+}
