@@ -16,6 +16,11 @@ pub(crate) struct Pending<M> {
     pub(crate) at: u64,
 }
 
+/// The memory a buffered message holds, roughly, in bytes.
+pub(crate) trait Weigh {
+    fn weight(&self) -> usize;
+}
+
 /// Why a message was not buffered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Refused {
@@ -23,6 +28,15 @@ pub(crate) enum Refused {
     Full,
     /// The sender holds its share.
     SenderQuota,
+}
+
+/// A buffer's bounds: messages and bytes, in all and per sender.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Bounds {
+    pub(crate) messages: usize,
+    pub(crate) per_sender: usize,
+    pub(crate) bytes: usize,
+    pub(crate) bytes_per_sender: usize,
 }
 
 impl Refused {
@@ -34,24 +48,30 @@ impl Refused {
     }
 }
 
-/// Messages in arrival order, at most `capacity` in all and `per_sender`
-/// from any one sender.
+/// Messages in arrival order, within [`Bounds`]: so many messages and
+/// bytes in all, and so many from any one sender.
 #[derive(Debug)]
 pub(crate) struct PendingBuffer<M> {
     items: Vec<Pending<M>>,
-    by_sender: HashMap<Address, usize>,
-    capacity: usize,
-    per_sender: usize,
+    /// Messages and bytes held, by sender.
+    by_sender: HashMap<Address, (usize, usize)>,
+    bytes: usize,
+    bounds: Bounds,
 }
 
-impl<M> PendingBuffer<M> {
-    pub(crate) fn new(capacity: usize, per_sender: usize) -> Self {
+impl<M: Weigh> PendingBuffer<M> {
+    pub(crate) fn new(bounds: Bounds) -> Self {
         Self {
             items: Vec::new(),
             by_sender: HashMap::new(),
-            capacity,
-            per_sender,
+            bytes: 0,
+            bounds,
         }
+    }
+
+    /// Bytes held.
+    pub(crate) fn bytes(&self) -> usize {
+        self.bytes
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -60,14 +80,21 @@ impl<M> PendingBuffer<M> {
 
     /// Buffers `msg` from `from`, first seen at head `at`.
     pub(crate) fn push(&mut self, msg: M, from: Address, at: u64) -> Result<(), Refused> {
-        if self.items.len() >= self.capacity {
+        let weight = msg.weight();
+        if self.items.len() >= self.bounds.messages
+            || self.bytes.saturating_add(weight) > self.bounds.bytes
+        {
             return Err(Refused::Full);
         }
-        let held = self.by_sender.entry(from).or_insert(0);
-        if *held >= self.per_sender {
+        let (count, bytes) = self.by_sender.entry(from).or_insert((0, 0));
+        if *count >= self.bounds.per_sender
+            || bytes.saturating_add(weight) > self.bounds.bytes_per_sender
+        {
             return Err(Refused::SenderQuota);
         }
-        *held += 1;
+        *count += 1;
+        *bytes += weight;
+        self.bytes += weight;
         self.items.push(Pending { msg, from, at });
         Ok(())
     }
@@ -75,6 +102,7 @@ impl<M> PendingBuffer<M> {
     /// Takes every buffered message out, in arrival order.
     pub(crate) fn take_all(&mut self) -> Vec<Pending<M>> {
         self.by_sender.clear();
+        self.bytes = 0;
         std::mem::take(&mut self.items)
     }
 
@@ -86,9 +114,12 @@ impl<M> PendingBuffer<M> {
             .partition(|p| pick(&p.msg));
         self.items = kept;
         for p in &taken {
-            if let Some(n) = self.by_sender.get_mut(&p.from) {
-                *n = n.saturating_sub(1);
-                if *n == 0 {
+            let weight = p.msg.weight();
+            self.bytes = self.bytes.saturating_sub(weight);
+            if let Some((count, bytes)) = self.by_sender.get_mut(&p.from) {
+                *count = count.saturating_sub(1);
+                *bytes = bytes.saturating_sub(weight);
+                if *count == 0 {
                     self.by_sender.remove(&p.from);
                 }
             }
@@ -105,9 +136,47 @@ mod tests {
         Address::repeat_byte(i)
     }
 
+    /// Test messages weigh their value in bytes.
+    impl Weigh for u8 {
+        fn weight(&self) -> usize {
+            usize::from(*self)
+        }
+    }
+
+    fn counted(messages: usize, per_sender: usize) -> Bounds {
+        Bounds {
+            messages,
+            per_sender,
+            bytes: usize::MAX,
+            bytes_per_sender: usize::MAX,
+        }
+    }
+
+    #[test]
+    fn bytes_are_bounded_in_all_and_per_sender() {
+        let mut b = PendingBuffer::new(Bounds {
+            messages: 100,
+            per_sender: 100,
+            bytes: 250,
+            bytes_per_sender: 100,
+        });
+        assert_eq!(b.push(60, a(1), 0), Ok(()));
+        assert_eq!(b.push(50, a(1), 0), Err(Refused::SenderQuota));
+        assert_eq!(b.push(40, a(1), 0), Ok(()));
+        assert_eq!(b.push(100, a(2), 0), Ok(()));
+        assert_eq!(b.push(60, a(3), 0), Err(Refused::Full));
+        assert_eq!(b.bytes(), 200);
+        // Taking frees both.
+        b.take_where(|m| *m == 60);
+        assert_eq!(b.bytes(), 140);
+        assert_eq!(b.push(60, a(1), 0), Ok(()));
+        b.take_all();
+        assert_eq!(b.bytes(), 0);
+    }
+
     #[test]
     fn one_sender_cannot_crowd_out_the_others() {
-        let mut b = PendingBuffer::new(10, 3);
+        let mut b = PendingBuffer::new(counted(10, 3));
         for i in 0..3 {
             assert_eq!(b.push(i, a(1), 5), Ok(()));
         }
@@ -120,7 +189,7 @@ mod tests {
 
     #[test]
     fn the_total_bound_holds_whoever_sends() {
-        let mut b = PendingBuffer::new(4, 3);
+        let mut b = PendingBuffer::new(counted(4, 3));
         for i in 0..4u8 {
             assert_eq!(b.push(i, a(i), 0), Ok(()));
         }
@@ -130,7 +199,7 @@ mod tests {
 
     #[test]
     fn taking_frees_the_senders_share() {
-        let mut b = PendingBuffer::new(10, 2);
+        let mut b = PendingBuffer::new(counted(10, 2));
         b.push(1, a(1), 0).unwrap();
         b.push(2, a(1), 1).unwrap();
         b.push(3, a(2), 2).unwrap();

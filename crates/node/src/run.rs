@@ -208,6 +208,7 @@ pub async fn run_until(config: NodeConfig, shutdown: impl Future<Output = ()>) -
         events_tx,
         &writer,
     );
+    let writer_watch = writer.watch();
     let mut peers = tokio::time::interval(poll.max(Duration::from_secs(1)));
     peers.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tokio::pin!(shutdown);
@@ -218,6 +219,7 @@ pub async fn run_until(config: NodeConfig, shutdown: impl Future<Output = ()>) -
             // half-alive: it stops.
             ended = &mut health_server => break Err(server_ended("health endpoint", ended)),
             ended = &mut api_server => break Err(server_ended("API server", ended)),
+            () = writer_watch.closed() => break Err(eyre::eyre!("the store writer stopped")),
             ended = &mut follower_task => break Err(match ended {
                 Ok(()) => eyre::eyre!("the chain follower stopped"),
                 Err(e) => eyre::Report::new(e).wrap_err("the chain follower panicked"),
@@ -285,7 +287,7 @@ pub async fn run_until(config: NodeConfig, shutdown: impl Future<Output = ()>) -
     let _ = p2p.shutdown().await;
     // In-flight jobs stop; what they recorded is committed. Every queued
     // store write is applied before the node exits.
-    drop(driver);
+    drop((driver, writer_watch));
     writer.finish().await;
     outcome
 }

@@ -45,6 +45,12 @@ impl Writer {
         Ok(Self { queue, thread })
     }
 
+    /// A handle whose `closed()` completes if the writer thread ends (a
+    /// panic): the node must not run on without its store.
+    pub(crate) fn watch(&self) -> mpsc::Sender<Write> {
+        self.queue.clone()
+    }
+
     /// Stops taking writes and waits until every queued one is applied.
     pub(crate) async fn finish(self) {
         drop(self.queue);
@@ -233,8 +239,12 @@ impl Driver {
                         amend(&store, &signer, &view, def_id, document)
                     })
                     .await;
-                    if let Ok(Some(msg)) = signed {
-                        deliver(&events, Event::Amended { msg: Box::new(msg) }).await;
+                    if let Ok(Some((msg, fresh))) = signed {
+                        let event = Event::Amended {
+                            msg: Box::new(msg),
+                            fresh,
+                        };
+                        deliver(&events, event).await;
                     }
                 });
             }

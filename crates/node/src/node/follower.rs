@@ -129,11 +129,14 @@ impl Follower {
             .map_err(|_| eyre::eyre!("the node stopped"))
     }
 
-    /// One poll of the chain head.
+    /// One poll of the chain head. Cancel-safe (the poll deadline may cut
+    /// it anywhere): what the follower holds changes only once the core has
+    /// been told, and a head is marked as seen only once its reorg check and
+    /// the epoch it may bring are done, so that an interrupted or failed
+    /// poll is done again in full.
     async fn poll(&mut self) -> eyre::Result<()> {
         let head = self.reader.head().await?;
         if head != self.head {
-            self.head = head;
             metrics::gauge!("liveliness_head_block").set(head as f64);
             // Until the held epochs are known to be on the chain, the core
             // hears of no new head.
@@ -141,37 +144,37 @@ impl Follower {
             // A new epoch that cannot be loaded yet (or an active set that
             // cannot be read) holds up nothing of the epochs already held:
             // the head goes to the core, and loading is tried again at the
-            // next poll.
-            let loaded = match self.follow_epochs().await {
-                Ok(loaded) => loaded,
+            // next poll, the head not being marked as seen.
+            let loaded = match self.follow_epochs(head).await {
+                Ok(loaded) => Some(loaded),
                 Err(e) => {
                     warn!(error = %crate::redact::redact_urls(&e.to_string()), "cannot load the new epoch yet; retrying on the next poll");
-                    // The head is not marked as seen, so that the next poll
-                    // tries again even at the same head.
-                    self.head = head.saturating_sub(1);
-                    false
+                    None
                 }
             };
-            if loaded
+            if loaded == Some(true)
                 || self.active_refreshed_at == 0
                 || head
                     >= self
                         .active_refreshed_at
                         .saturating_add(ACTIVE_SET_REFRESH_BLOCKS)
             {
-                if let Err(e) = self.refresh_active_set().await {
+                if let Err(e) = self.refresh_active_set(head).await {
                     warn!(error = %crate::redact::redact_urls(&e.to_string()), "cannot refresh the p2p active set; retrying on the next poll");
                 }
             }
             self.held.retain(|_, e| head <= e.expires_at);
+            if loaded.is_some() {
+                self.head = head;
+            }
         }
         self.send(FollowerEvent::Head(head)).await
     }
 
-    /// Loads the newest confirmed epoch if not held yet (after a restart,
-    /// that is the epoch in progress; earlier ones are not caught up).
-    async fn follow_epochs(&mut self) -> eyre::Result<bool> {
-        let head = self.head;
+    /// Loads the newest confirmed epoch at `head` if not held yet (after a
+    /// restart, that is the epoch in progress; earlier ones are not caught
+    /// up).
+    async fn follow_epochs(&mut self, head: u64) -> eyre::Result<bool> {
         let latest = self.reader.params(head).await?;
         let confirmed = head.saturating_sub(latest.confirmation_depth);
         let epoch_length = latest.epoch_length.max(1);
@@ -182,10 +185,10 @@ impl Follower {
         if head > b.saturating_add(latest.task_validity_blocks) {
             return Ok(false);
         }
-        self.load_epoch(b).await
+        self.load_epoch(b, head).await
     }
 
-    async fn load_epoch(&mut self, b: u64) -> eyre::Result<bool> {
+    async fn load_epoch(&mut self, b: u64, head: u64) -> eyre::Result<bool> {
         let Some(hash) = self.reader.block_hash(b).await? else {
             return Ok(false);
         };
@@ -230,30 +233,28 @@ impl Follower {
         );
         metrics::gauge!("liveliness_epoch_block").set(b as f64);
         let loaded = Loaded {
-            head: self.head,
+            head,
             tasks: restore(&self.store, &view),
             vote_equivocations: stored_vote_equivocations(&self.store, b),
             view,
         };
-        self.held.insert(
-            b,
-            Held {
-                hash,
-                expires_at: loaded.view.expires_at(),
-                operators: loaded.view.operators.values().map(|o| o.address).collect(),
-            },
-        );
+        let held = Held {
+            hash,
+            expires_at: loaded.view.expires_at(),
+            operators: loaded.view.operators.values().map(|o| o.address).collect(),
+        };
         self.send(FollowerEvent::Loaded(Box::new(loaded))).await?;
+        self.held.insert(b, held);
         Ok(true)
     }
 
     /// Gossip is accepted from the operators active in the epochs held and
     /// those active at the head (whose next epoch's messages may arrive
     /// before this node loads that epoch).
-    async fn refresh_active_set(&mut self) -> eyre::Result<()> {
+    async fn refresh_active_set(&mut self, head: u64) -> eyre::Result<()> {
         let mut active: std::collections::HashSet<Address> = self
             .reader
-            .active_addresses(self.head)
+            .active_addresses(head)
             .await?
             .into_iter()
             .collect();
@@ -261,7 +262,7 @@ impl Follower {
             active.extend(e.operators.iter().copied());
         }
         self.p2p.set_active_operators(active).await?;
-        self.active_refreshed_at = self.head;
+        self.active_refreshed_at = head;
         Ok(())
     }
 
@@ -288,9 +289,9 @@ impl Follower {
             if now != hash {
                 warn!(epoch_block = b, old = %hash, new = %now, "epoch block reorged away; dropping the epoch");
                 metrics::counter!("liveliness_epochs_reorged_total").increment(1);
-                self.held.remove(&b);
                 self.store.drop_epoch(b)?;
                 self.send(FollowerEvent::Dropped(b)).await?;
+                self.held.remove(&b);
             }
         }
         Ok(())

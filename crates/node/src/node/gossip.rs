@@ -73,6 +73,8 @@ impl Node {
         }
         #[allow(clippy::cast_precision_loss)] // at most MAX_BUFFERED
         metrics::gauge!("liveliness_buffered_messages").set(self.buffered.len() as f64);
+        #[allow(clippy::cast_precision_loss)] // at most MAX_BUFFERED_BYTES
+        metrics::gauge!("liveliness_buffered_bytes").set(self.buffered.bytes() as f64);
     }
 
     /// Handles the buffered messages again (on a new head); those older

@@ -58,6 +58,21 @@ pub(crate) use submitter::stored_evidence;
 const MAX_BUFFERED: usize = 4096;
 /// Most of those from any one sender.
 const MAX_BUFFERED_PER_SENDER: usize = 256;
+/// Most bytes they may hold, in all and from any one sender (a task's
+/// document is up to 60 KB: one sender holds at most a few dozen).
+const MAX_BUFFERED_BYTES: usize = 32 << 20;
+const MAX_BUFFERED_BYTES_PER_SENDER: usize = 2 << 20;
+
+impl crate::buffer::Weigh for Message {
+    fn weight(&self) -> usize {
+        // The decoded message, roughly: its document, or its entries.
+        match self {
+            Message::Task(t) => 256 + t.document_bytes.len(),
+            Message::Vote(_) => 192,
+            Message::Dispute(d) => 128 + 96 * d.entries.len(),
+        }
+    }
+}
 /// Epochs older than this many epoch lengths (or their validity, if longer)
 /// behind the head are forgotten in memory (they stay in the store).
 const KEEP_EPOCHS: u64 = 3;
@@ -105,8 +120,9 @@ pub(crate) enum Event {
     /// This node's vote is recorded in the store (`fresh`), or was recorded
     /// before (then `vote` is that earlier one): it may be gossiped.
     Voted { vote: VoteMsg, fresh: bool },
-    /// An amended task this node signed, recorded in the store.
-    Amended { msg: Box<TaskMsg> },
+    /// An amended task this node signed and recorded (`fresh`), or the
+    /// task it had signed for that round before.
+    Amended { msg: Box<TaskMsg>, fresh: bool },
     /// A submission attempt ended.
     Submitted {
         epoch: u64,
@@ -242,7 +258,12 @@ impl Node {
             bls,
             status,
             epochs: BTreeMap::new(),
-            buffered: PendingBuffer::new(MAX_BUFFERED, MAX_BUFFERED_PER_SENDER),
+            buffered: PendingBuffer::new(crate::buffer::Bounds {
+                messages: MAX_BUFFERED,
+                per_sender: MAX_BUFFERED_PER_SENDER,
+                bytes: MAX_BUFFERED_BYTES,
+                bytes_per_sender: MAX_BUFFERED_BYTES_PER_SENDER,
+            }),
             replaying_since: None,
             evidence_jobs: BTreeMap::new(),
             to_resume: None,
@@ -379,7 +400,7 @@ impl Node {
                 }
             }
             Event::Voted { vote, fresh } => self.on_voted(vote, fresh),
-            Event::Amended { msg } => self.on_amended(*msg),
+            Event::Amended { msg, fresh } => self.on_amended(*msg, fresh),
             Event::Submitted {
                 epoch,
                 task_hash,

@@ -202,7 +202,7 @@ impl Node {
 
     /// An amended task, signed and recorded: gossiped when its round opens
     /// (peers would only buffer it before), and judged here then too.
-    pub(super) fn on_amended(&mut self, msg: TaskMsg) {
+    pub(super) fn on_amended(&mut self, msg: TaskMsg, fresh: bool) {
         let Some(view) = self
             .epochs
             .get(&msg.document.epoch_block)
@@ -212,11 +212,13 @@ impl Node {
             return;
         };
         let round = msg.document.round;
-        info!(
-            epoch = view.number,
-            round, "disputes block approval: publishing an amended task"
-        );
-        metrics::counter!("liveliness_tasks_amended_total").increment(1);
+        if fresh {
+            info!(
+                epoch = view.number,
+                round, "disputes block approval: publishing an amended task"
+            );
+            metrics::counter!("liveliness_tasks_amended_total").increment(1);
+        }
         let bytes = Message::Task(msg.clone()).encode();
         self.publish(
             Topic::Tasks,
@@ -395,26 +397,29 @@ async fn store_own_task(store: &Arc<Store>, view: &Arc<EpochView>, msg: &TaskMsg
     }
 }
 
-/// Carries out an amendment: signs `document` through [`sign_own_task`];
-/// `None` when a different task of this node for that round was signed
-/// before (that one stands) or signing failed.
+/// Carries out an amendment: signs `document` through [`sign_own_task`]
+/// and returns it (`true`: signed now). When a task of this node for that
+/// round was signed before (it performed that round, or amended into it
+/// before a restart, perhaps from other disputes), that one stands and is
+/// returned instead (`false`), to be published again: an amendment signed
+/// before a crash is not lost with the outbox. `None` if signing failed.
 pub(crate) fn amend(
     store: &Store,
     signer: &PrivateKeySigner,
     view: &EpochView,
     task_definition_id: u16,
     document: Document,
-) -> Option<TaskMsg> {
+) -> Option<(TaskMsg, bool)> {
     let round = document.round;
     let requested = document.clone();
     match sign_own_task(store, signer, view, task_definition_id, document) {
-        Ok(msg) if msg.document == requested => Some(msg),
-        Ok(_) => {
-            warn!(
+        Ok(msg) if msg.document == requested => Some((msg, true)),
+        Ok(msg) => {
+            info!(
                 epoch = view.number,
-                round, "a task of this node for the round was signed before; not amending"
+                round, "a task of this node for the round was signed before; it stands"
             );
-            None
+            Some((msg, false))
         }
         Err(e) => {
             warn!(epoch = view.number, error = %e, "cannot build the amended task");
