@@ -57,6 +57,7 @@ mod task;
 mod task_data;
 #[cfg(test)]
 mod test_keys;
+mod types;
 
 pub use dispute::{DisputeContext, DisputedEntry};
 pub use document::{
@@ -72,3 +73,4 @@ pub use health::{
 };
 pub use task::{pop_message, task_signing_digest, verify_task_signature, TaskContext, TaskInfo};
 pub use task_data::TaskData;
+pub use types::{EpochBlock, EpochNumber, Round, TooWide};
