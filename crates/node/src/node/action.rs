@@ -5,7 +5,7 @@ use alloy::primitives::{Address, B256};
 use liveliness_chain::Certificate;
 use liveliness_health::CheckRequest;
 use liveliness_p2p::Topic;
-use liveliness_primitives::Document;
+use liveliness_primitives::{Document, EpochBlock, EpochNumber, Round};
 use liveliness_store::Store;
 use std::sync::Arc;
 
@@ -42,8 +42,8 @@ pub(crate) enum Action {
     /// Submit a certificate; the outcome comes back as
     /// [`Event::Submitted`](super::Event::Submitted).
     Submit {
-        epoch_block: u64,
-        epoch: u64,
+        epoch_block: EpochBlock,
+        epoch: EpochNumber,
         task_hash: B256,
         certificate: Box<Certificate>,
     },
@@ -61,7 +61,7 @@ pub(crate) enum Action {
 #[derive(Debug)]
 pub(crate) struct PerformJob {
     pub(crate) view: Arc<EpochView>,
-    pub(crate) round: u64,
+    pub(crate) round: Round,
     /// Earlier rounds' performers whose task this node did not see in time.
     pub(crate) missed: Vec<Address>,
 }
@@ -84,8 +84,8 @@ pub(crate) enum Write {
     /// An accepted task, its document and the health records it carries.
     Task {
         task_hash: B256,
-        epoch_block: u64,
-        round: u32,
+        epoch_block: EpochBlock,
+        round: Round,
         performer: Address,
         bytes: Vec<u8>,
         cid: String,
@@ -106,7 +106,7 @@ pub(crate) enum Write {
     },
     /// A certificate formed.
     Certificate {
-        epoch_block: u64,
+        epoch_block: EpochBlock,
         task_hash: B256,
         approved: bool,
     },

@@ -12,7 +12,7 @@ use liveliness_store::Store;
 impl Node {
     /// Performs the current round when it is this node's: once per round
     /// (a failed attempt is tried again on a later head).
-    pub(super) fn maybe_perform(&mut self, b: u64) {
+    pub(super) fn maybe_perform(&mut self, b: EpochBlock) {
         let head = self.head;
         let me = self.me();
         let Some(epoch) = self.epochs.get_mut(&b) else {
@@ -29,7 +29,8 @@ impl Node {
         }
         // Performers of earlier rounds whose task this node never saw.
         let round_opened = epoch.view.round_start(round);
-        let mut missed: Vec<Address> = (0..round)
+        let mut missed: Vec<Address> = round
+            .earlier()
             .filter(|r| epoch.seen.get(r).is_none_or(|(_, at)| *at >= round_opened))
             .filter_map(|r| epoch.view.performer(r).map(|o| o.address))
             .filter(|a| *a != me)
@@ -40,8 +41,8 @@ impl Node {
         missed.truncate(usize::try_from(epoch.view.params.sample_size).unwrap_or(usize::MAX));
         let view = Arc::clone(&epoch.view);
         info!(
-            epoch = view.number,
-            round,
+            epoch = %view.number,
+            %round,
             sample = view.sample.len(),
             "performing: checking the sample"
         );
@@ -54,7 +55,7 @@ impl Node {
 
     /// A round this node performed, its task signed and recorded: handled
     /// as the node's own task, then gossiped.
-    pub(super) fn on_performed(&mut self, epoch: u64, msg: TaskMsg, resumed: bool) {
+    pub(super) fn on_performed(&mut self, epoch: EpochBlock, msg: TaskMsg, resumed: bool) {
         // The epoch may have been reorged away meanwhile.
         let Some(view) = self
             .epochs
@@ -63,7 +64,7 @@ impl Node {
             .filter(|v| v.hash == msg.document.epoch_block_hash)
         else {
             warn!(
-                epoch_block = epoch,
+                epoch_block = %epoch,
                 "performed for an epoch no longer held; dropping the task"
             );
             return;
@@ -71,14 +72,14 @@ impl Node {
         let unhealthy = EpochView::unhealthy_entries(&msg);
         if resumed {
             info!(
-                epoch_block = epoch,
-                round = msg.document.round,
+                epoch_block = %epoch,
+                round = %msg.document.round,
                 "the task signed for this round before a restart: gossiping it again"
             );
         } else {
             info!(
-                epoch_block = epoch,
-                round = msg.document.round,
+                epoch_block = %epoch,
+                round = %msg.document.round,
                 unhealthy = unhealthy.len(),
                 missed = msg.document.missed_performers.len(),
                 "task performed; gossiping it"
@@ -97,7 +98,7 @@ impl Node {
         self.publish(Topic::Tasks, bytes, 0, expires);
         if let Some(other) = twin {
             warn!(
-                epoch_block = epoch,
+                epoch_block = %epoch,
                 "misbehaving as configured (test/demo only): gossiping a second task for the round"
             );
             let bytes = Message::Task(other).encode();
@@ -110,7 +111,7 @@ impl Node {
     /// round an amended task that turns every entry disputed by more than
     /// 1/3 of the power to healthy, with the operator's own proof the
     /// disputers obtained, and drops missed performers disputed as much.
-    pub(super) fn maybe_amend(&mut self, b: u64) {
+    pub(super) fn maybe_amend(&mut self, b: EpochBlock) {
         let me = self.me();
         let Some(epoch) = self.epochs.get_mut(&b) else {
             return;
@@ -132,7 +133,9 @@ impl Node {
                 continue; // approval is still possible
             }
             task.amended = true;
-            let next_round = doc.round.saturating_add(1);
+            let Some(next_round) = doc.round.next() else {
+                continue;
+            };
             // At most one task of this node per round, across restarts too
             // (the amendment job signs through `sign_own_task`): two tasks
             // of one performer for one round are equivocation (§4.8).
@@ -148,11 +151,12 @@ impl Node {
                     if let DisputeReason::Reachable { proof_signature } = &e.reason {
                         let proof = liveliness_primitives::HealthProof::new(
                             e.operator,
-                            view.block,
+                            view.block.0,
                             view.hash,
                             *proof_signature,
                         );
-                        if w.1.is_none() && proof.verify(e.operator, view.block, view.hash).is_ok()
+                        if w.1.is_none()
+                            && proof.verify(e.operator, view.block.0, view.hash).is_ok()
                         {
                             // Documents carry v = 27 or 28 only.
                             w.1 =
@@ -174,7 +178,7 @@ impl Node {
                     if let Some(Some(sig)) = weight.get(&entry.operator).map(|w| w.1) {
                         entry.check = Check::Healthy(liveliness_primitives::HealthProof::new(
                             entry.operator,
-                            view.block,
+                            view.block.0,
                             view.hash,
                             sig,
                         ));
@@ -209,8 +213,8 @@ impl Node {
         };
         let round = msg.document.round;
         info!(
-            epoch = view.number,
-            round, "disputes block approval: publishing an amended task"
+            epoch = %view.number,
+            %round, "disputes block approval: publishing an amended task"
         );
         metrics::counter!("liveliness_tasks_amended_total").increment(1);
         let bytes = Message::Task(msg.clone()).encode();
@@ -262,8 +266,8 @@ pub(crate) async fn perform(
                 },
                 _ => {
                     warn!(
-                        epoch = view.number,
-                        round, "the task signed before for this round cannot be read back"
+                        epoch = %view.number,
+                        %round, "the task signed before for this round cannot be read back"
                     );
                     failed
                 }
@@ -271,7 +275,7 @@ pub(crate) async fn perform(
         }
         Ok(Ok(None)) => {}
         Ok(Err(e)) => {
-            warn!(epoch = view.number, round, error = %e, "cannot read the record of signed tasks; not performing yet");
+            warn!(epoch = %view.number, %round, error = %e, "cannot read the record of signed tasks; not performing yet");
             metrics::counter!("liveliness_store_errors_total", "op" => "signed_task").increment(1);
             return failed;
         }
@@ -287,7 +291,7 @@ pub(crate) async fn perform(
         .map(|s| CheckRequest {
             endpoint: s.endpoint.clone(),
             operator: s.address,
-            epoch_block: view.block,
+            epoch_block: view.block.0,
             canonical_hash: view.hash,
         })
         .collect();
@@ -309,8 +313,8 @@ pub(crate) async fn perform(
     let checks: Option<Vec<Check>> = outcomes.into_iter().map(CheckOutcome::into_check).collect();
     let Some(checks) = checks else {
         warn!(
-            epoch = view.number,
-            round, "could not check the whole sample (this node's own trouble); not performing yet"
+            epoch = %view.number,
+            %round, "could not check the whole sample (this node's own trouble); not performing yet"
         );
         metrics::counter!("liveliness_perform_skipped_total").increment(1);
         return failed;
@@ -349,11 +353,11 @@ pub(crate) async fn perform(
             resumed: false,
         },
         Ok(Err(e)) => {
-            warn!(epoch = view.number, round, error = %e, "performing failed");
+            warn!(epoch = %view.number, %round, error = %e, "performing failed");
             failed
         }
         Err(e) => {
-            warn!(epoch = view.number, round, error = %e, "performing failed");
+            warn!(epoch = %view.number, %round, error = %e, "performing failed");
             failed
         }
     }
@@ -375,13 +379,13 @@ pub(crate) fn amend(
         Ok(msg) if msg.document == requested => Some(msg),
         Ok(_) => {
             warn!(
-                epoch = view.number,
-                round, "a task of this node for the round was signed before; not amending"
+                epoch = %view.number,
+                %round, "a task of this node for the round was signed before; not amending"
             );
             None
         }
         Err(e) => {
-            warn!(epoch = view.number, error = %e, "cannot build the amended task");
+            warn!(epoch = %view.number, error = %e, "cannot build the amended task");
             None
         }
     }
@@ -394,7 +398,11 @@ pub(super) fn with_epoch_timeout(checker: &Checker, view: &EpochView) -> Checker
 
 pub(crate) const SIGNED_TASK_PREFIX: &str = "signed-task/";
 
-pub(super) fn signed_task_key(epoch_block: u64, epoch_block_hash: B256, round: u64) -> String {
+pub(super) fn signed_task_key(
+    epoch_block: EpochBlock,
+    epoch_block_hash: B256,
+    round: Round,
+) -> String {
     format!("{SIGNED_TASK_PREFIX}{epoch_block}/{epoch_block_hash:#x}/{round}")
 }
 
@@ -463,14 +471,12 @@ pub(super) fn sign_task(
     let task = document
         .task_info(task_definition_id)
         .map_err(|e| e.to_string())?;
-    let round = u32::try_from(document.round)
-        .map_err(|_| format!("round {} exceeds u32", document.round))?;
     let digest = task.task_signing_digest(
         view.chain_id,
         view.attestation_center,
         view.block,
         document.epoch_block_hash,
-        round,
+        document.round,
     );
     let sig = signer
         .sign_message_sync(digest.as_slice())
