@@ -81,3 +81,10 @@ impl Error {
         }
     }
 }
+
+impl From<liveliness_primitives::TooWide> for Error {
+    /// A block or round wider than the contract's `uint32`.
+    fn from(e: liveliness_primitives::TooWide) -> Self {
+        Self::OutOfRange(e.to_string())
+    }
+}

@@ -12,7 +12,7 @@ use alloy::{
     providers::Provider,
 };
 use liveliness_bls::Signature;
-use liveliness_primitives::{verify_task_signature, TaskContext, TaskInfo};
+use liveliness_primitives::{verify_task_signature, EpochBlock, Round, TaskContext, TaskInfo};
 
 /// One operator's two BLS votes on one task at one reference block, for
 /// opposite outcomes: proof that it equivocated (PROTOCOL.md §4.7).
@@ -21,7 +21,7 @@ pub struct VoteEquivocation {
     /// The task both votes are on.
     pub task: TaskInfo,
     /// The reference block both votes name (the task's epoch block).
-    pub reference_block: u64,
+    pub reference_block: EpochBlock,
     /// The operator that signed both.
     pub operator_id: u64,
     /// Its signature over `H(voteHash(task, true, referenceBlock))`.
@@ -39,7 +39,7 @@ impl VoteEquivocation {
         words[32..64].copy_from_slice(self.task.task_hash().as_slice());
         // abi.encode left-pads a uint32 to a word; a block beyond uint32 is
         // refused before any call (see prove_vote_equivocation).
-        words[64..].copy_from_slice(&U256::from(self.reference_block).to_be_bytes::<32>());
+        words[64..].copy_from_slice(&U256::from(self.reference_block.0).to_be_bytes::<32>());
         keccak256(words)
     }
 }
@@ -68,9 +68,7 @@ pub async fn prove_vote_equivocation<P: Provider>(
     attestation_center: Address,
     evidence: &VoteEquivocation,
 ) -> Result<Submission> {
-    let reference = u32::try_from(evidence.reference_block).map_err(|_| {
-        Error::OutOfRange(format!("block {} exceeds uint32", evidence.reference_block))
-    })?;
+    let reference = evidence.reference_block.to_u32()?;
     let ac = AttestationCenter::new(attestation_center, provider);
     let operator_id = U256::from(evidence.operator_id);
     let hint = ac
@@ -97,11 +95,11 @@ pub struct TaskEquivocation {
     /// The performer that signed both.
     pub performer: Address,
     /// The epoch block both signatures name.
-    pub epoch_block: u64,
+    pub epoch_block: EpochBlock,
     /// The epoch block's hash both signatures name.
     pub epoch_block_hash: B256,
     /// The round both signatures name.
-    pub round: u32,
+    pub round: Round,
     /// The first task's hash.
     pub task_hash_a: B256,
     /// The performer's 65-byte signature of the first task
@@ -120,9 +118,9 @@ impl TaskEquivocation {
     pub fn offence_key(&self, operator_id: u64) -> B256 {
         let mut words = [0u8; 128];
         words[..32].copy_from_slice(&U256::from(operator_id).to_be_bytes::<32>());
-        words[32..64].copy_from_slice(&U256::from(self.epoch_block).to_be_bytes::<32>());
+        words[32..64].copy_from_slice(&U256::from(self.epoch_block.0).to_be_bytes::<32>());
         words[64..96].copy_from_slice(self.epoch_block_hash.as_slice());
-        words[96..].copy_from_slice(&U256::from(self.round).to_be_bytes::<32>());
+        words[96..].copy_from_slice(&U256::from(self.round.0).to_be_bytes::<32>());
         keccak256(words)
     }
 
@@ -193,8 +191,7 @@ pub async fn prove_task_equivocation<P: Provider>(
     attestation_center: Address,
     evidence: &TaskEquivocation,
 ) -> Result<Submission> {
-    let epoch = u32::try_from(evidence.epoch_block)
-        .map_err(|_| Error::OutOfRange(format!("block {} exceeds uint32", evidence.epoch_block)))?;
+    let epoch = evidence.epoch_block.to_u32()?;
     let ac = AttestationCenter::new(attestation_center, provider);
     let id = ac
         .operatorsIdsByAddress(evidence.performer)
@@ -213,7 +210,7 @@ pub async fn prove_task_equivocation<P: Provider>(
         evidence.performer,
         epoch,
         evidence.epoch_block_hash,
-        evidence.round,
+        evidence.round.0,
         hint,
         IAttestationCenter::SignedTask {
             taskHash: evidence.task_hash_a,

@@ -12,6 +12,7 @@ use alloy::{
     rpc::types::TransactionReceipt,
 };
 use liveliness_bls::PublicKeyG2;
+use liveliness_primitives::EpochBlock;
 use std::{collections::HashMap, sync::Mutex};
 
 /// The registry parameters in force at a block.
@@ -226,14 +227,11 @@ impl Reader {
     pub async fn submitted(
         &self,
         task_hash: B256,
-        reference_block: u64,
+        reference_block: EpochBlock,
     ) -> Result<bool, ReadError> {
-        let reference = u32::try_from(reference_block).map_err(|_| {
-            ReadError::new(
-                "submitted",
-                format!("block {reference_block} exceeds uint32"),
-            )
-        })?;
+        let reference = reference_block
+            .to_u32()
+            .map_err(|e| ReadError::new("submitted", e))?;
         read(
             "submitted",
             AttestationCenter::new(self.attestation_center, &self.provider)

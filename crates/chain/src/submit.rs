@@ -12,7 +12,7 @@ use alloy::{
 };
 use futures::future::try_join_all;
 use liveliness_bls::{PublicKeyG2, Signature};
-use liveliness_primitives::TaskInfo;
+use liveliness_primitives::{EpochBlock, Round, TaskInfo};
 
 /// Everything an aggregator holds once a threshold is met: the task, the
 /// verdict, the performer's signature and the aggregated BLS signature with
@@ -28,13 +28,13 @@ pub struct Certificate {
     pub performer_signature: Bytes,
     /// The performer round the performer's signature names (`submitTask`'s
     /// `round`).
-    pub round: u32,
+    pub round: Round,
     /// The hash of the epoch block the performer's signature names
     /// (`submitTask`'s `epochBlockHash`).
     pub epoch_block_hash: B256,
     /// Block at which voting power is counted: the task's epoch block, which
     /// the performer's signature and the votes commit to.
-    pub reference_block: u64,
+    pub reference_block: EpochBlock,
     /// Sum of the signers' BLS signatures over `H(voteHash)` (at the
     /// reference block).
     pub sigma: Signature,
@@ -56,10 +56,6 @@ pub struct Submission {
     pub block_number: Option<u64>,
     /// Gas used by the transaction (intrinsic cost included).
     pub gas_used: u64,
-}
-
-fn to_u32(block: u64) -> Result<u32> {
-    u32::try_from(block).map_err(|_| Error::OutOfRange(format!("block {block} exceeds uint32")))
 }
 
 /// The contract's `TaskInfo` for a task.
@@ -87,7 +83,7 @@ pub async fn attestation<P: Provider>(
         ));
     }
     let ac = AttestationCenter::new(attestation_center, provider);
-    let reference = to_u32(cert.reference_block)?;
+    let reference = cert.reference_block.to_u32()?;
     let performer_id = ac
         .operatorsIdsByAddress(cert.task.task_performer)
         .call()
@@ -154,7 +150,7 @@ pub async fn submit_task_tracked<P: Provider>(
 ) -> Result<Submission> {
     let task_hash = cert.task.task_hash();
     let ac = AttestationCenter::new(attestation_center, provider);
-    let reference = to_u32(cert.reference_block)?;
+    let reference = cert.reference_block.to_u32()?;
     if ac
         .submitted(task_hash, reference)
         .call()
@@ -168,7 +164,7 @@ pub async fn submit_task_tracked<P: Provider>(
         task_info(&cert.task),
         cert.is_approved,
         cert.performer_signature.clone(),
-        cert.round,
+        cert.round.0,
         cert.epoch_block_hash,
         att,
     );

@@ -33,6 +33,7 @@ use liveliness_chain::{
 };
 use liveliness_keys::{KdfStrength, KeyFiles};
 use liveliness_node::NodeConfig;
+use liveliness_primitives::EpochBlock;
 use std::{
     net::{SocketAddr, TcpListener as StdListener},
     path::{Path, PathBuf},
@@ -250,13 +251,13 @@ impl DevnetNode {
     }
 
     /// The node's head and the epoch blocks it holds (`/api/status`).
-    pub async fn head_and_epochs(&self) -> Option<(u64, Vec<u64>)> {
+    pub async fn head_and_epochs(&self) -> Option<(u64, Vec<EpochBlock>)> {
         let status = self.api_json("/api/status").await?;
         let epochs = status["epochs"]
             .as_array()?
             .iter()
-            .map(|e| e["epoch_block"].as_u64())
-            .collect::<Option<Vec<u64>>>()?;
+            .map(|e| e["epoch_block"].as_u64().map(EpochBlock))
+            .collect::<Option<Vec<EpochBlock>>>()?;
         Some((status["head"].as_u64()?, epochs))
     }
 }
@@ -662,7 +663,7 @@ impl Devnet {
     /// `/api/status`) and holds a peer binding of every other running node
     /// (`/api/peers`); returns the first epoch block after that moment (from
     /// which on every node can take part fully).
-    pub async fn wait_ready(&self, timeout: Duration) -> eyre::Result<u64> {
+    pub async fn wait_ready(&self, timeout: Duration) -> eyre::Result<EpochBlock> {
         let running: Vec<&DevnetNode> = self.nodes.iter().filter(|n| n.is_running()).collect();
         wait_for(timeout, || async {
             for n in &running {
@@ -681,7 +682,7 @@ impl Devnet {
         .await
         .ok_or_else(|| eyre!("nodes not ready within {timeout:?}"))?;
         let l = u64::from(self.options.epoch_length);
-        Ok((self.head().await? / l + 1) * l)
+        Ok(EpochBlock((self.head().await? / l + 1) * l))
     }
 
     /// The nodes' namespaces, when started with
@@ -752,7 +753,9 @@ impl Devnet {
     /// Tasks that landed (`TaskSubmitted`) and were rejected (`TaskRejected`)
     /// since the deployment: `(approved, rejected)` as
     /// `(reference block, performer)`.
-    pub async fn landed_tasks(&self) -> eyre::Result<(Vec<(u64, Address)>, Vec<(u64, Address)>)> {
+    pub async fn landed_tasks(
+        &self,
+    ) -> eyre::Result<(Vec<(EpochBlock, Address)>, Vec<(EpochBlock, Address)>)> {
         let filter = Filter::new()
             .address(self.deployment.attestation_center)
             .from_block(self.deployment.deployed_at_block);
@@ -761,16 +764,16 @@ impl Devnet {
         let mut rejected = Vec::new();
         for log in logs {
             if let Ok(e) = AttestationCenter::TaskSubmitted::decode_log(&log.inner) {
-                approved.push((u64::from(e.data.referenceBlock), e.data.performer));
+                approved.push((EpochBlock::from(e.data.referenceBlock), e.data.performer));
             } else if let Ok(e) = AttestationCenter::TaskRejected::decode_log(&log.inner) {
-                rejected.push((u64::from(e.data.referenceBlock), e.data.performer));
+                rejected.push((EpochBlock::from(e.data.referenceBlock), e.data.performer));
             }
         }
         Ok((approved, rejected))
     }
 
     /// Penalties since the deployment: `(operator, epoch block, performer fault)`.
-    pub async fn penalties(&self) -> eyre::Result<Vec<(Address, u64, bool)>> {
+    pub async fn penalties(&self) -> eyre::Result<Vec<(Address, EpochBlock, bool)>> {
         let filter = Filter::new()
             .address(self.deployment.registry)
             .event_signature(Reg::OperatorPenalized::SIGNATURE_HASH)
@@ -782,7 +785,7 @@ impl Devnet {
             .map(|e| {
                 (
                     e.data.op,
-                    u64::try_from(e.data.epochBlock).unwrap_or(u64::MAX),
+                    EpochBlock(u64::try_from(e.data.epochBlock).unwrap_or(u64::MAX)),
                     e.data.performerFault,
                 )
             })

@@ -11,6 +11,7 @@ use axum::{
     Json, Router,
 };
 use liveliness_chain::bindings::{AttestationCenter, LivelinessRegistry};
+use liveliness_primitives::{EpochBlock, EpochNumber, Round};
 use liveliness_store::Store;
 use metrics_exporter_prometheus::PrometheusHandle;
 use serde::Serialize;
@@ -35,9 +36,9 @@ pub struct Status {
 #[derive(Clone, Debug, Serialize)]
 pub struct EpochStatus {
     /// Epoch block.
-    pub epoch_block: u64,
+    pub epoch_block: EpochBlock,
     /// Epoch number.
-    pub epoch: u64,
+    pub epoch: EpochNumber,
     /// Round 0's performer.
     pub performer: Option<Address>,
     /// Sampled operators.
@@ -176,8 +177,8 @@ async fn operators(State(s): State<ApiState>) -> Response {
 #[derive(Serialize)]
 struct TaskRow {
     task_hash: B256,
-    epoch_block: u64,
-    round: u32,
+    epoch_block: EpochBlock,
+    round: Round,
     performer: Address,
     proof_of_task: Option<String>,
 }
@@ -210,8 +211,8 @@ struct EquivocationRow {
     /// `task` (a performer signed two tasks for a round) or `vote` (an
     /// operator signed both outcomes of a task).
     kind: &'static str,
-    epoch_block: u64,
-    round: u64,
+    epoch_block: EpochBlock,
+    round: Round,
     /// The equivocating performer (`task` rows).
     #[serde(skip_serializing_if = "Option::is_none")]
     performer: Option<Address>,

@@ -5,8 +5,8 @@
 use crate::wire::{DisputeMsg, DisputeReason, TaskMsg};
 use alloy_primitives::{Address, B256};
 use liveliness_primitives::{
-    epoch_number, epoch_seed, is_epoch_block, performer_order, round_at, round_performer,
-    round_start, sample, Check, HealthProof, OperatorRef, ProofError, TaskInfo,
+    epoch_seed, performer_order, round_at, round_performer, round_start, sample, Check, EpochBlock,
+    EpochNumber, HealthProof, OperatorRef, ProofError, Round, TaskInfo,
 };
 use std::collections::BTreeMap;
 
@@ -33,11 +33,11 @@ pub struct EpochView {
     /// AttestationCenter.
     pub attestation_center: Address,
     /// The epoch block `B`.
-    pub block: u64,
+    pub block: EpochBlock,
     /// `blockhash(B)`.
     pub hash: B256,
     /// `B / epochLength`.
-    pub number: u64,
+    pub number: EpochNumber,
     /// Parameters at `B`.
     pub params: Params,
     /// Active operators at `B`, by id.
@@ -67,7 +67,7 @@ pub enum Fault {
         /// Named performer.
         performer: Address,
         /// The round.
-        round: u64,
+        round: Round,
     },
     /// The performer signature does not verify.
     #[error("performer signature invalid: {0}")]
@@ -93,7 +93,7 @@ pub enum Skip {
     #[error("round {round} opens at block {opens}")]
     RoundNotOpen {
         /// The round.
-        round: u64,
+        round: Round,
         /// Its first block.
         opens: u64,
     },
@@ -102,11 +102,11 @@ pub enum Skip {
     #[error("round {round} opens after the epoch expires")]
     NeverOpens {
         /// The round.
-        round: u64,
+        round: Round,
     },
     /// Past `taskValidityBlocks`.
     #[error("epoch {0} expired")]
-    Expired(u64),
+    Expired(EpochBlock),
     /// Signed for another hash of the epoch block (a reorged-out or a made-up
     /// block): the task of another chain's epoch, not of this one. No
     /// certificate for it could land (`submitTask` checks the signed hash),
@@ -167,9 +167,9 @@ pub enum DisputeFault {
     #[error("dispute names round {got}, the task is of round {task}")]
     WrongRound {
         /// The dispute's round.
-        got: u32,
+        got: Round,
         /// The task's.
-        task: u64,
+        task: Round,
     },
     /// A reachable entry for an operator the task does not call unhealthy.
     #[error("{0} is not an unhealthy entry of the task")]
@@ -212,13 +212,13 @@ impl EpochView {
     pub fn new(
         chain_id: u64,
         attestation_center: Address,
-        block: u64,
+        block: EpochBlock,
         hash: B256,
         params: Params,
         operators: Vec<OperatorInfo>,
     ) -> Result<Self, liveliness_primitives::Error> {
-        let number = epoch_number(block, params.epoch_length)?;
-        if !is_epoch_block(block, params.epoch_length) {
+        let number = block.number(params.epoch_length)?;
+        if !block.is_epoch_block(params.epoch_length) {
             return Err(liveliness_primitives::Error::Overflow("not an epoch block"));
         }
         let operators: BTreeMap<u64, OperatorInfo> =
@@ -267,28 +267,32 @@ impl EpochView {
     }
 
     /// The performer of `round`.
-    pub fn performer(&self, round: u64) -> Option<&OperatorInfo> {
+    pub fn performer(&self, round: Round) -> Option<&OperatorInfo> {
         round_performer(&self.order, round).and_then(|id| self.operators.get(&id))
     }
 
-    /// The round open at `head` (0 before the first timeout).
-    pub fn round_at(&self, head: u64) -> u64 {
-        round_at(
-            head.max(self.block),
+    /// The round open at `head` (0 before the first timeout, the last
+    /// round there can be after it).
+    pub fn round_at(&self, head: u64) -> Round {
+        match round_at(
+            head.max(self.block.0),
             self.block,
             self.params.performer_timeout_blocks,
-        )
-        .unwrap_or(0)
+        ) {
+            Ok(round) => round,
+            Err(liveliness_primitives::Error::Overflow(_)) => Round::MAX,
+            Err(_) => Round::ZERO,
+        }
     }
 
     /// First block of `round`.
-    pub fn round_start(&self, round: u64) -> u64 {
+    pub fn round_start(&self, round: Round) -> u64 {
         round_start(self.block, round, self.params.performer_timeout_blocks).unwrap_or(u64::MAX)
     }
 
     /// Last block at which a certificate for this epoch may still be built.
     pub fn expires_at(&self) -> u64 {
-        self.block.saturating_add(self.params.task_validity_blocks)
+        self.block.plus(self.params.task_validity_blocks)
     }
 
     /// Whether a set of signers with `power` meets the approve threshold
@@ -360,15 +364,13 @@ impl EpochView {
         let task = msg
             .task_info()
             .map_err(|e| Faulty(Fault::Malformed(e.to_string())))?;
-        let round = u32::try_from(doc.round)
-            .map_err(|_| Faulty(Fault::Malformed(format!("round {} exceeds u32", doc.round))))?;
         task.verify_performer_signature(
             &msg.performer_signature,
             self.chain_id,
             self.attestation_center,
             self.block,
             doc.epoch_block_hash,
-            round,
+            doc.round,
         )
         .map_err(|e| Faulty(Fault::BadSignature(e.to_string())))?;
         // A task is buffered until its round opens only once its signer is
@@ -407,7 +409,7 @@ impl EpochView {
         doc.verify_health_proofs(self.hash)
             .map_err(|e| Faulty(Fault::BadProof(e.to_string())))?;
         for missed in &doc.missed_performers {
-            let earlier = (0..doc.round).any(|r| {
+            let earlier = doc.round.earlier().any(|r| {
                 self.performer(r).map(|o| o.address) == Some(*missed) && Some(*missed) != due
             });
             if !earlier {
@@ -463,7 +465,7 @@ impl EpochView {
             Err(e) => return Err(DisputeFault::BadSignature(e.to_string())),
         }
         let doc = &task.document;
-        if u64::from(d.round) != doc.round {
+        if d.round != doc.round {
             return Err(DisputeFault::WrongRound {
                 got: d.round,
                 task: doc.round,
@@ -478,8 +480,8 @@ impl EpochView {
                     if !unhealthy {
                         return Err(DisputeFault::NotUnhealthy(entry.operator));
                     }
-                    HealthProof::new(entry.operator, self.block, self.hash, *proof_signature)
-                        .verify(entry.operator, self.block, self.hash)
+                    HealthProof::new(entry.operator, self.block.0, self.hash, *proof_signature)
+                        .verify(entry.operator, self.block.0, self.hash)
                         .map_err(|error| DisputeFault::BadProof {
                             operator: entry.operator,
                             error,
@@ -503,7 +505,7 @@ impl EpochView {
 pub fn is_amendment(prev: &TaskMsg, next: &TaskMsg) -> bool {
     let (p, n) = (&prev.document, &next.document);
     p.performer == n.performer
-        && p.round.checked_add(1) == Some(n.round)
+        && p.round.next() == Some(n.round)
         && p.chain_id == n.chain_id
         && p.attestation_center == n.attestation_center
         && p.epoch_block == n.epoch_block
@@ -535,7 +537,7 @@ mod tests {
     use rand::{rngs::StdRng, SeedableRng};
 
     const CHAIN: u64 = 31337;
-    const B: u64 = 100;
+    const B: EpochBlock = EpochBlock(100);
 
     struct World {
         view: EpochView,
@@ -595,12 +597,12 @@ mod tests {
                 .signer(by)
                 .sign_message_sync(health_message(hash).as_slice())
                 .unwrap();
-            HealthProof::new(op, B, hash, sig.as_bytes())
+            HealthProof::new(op, B.0, hash, sig.as_bytes())
         }
 
         /// An honest document of `round`, every sampled operator healthy
         /// except `down`.
-        fn document(&self, round: u64, down: &[Address]) -> Document {
+        fn document(&self, round: Round, down: &[Address]) -> Document {
             let performer = self.view.performer(round).unwrap().address;
             Document {
                 chain_id: CHAIN,
@@ -630,7 +632,7 @@ mod tests {
 
         fn sign(&self, doc: Document, by: Address) -> TaskMsg {
             let task = doc.task_info(1).unwrap();
-            let round = u32::try_from(doc.round).unwrap();
+            let round = doc.round;
             let digest = task.task_signing_digest(
                 CHAIN,
                 self.view.attestation_center,
@@ -651,7 +653,7 @@ mod tests {
         }
 
         fn fault(&self, msg: &TaskMsg) -> Fault {
-            match self.view.judge(msg, B + 2, None) {
+            match self.view.judge(msg, B.0 + 2, None) {
                 Judgement::Faulty(f) => f,
                 other => panic!("expected a fault, got {other:?}"),
             }
@@ -661,28 +663,31 @@ mod tests {
     #[test]
     fn an_honest_task_passes() {
         let w = world();
-        let msg = w.task(w.document(0, &[w.view.sample[0].address]));
-        let task = w.view.judge(&msg, B + 2, None);
+        let msg = w.task(w.document(Round(0), &[w.view.sample[0].address]));
+        let task = w.view.judge(&msg, B.0 + 2, None);
         let Judgement::Valid(task) = task else {
             panic!("not valid: {task:?}")
         };
-        assert_eq!(task.task_performer, w.view.performer(0).unwrap().address);
+        assert_eq!(
+            task.task_performer,
+            w.view.performer(Round(0)).unwrap().address
+        );
     }
 
     #[test]
     fn rounds_not_open_and_expired_epochs_get_no_vote() {
         let w = world();
-        let msg = w.task(w.document(1, &[]));
+        let msg = w.task(w.document(Round(1), &[]));
         assert!(matches!(
-            w.view.judge(&msg, B + 3, None),
+            w.view.judge(&msg, B.0 + 3, None),
             Judgement::Undecided(Skip::RoundNotOpen {
-                round: 1,
+                round: Round(1),
                 opens: 104
             })
         ));
-        assert!(w.view.judge(&msg, B + 4, None).is_valid());
+        assert!(w.view.judge(&msg, B.0 + 4, None).is_valid());
         assert!(matches!(
-            w.view.judge(&msg, B + 21, None),
+            w.view.judge(&msg, B.0 + 21, None),
             Judgement::Undecided(Skip::Expired(B))
         ));
     }
@@ -690,45 +695,49 @@ mod tests {
     #[test]
     fn only_a_rounds_performer_can_make_a_node_wait_for_it() {
         let w = world();
-        // A round that opens after the epoch's tasks expire (B + 20 here)
+        // A round that opens after the epoch's tasks expire (B.0 + 20 here)
         // can never be voted on: nothing to wait for.
-        let mut doc = w.document(0, &[]);
-        doc.round = 6;
+        let mut doc = w.document(Round(0), &[]);
+        doc.round = Round(6);
         assert!(matches!(
-            w.view.judge(&w.task(doc), B, None),
-            Judgement::Undecided(Skip::NeverOpens { round: 6 })
+            w.view.judge(&w.task(doc), B.0, None),
+            Judgement::Undecided(Skip::NeverOpens { round: Round(6) })
         ));
         // Before round 1 opens, a task the round's performer did not sign
         // is a fault at once, not a message to keep until then.
-        let due = w.view.performer(1).unwrap().address;
+        let due = w.view.performer(Round(1)).unwrap().address;
         let other = w
             .signers
             .iter()
             .map(|s| s.address())
             .find(|a| *a != due)
             .unwrap();
-        let forged = w.sign(w.document(1, &[]), other);
+        let forged = w.sign(w.document(Round(1), &[]), other);
         assert!(matches!(
-            w.view.judge(&forged, B + 1, None),
+            w.view.judge(&forged, B.0 + 1, None),
             Judgement::Faulty(Fault::BadSignature(_))
         ));
-        let mut doc = w.document(1, &[]);
+        let mut doc = w.document(Round(1), &[]);
         doc.performer = other;
         assert!(matches!(
-            w.view.judge(&w.task(doc), B + 1, None),
+            w.view.judge(&w.task(doc), B.0 + 1, None),
             Judgement::Faulty(Fault::WrongPerformer { .. })
         ));
         // Signed by its performer: wait for the round.
         assert!(matches!(
-            w.view.judge(&w.task(w.document(1, &[])), B + 1, None),
-            Judgement::Undecided(Skip::RoundNotOpen { round: 1, .. })
+            w.view
+                .judge(&w.task(w.document(Round(1), &[])), B.0 + 1, None),
+            Judgement::Undecided(Skip::RoundNotOpen {
+                round: Round(1),
+                ..
+            })
         ));
     }
 
     #[test]
     fn provable_faults_are_named() {
         let w = world();
-        let due = w.view.performer(0).unwrap().address;
+        let due = w.view.performer(Round(0)).unwrap().address;
         let other = w
             .signers
             .iter()
@@ -737,7 +746,7 @@ mod tests {
             .unwrap();
 
         // Someone else's task for the round.
-        let mut doc = w.document(0, &[]);
+        let mut doc = w.document(Round(0), &[]);
         doc.performer = other;
         assert!(matches!(
             w.fault(&w.task(doc)),
@@ -745,32 +754,32 @@ mod tests {
         ));
 
         // The due performer named, someone else signed.
-        let msg = w.sign(w.document(0, &[]), other);
+        let msg = w.sign(w.document(Round(0), &[]), other);
         assert!(matches!(w.fault(&msg), Fault::BadSignature(_)));
 
         // Signed by the due performer, for another hash of B: no vote at
         // all (a reject certificate could never land, §4.2).
-        let mut doc = w.document(0, &[]);
+        let mut doc = w.document(Round(0), &[]);
         doc.epoch_block_hash = B256::repeat_byte(0xcc);
         assert!(matches!(
-            w.view.judge(&w.task(doc), B + 2, None),
+            w.view.judge(&w.task(doc), B.0 + 2, None),
             Judgement::Undecided(Skip::OtherBlockHash(_))
         ));
 
         // A sample that is not the epoch's.
-        let mut doc = w.document(0, &[]);
+        let mut doc = w.document(Round(0), &[]);
         doc.sample.pop();
         assert!(matches!(w.fault(&w.task(doc)), Fault::WrongSample(_)));
 
         // A "healthy" entry whose proof the performer signed itself.
-        let mut doc = w.document(0, &[]);
+        let mut doc = w.document(Round(0), &[]);
         let victim = doc.sample.iter().position(|e| e.operator != due).unwrap();
         let op = doc.sample[victim].operator;
         doc.sample[victim].check = Check::Healthy(w.proof(op, due, w.view.hash));
         assert!(matches!(w.fault(&w.task(doc)), Fault::BadProof(_)));
 
         // A missed performer that was not due in an earlier round.
-        let mut doc = w.document(0, &[]);
+        let mut doc = w.document(Round(0), &[]);
         doc.missed_performers = vec![other];
         assert!(matches!(
             w.fault(&w.task(doc)),
@@ -778,7 +787,7 @@ mod tests {
         ));
 
         // Another deployment.
-        let mut doc = w.document(0, &[]);
+        let mut doc = w.document(Round(0), &[]);
         doc.chain_id = 1;
         assert!(matches!(
             w.fault(&w.task(doc)),
@@ -789,33 +798,33 @@ mod tests {
     #[test]
     fn a_missed_earlier_performer_may_be_named() {
         let w = world();
-        let mut doc = w.document(1, &[]);
-        doc.missed_performers = vec![w.view.performer(0).unwrap().address];
-        assert!(w.view.judge(&w.task(doc), B + 5, None).is_valid());
+        let mut doc = w.document(Round(1), &[]);
+        doc.missed_performers = vec![w.view.performer(Round(0)).unwrap().address];
+        assert!(w.view.judge(&w.task(doc), B.0 + 5, None).is_valid());
     }
 
     #[test]
     fn amendments_come_from_the_previous_performer_and_only_heal_entries() {
         let w = world();
         let down = w.view.sample[1].address;
-        let original = w.task(w.document(0, &[down]));
+        let original = w.task(w.document(Round(0), &[down]));
         // Round 1, by round 0's performer, with the entry now healthy.
-        let mut healed = w.document(0, &[]);
-        healed.round = 1;
+        let mut healed = w.document(Round(0), &[]);
+        healed.round = Round(1);
         let amended = w.task(healed);
         assert!(is_amendment(&original, &amended));
-        assert!(w.view.judge(&amended, B + 4, Some(&original)).is_valid());
+        assert!(w.view.judge(&amended, B.0 + 4, Some(&original)).is_valid());
         // Without the original it is just the wrong performer for round 1
         // (unless round 1 happens to be the same performer's).
-        if w.view.performer(1).unwrap().address != original.document.performer {
+        if w.view.performer(Round(1)).unwrap().address != original.document.performer {
             assert!(matches!(
-                w.view.judge(&amended, B + 4, None),
+                w.view.judge(&amended, B.0 + 4, None),
                 Judgement::Faulty(Fault::WrongPerformer { .. })
             ));
         }
         // Turning a healthy entry unhealthy is no amendment.
-        let mut worse = w.document(0, &[down, w.view.sample[0].address]);
-        worse.round = 1;
+        let mut worse = w.document(Round(0), &[down, w.view.sample[0].address]);
+        worse.round = Round(1);
         assert!(!is_amendment(&original, &w.task(worse)));
         // Nor is the same round again.
         assert!(!is_amendment(&original, &original));
@@ -837,8 +846,8 @@ mod tests {
     /// performer as missed, and the two honest dispute entries against it.
     fn disputed_task(w: &World) -> (TaskMsg, Vec<DisputeEntry>) {
         let down = w.view.sample[0].address;
-        let missed = w.view.performer(0).unwrap().address;
-        let mut doc = w.document(1, &[down]);
+        let missed = w.view.performer(Round(0)).unwrap().address;
+        let mut doc = w.document(Round(1), &[down]);
         doc.missed_performers = vec![missed];
         let task = w.task(doc);
         let mut entries = vec![
@@ -868,7 +877,7 @@ mod tests {
         let mut d = DisputeMsg {
             task_hash: task.task_info().unwrap().task_hash(),
             epoch_block: B,
-            round: u32::try_from(task.document.round).unwrap(),
+            round: task.document.round,
             operator_id: id,
             signature: [0; 65],
             entries,
@@ -1002,8 +1011,8 @@ mod tests {
         let d = dispute_of(&w, &task, 4, disputer, entries);
         // Another task of the epoch with the same claims (round 2's).
         let mut doc = task.document.clone();
-        doc.round = 2;
-        doc.performer = w.view.performer(2).unwrap().address;
+        doc.round = Round(2);
+        doc.performer = w.view.performer(Round(2)).unwrap().address;
         let other = w.task(doc);
         let other_hash = other.task_info().unwrap().task_hash();
         // As it is: for another task.
@@ -1014,7 +1023,7 @@ mod tests {
         // Relabelled for the other task: the signature no longer fits.
         let relabelled = DisputeMsg {
             task_hash: other_hash,
-            round: 2,
+            round: Round(2),
             ..d.clone()
         };
         assert!(matches!(
@@ -1023,13 +1032,13 @@ mod tests {
         ));
         // Another epoch block.
         let moved = DisputeMsg {
-            epoch_block: B + 10,
+            epoch_block: EpochBlock(B.0 + 10),
             ..d.clone()
         };
         assert_eq!(check(&w, &task, &moved), Err(DisputeFault::WrongTask));
         // A signed dispute that names the wrong round of its task.
         let mut wrong_round = DisputeMsg {
-            round: 0,
+            round: Round(0),
             ..d.clone()
         };
         wrong_round
@@ -1037,7 +1046,10 @@ mod tests {
             .unwrap();
         assert_eq!(
             check(&w, &task, &wrong_round),
-            Err(DisputeFault::WrongRound { got: 0, task: 1 })
+            Err(DisputeFault::WrongRound {
+                got: Round(0),
+                task: Round(1)
+            })
         );
         // Another disputer id: signed by someone else than that operator.
         let other_id = DisputeMsg {

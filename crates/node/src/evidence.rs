@@ -5,6 +5,7 @@
 
 use crate::wire::{Message, TaskMsg, VoteMsg};
 use alloy_primitives::{Address, B256};
+use liveliness_primitives::{EpochBlock, Round};
 
 /// Store meta key prefix of task equivocations.
 pub const TASK_EQUIVOCATION_PREFIX: &str = "equivocation/task/";
@@ -29,7 +30,7 @@ pub struct TaskEquivocation {
 impl TaskEquivocation {
     /// The store key of the evidence against `performer` for `round` of the
     /// epoch at `epoch_block`.
-    pub fn key(epoch_block: u64, round: u64, performer: Address) -> String {
+    pub fn key(epoch_block: EpochBlock, round: Round, performer: Address) -> String {
         format!("{TASK_EQUIVOCATION_PREFIX}{epoch_block}/{round}/{performer:#x}")
     }
 
@@ -57,7 +58,7 @@ impl TaskEquivocation {
     }
 
     /// The epoch block both tasks name.
-    pub fn epoch_block(&self) -> u64 {
+    pub fn epoch_block(&self) -> EpochBlock {
         self.first.document.epoch_block
     }
 
@@ -80,8 +81,8 @@ impl TaskEquivocation {
     }
 
     /// The arguments of `proveTaskEquivocation`; `None` unless both tasks
-    /// are well formed, of one performer, epoch block and round (below
-    /// 2^32), and different.
+    /// are well formed, of one performer, epoch block and round, and
+    /// different.
     pub fn to_chain(&self) -> Option<liveliness_chain::TaskEquivocation> {
         let (a, b) = (&self.first.document, &self.second.document);
         if a.performer != b.performer
@@ -97,7 +98,7 @@ impl TaskEquivocation {
             performer: a.performer,
             epoch_block: a.epoch_block,
             epoch_block_hash: a.epoch_block_hash,
-            round: u32::try_from(a.round).ok()?,
+            round: a.round,
             task_hash_a,
             signature_a: self.first.performer_signature,
             task_hash_b,
@@ -133,7 +134,7 @@ impl Evidence {
     }
 
     /// The epoch block of the offence.
-    pub fn epoch_block(&self) -> u64 {
+    pub fn epoch_block(&self) -> EpochBlock {
         match self {
             Self::Task(e) => e.epoch_block(),
             Self::Vote(e) => e.epoch_block(),
@@ -186,13 +187,13 @@ impl VoteEquivocation {
             && r.task_hash == task_hash
             && a.epoch_block == self.task.document.epoch_block
             && r.epoch_block == self.task.document.epoch_block
-            && u64::from(a.round) == self.task.document.round
+            && a.round == self.task.document.round
             && a.round == r.round
     }
 
     /// The store key of the evidence against `operator_id` on the task
     /// `task_hash` of the epoch at `epoch_block`.
-    pub fn key(epoch_block: u64, task_hash: B256, operator_id: u64) -> String {
+    pub fn key(epoch_block: EpochBlock, task_hash: B256, operator_id: u64) -> String {
         format!("{VOTE_EQUIVOCATION_PREFIX}{epoch_block}/{task_hash:#x}/{operator_id}")
     }
 
@@ -219,7 +220,7 @@ impl VoteEquivocation {
     }
 
     /// The epoch block: the reference block both votes name.
-    pub fn epoch_block(&self) -> u64 {
+    pub fn epoch_block(&self) -> EpochBlock {
         self.approve.epoch_block
     }
 
@@ -347,9 +348,9 @@ mod tests {
         let doc = Document {
             chain_id: 31337,
             attestation_center: address!("0x5FbDB2315678afecb367f032d93F642f64180aa3"),
-            epoch_block: 120,
+            epoch_block: EpochBlock(120),
             epoch_block_hash: B256::repeat_byte(3),
-            round: 1,
+            round: Round(1),
             performer: address!("0x70997970C51812dc3A010C7d01b50e0d17dc79C8"),
             sample: vec![SampleEntry {
                 operator: address!("0x000000000000000000000000000000000000dEaD"),
@@ -405,7 +406,7 @@ mod tests {
         let vote = |approve: bool| VoteMsg {
             task_hash: info.task_hash(),
             epoch_block: b,
-            round: 1,
+            round: Round(1),
             operator_id: 4,
             is_approved: approve,
             signature: keys.sign(&info.vote_hash(ac, 31337, approve, b)),
@@ -430,7 +431,7 @@ mod tests {
             assert_eq!(VoteEquivocation::decode(&bytes[..cut]), None, "cut {cut}");
         }
         let chain = e.to_chain().unwrap();
-        assert_eq!(chain.reference_block, 120);
+        assert_eq!(chain.reference_block, EpochBlock(120));
         assert_eq!(chain.operator_id, 4);
         assert_eq!(chain.task.task_hash(), t.task_info().unwrap().task_hash());
         assert_eq!(chain.approve, approve.signature);
@@ -474,7 +475,7 @@ mod tests {
         );
         // Another epoch block.
         let mut moved = reject.clone();
-        moved.epoch_block = 240;
+        moved.epoch_block = EpochBlock(240);
         assert_eq!(
             VoteEquivocation::new(t.clone(), approve.clone(), moved),
             None
@@ -504,8 +505,8 @@ mod tests {
     #[test]
     fn keys_sort_under_one_prefix() {
         let k = TaskEquivocation::key(
-            120,
-            2,
+            EpochBlock(120),
+            Round(2),
             address!("0x70997970C51812dc3A010C7d01b50e0d17dc79C8"),
         );
         assert_eq!(

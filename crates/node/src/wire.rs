@@ -79,7 +79,7 @@
 
 use alloy_primitives::{Address, Bytes, B256};
 use liveliness_bls::{Signature, G1_BYTES};
-use liveliness_primitives::{DisputeContext, DisputedEntry, Document, TaskInfo};
+use liveliness_primitives::{DisputeContext, DisputedEntry, Document, EpochBlock, Round, TaskInfo};
 
 /// The wire format version this code writes and reads (byte 0).
 pub const WIRE_VERSION: u8 = 1;
@@ -223,9 +223,9 @@ pub struct VoteMsg {
     /// The task voted on ([`TaskInfo::task_hash`]).
     pub task_hash: B256,
     /// The epoch block of the task.
-    pub epoch_block: u64,
+    pub epoch_block: EpochBlock,
     /// The performer round of the task.
-    pub round: u32,
+    pub round: Round,
     /// The voter's AttestationCenter operator id.
     pub operator_id: u64,
     /// Approve (`true`) or reject (`false`).
@@ -283,9 +283,9 @@ pub struct DisputeMsg {
     /// The disputed task ([`TaskInfo::task_hash`]).
     pub task_hash: B256,
     /// The epoch block of the task.
-    pub epoch_block: u64,
+    pub epoch_block: EpochBlock,
     /// The performer round of the task.
-    pub round: u32,
+    pub round: Round,
     /// The disputer's AttestationCenter operator id.
     pub operator_id: u64,
     /// The disputer's `personal_sign` of
@@ -440,8 +440,8 @@ impl VoteMsg {
         let mut out = Vec::with_capacity(VOTE_MSG_BYTES);
         out.extend_from_slice(&[WIRE_VERSION, KIND_VOTE]);
         out.extend_from_slice(self.task_hash.as_slice());
-        out.extend_from_slice(&self.epoch_block.to_be_bytes());
-        out.extend_from_slice(&self.round.to_be_bytes());
+        out.extend_from_slice(&self.epoch_block.0.to_be_bytes());
+        out.extend_from_slice(&self.round.0.to_be_bytes());
         out.extend_from_slice(&self.operator_id.to_be_bytes());
         out.push(u8::from(self.is_approved));
         out.extend_from_slice(&self.signature.to_bytes());
@@ -456,8 +456,8 @@ impl VoteMsg {
 
     fn decode_body(r: &mut Reader<'_>) -> Result<Self, WireError> {
         let task_hash = B256::from(r.array::<32>()?);
-        let epoch_block = u64::from_be_bytes(r.array()?);
-        let round = u32::from_be_bytes(r.array()?);
+        let epoch_block = EpochBlock(u64::from_be_bytes(r.array()?));
+        let round = Round(u32::from_be_bytes(r.array()?));
         let operator_id = u64::from_be_bytes(r.array()?);
         let is_approved = match r.array::<1>()? {
             [0] => false,
@@ -564,8 +564,8 @@ impl DisputeMsg {
         );
         out.extend_from_slice(&[WIRE_VERSION, KIND_DISPUTE]);
         out.extend_from_slice(self.task_hash.as_slice());
-        out.extend_from_slice(&self.epoch_block.to_be_bytes());
-        out.extend_from_slice(&self.round.to_be_bytes());
+        out.extend_from_slice(&self.epoch_block.0.to_be_bytes());
+        out.extend_from_slice(&self.round.0.to_be_bytes());
         out.extend_from_slice(&self.operator_id.to_be_bytes());
         out.extend_from_slice(&self.signature);
         // Decoding bounds the count far below `u16::MAX`.
@@ -590,8 +590,8 @@ impl DisputeMsg {
 
     fn decode_body(r: &mut Reader<'_>) -> Result<Self, WireError> {
         let task_hash = B256::from(r.array::<32>()?);
-        let epoch_block = u64::from_be_bytes(r.array()?);
-        let round = u32::from_be_bytes(r.array()?);
+        let epoch_block = EpochBlock(u64::from_be_bytes(r.array()?));
+        let round = Round(u32::from_be_bytes(r.array()?));
         let operator_id = u64::from_be_bytes(r.array()?);
         let signature = r.array()?;
         check_signature_v(&signature)?;
@@ -783,9 +783,9 @@ mod tests {
         Document {
             chain_id: CHAIN_ID,
             attestation_center: AC,
-            epoch_block: 120,
+            epoch_block: EpochBlock(120),
             epoch_block_hash: HASH,
-            round: 0,
+            round: Round(0),
             performer: signer(1).address(),
             sample: vec![
                 SampleEntry {
@@ -849,7 +849,7 @@ mod tests {
                 AC,
                 doc.epoch_block,
                 doc.epoch_block_hash,
-                doc.round as u32,
+                doc.round,
             ),
         );
         TaskMsg::new(1, sig, doc).unwrap()
@@ -860,11 +860,11 @@ mod tests {
         let kp = KeyPair::random(&mut StdRng::seed_from_u64(7));
         VoteMsg {
             task_hash: info.task_hash(),
-            epoch_block: 120,
-            round: 0,
+            epoch_block: EpochBlock(120),
+            round: Round(0),
             operator_id: 0x0102_0304_0506_0708,
             is_approved: true,
-            signature: kp.sign(&info.vote_hash(AC, CHAIN_ID, true, 120)),
+            signature: kp.sign(&info.vote_hash(AC, CHAIN_ID, true, EpochBlock(120))),
         }
     }
 
@@ -886,8 +886,8 @@ mod tests {
         entries.sort_by_key(|e| e.operator);
         let mut msg = DisputeMsg {
             task_hash: info.task_hash(),
-            epoch_block: 120,
-            round: 2,
+            epoch_block: EpochBlock(120),
+            round: Round(2),
             operator_id: 9,
             signature: [0; 65],
             entries,
@@ -922,7 +922,7 @@ mod tests {
             AC,
             msg.document.epoch_block,
             msg.document.epoch_block_hash,
-            msg.document.round as u32,
+            msg.document.round,
         )
         .unwrap();
         let bytes = msg.encode();
@@ -1376,14 +1376,14 @@ mod tests {
             (
                 "epoch block",
                 DisputeMsg {
-                    epoch_block: 130,
+                    epoch_block: EpochBlock(130),
                     ..original.clone()
                 },
             ),
             (
                 "round",
                 DisputeMsg {
-                    round: 3,
+                    round: Round(3),
                     ..original.clone()
                 },
             ),
@@ -1485,8 +1485,8 @@ mod tests {
             .prop_map(
                 |(hash, epoch_block, round, operator_id, (rs, v), entries)| DisputeMsg {
                     task_hash: B256::from(hash),
-                    epoch_block,
-                    round,
+                    epoch_block: EpochBlock(epoch_block),
+                    round: Round(round),
                     operator_id,
                     signature: {
                         let mut sig = [v; 65];
@@ -1571,8 +1571,8 @@ mod tests {
         ) {
             let msg = VoteMsg {
                 task_hash: B256::from(hash),
-                epoch_block,
-                round,
+                epoch_block: EpochBlock(epoch_block),
+                round: Round(round),
                 operator_id,
                 is_approved,
                 ..vote()

@@ -14,7 +14,11 @@
 //! block and round, one disputer and exactly these entries, in this order,
 //! and nothing else.
 
-use crate::{error::Result, sig};
+use crate::{
+    error::Result,
+    sig,
+    types::{EpochBlock, Round},
+};
 use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
 use alloy_sol_types::{sol, SolValue};
 
@@ -65,9 +69,9 @@ pub struct DisputeContext {
     /// The disputed task's hash.
     pub task_hash: B256,
     /// The task's epoch block.
-    pub epoch_block: u64,
+    pub epoch_block: EpochBlock,
     /// The task's round.
-    pub round: u32,
+    pub round: Round,
     /// The disputer's operator id.
     pub disputer_id: u64,
 }
@@ -81,8 +85,8 @@ impl DisputeContext {
             chainId: U256::from(self.chain_id),
             attestationCenter: self.attestation_center,
             taskHash: self.task_hash,
-            epochBlock: self.epoch_block,
-            round: self.round,
+            epochBlock: self.epoch_block.0,
+            round: self.round.0,
             disputerId: self.disputer_id,
             entries: entries
                 .iter()
@@ -117,8 +121,8 @@ mod tests {
             chain_id: 31337,
             attestation_center: AC,
             task_hash: b256!("0xadac08b96f5d7f45f8ed08c74ce76e005de5f122f48ada19cef1d64f5829b0b4"),
-            epoch_block: 1230,
-            round: 2,
+            epoch_block: EpochBlock(1230),
+            round: Round(2),
             disputer_id: 9,
         }
     }
@@ -184,10 +188,13 @@ mod tests {
                 ..base
             },
             DisputeContext {
-                epoch_block: 1240,
+                epoch_block: EpochBlock(1240),
                 ..base
             },
-            DisputeContext { round: 3, ..base },
+            DisputeContext {
+                round: Round(3),
+                ..base
+            },
             DisputeContext {
                 disputer_id: 10,
                 ..base

@@ -14,7 +14,7 @@
 //! - Every integer is a JSON number at most 2^53 − 1, so that every JSON
 //!   implementation (and RFC 8785, which writes numbers as IEEE doubles)
 //!   reads it exactly. Block numbers, rounds, ids and EIP-2294 chain ids
-//!   all fit.
+//!   all fit. A round is at most `u32::MAX` besides (its on-chain width).
 //! - Hex is 0x-prefixed and lower-case; `proof` / `failure` are absent
 //!   (not `null`) when not applicable.
 //! - `sample` is strictly ascending by `operatorId` with unique addresses;
@@ -29,6 +29,7 @@ use crate::{
     health::HealthProof,
     task::TaskInfo,
     task_data::{check_ascending, TaskData},
+    types::{EpochBlock, Round},
 };
 use alloy_primitives::{Address, B256};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -125,11 +126,12 @@ pub struct Document {
     /// The AttestationCenter address.
     pub attestation_center: Address,
     /// The epoch block `B`.
-    pub epoch_block: u64,
+    pub epoch_block: EpochBlock,
     /// `blockhash(B)`.
     pub epoch_block_hash: B256,
-    /// The round this task was performed in.
-    pub round: u64,
+    /// The round this task was performed in (32 bits: a document with a
+    /// larger round does not decode).
+    pub round: Round,
     /// The performer (signer of the task).
     pub performer: Address,
     /// The sample, ascending by operator id.
@@ -162,8 +164,8 @@ impl Document {
     pub fn validate(&self) -> Result<()> {
         let numbers = [
             ("chainId", self.chain_id),
-            ("epochBlock", self.epoch_block),
-            ("round", self.round),
+            ("epochBlock", self.epoch_block.0),
+            ("round", u64::from(self.round)),
         ];
         for (field, value) in numbers {
             check_safe(field, value)?;
@@ -256,7 +258,7 @@ impl Document {
         for entry in &self.sample {
             if let Check::Healthy(proof) = &entry.check {
                 proof
-                    .verify(entry.operator, self.epoch_block, canonical_hash)
+                    .verify(entry.operator, self.epoch_block.0, canonical_hash)
                     .map_err(|source| Error::InvalidHealthProof {
                         operator_id: entry.operator_id,
                         source,
@@ -280,7 +282,7 @@ impl Document {
             attestation_center: wire.attestation_center,
             epoch_block: wire.epoch_block,
             epoch_block_hash: wire.epoch_block_hash,
-            round: wire.round,
+            round: Round::try_from(wire.round)?,
             performer: wire.performer,
             sample,
             missed_performers: wire.missed_performers,
@@ -336,8 +338,10 @@ struct DocumentWire {
     version: u64,
     chain_id: u64,
     attestation_center: Address,
-    epoch_block: u64,
+    epoch_block: EpochBlock,
     epoch_block_hash: B256,
+    /// Read as any integer, so that a round wider than [`Round`] is
+    /// [`Error::OutOfRange`] rather than malformed JSON.
     round: u64,
     performer: Address,
     sample: Vec<EntryWire>,
@@ -398,7 +402,7 @@ impl From<&Document> for DocumentWire {
             attestation_center: d.attestation_center,
             epoch_block: d.epoch_block,
             epoch_block_hash: d.epoch_block_hash,
-            round: d.round,
+            round: u64::from(d.round),
             performer: d.performer,
             sample: d.sample.iter().map(EntryWire::from).collect(),
             missed_performers: d.missed_performers.clone(),
@@ -430,9 +434,9 @@ mod tests {
         Document {
             chain_id: 31337,
             attestation_center: AC,
-            epoch_block: 120,
+            epoch_block: EpochBlock(120),
             epoch_block_hash: HASH,
-            round: 0,
+            round: Round(0),
             performer: ANVIL1_ADDRESS,
             sample: vec![
                 SampleEntry {
@@ -513,7 +517,7 @@ mod tests {
         let d = doc();
         let td = d.task_data();
         assert_eq!(td.unhealthy, vec![DEAD]);
-        assert_eq!(td.epoch_block, 120);
+        assert_eq!(td.epoch_block, EpochBlock(120));
         let info = d.task_info(1).unwrap();
         assert_eq!(info.proof_of_task, d.cid().unwrap());
         assert_eq!(TaskData::abi_decode(&info.data, 10).unwrap(), td);
@@ -718,10 +722,26 @@ mod tests {
         d.validate().unwrap();
     }
 
+    /// A round wider than the 32 bits it has on chain is refused at
+    /// decoding, not clamped later.
+    #[test]
+    fn rejects_rounds_wider_than_u32() {
+        let mut v = value();
+        v["round"] = u64::from(u32::MAX).into();
+        let max = reparse(v).unwrap();
+        assert_eq!(max.round, Round::MAX);
+        let mut v = value();
+        v["round"] = (u64::from(u32::MAX) + 1).into();
+        assert!(matches!(
+            reparse(v),
+            Err(Error::OutOfRange { field: "round" })
+        ));
+    }
+
     #[test]
     fn rejects_unsafe_integers() {
         let mut d = doc();
-        d.epoch_block = MAX_SAFE_INTEGER + 1;
+        d.epoch_block = EpochBlock(MAX_SAFE_INTEGER + 1);
         assert!(matches!(
             d.to_canonical_bytes(),
             Err(Error::OutOfRange {

@@ -2,14 +2,16 @@
 //!
 //! Integer semantics, for anyone re-implementing this:
 //!
-//! - block numbers, epoch numbers, rounds and operator ids are unsigned
-//!   64-bit integers; `chainId`, `i` and `operatorId` are encoded as `uint256`;
+//! - block numbers, epoch numbers and operator ids are unsigned 64-bit
+//!   integers, rounds unsigned 32-bit ones ([`EpochBlock`], [`EpochNumber`],
+//!   [`Round`]); `chainId`, `i` and `operatorId` are encoded as `uint256`;
 //! - `e · h mod n` is computed in unbounded precision (here as
 //!   `((e mod n) · h) mod n` in 128 bits), never with wrap-around;
 //! - `r_i mod (m − i)` takes `r_i` as an unsigned 256-bit big-endian integer;
 //! - hashes are compared as unsigned 256-bit big-endian integers.
 
 use crate::error::{Error, Result};
+use crate::types::{EpochBlock, EpochNumber, Round};
 use alloy_primitives::{keccak256, Address, B256, U256};
 use alloy_sol_types::{sol, SolValue};
 
@@ -60,34 +62,45 @@ pub fn epoch_seed(chain_id: u64, attestation_center: Address, block_hash: B256) 
 
 /// Whether `block` starts an epoch (`block % epoch_length == 0`). With an
 /// epoch length of 0 no block does (the contract's `%` would revert).
-pub fn is_epoch_block(block: u64, epoch_length: u64) -> bool {
-    block.checked_rem(epoch_length) == Some(0)
+pub fn is_epoch_block(block: EpochBlock, epoch_length: u64) -> bool {
+    block.is_epoch_block(epoch_length)
 }
 
 /// The epoch number `e = block / epoch_length` (integer division).
-pub fn epoch_number(block: u64, epoch_length: u64) -> Result<u64> {
-    block
-        .checked_div(epoch_length)
-        .ok_or(Error::ZeroParameter("epochLength"))
+pub fn epoch_number(block: EpochBlock, epoch_length: u64) -> Result<EpochNumber> {
+    block.number(epoch_length)
 }
 
 /// The round open at `block` for the epoch starting at `epoch_block`:
 /// `(block − epoch_block) / performer_timeout_blocks`. Round `r` opens at
-/// `epoch_block + r · performer_timeout_blocks` (see [`round_start`]).
-pub fn round_at(block: u64, epoch_block: u64, performer_timeout_blocks: u64) -> Result<u64> {
+/// `epoch_block + r · performer_timeout_blocks` (see [`round_start`]). A
+/// round past [`Round::MAX`] is an overflow.
+pub fn round_at(
+    block: u64,
+    epoch_block: EpochBlock,
+    performer_timeout_blocks: u64,
+) -> Result<Round> {
     let elapsed = block
-        .checked_sub(epoch_block)
-        .ok_or(Error::BlockBeforeEpoch { block, epoch_block })?;
-    elapsed
+        .checked_sub(epoch_block.0)
+        .ok_or(Error::BlockBeforeEpoch {
+            block,
+            epoch_block: epoch_block.0,
+        })?;
+    let round = elapsed
         .checked_div(performer_timeout_blocks)
-        .ok_or(Error::ZeroParameter("performerTimeoutBlocks"))
+        .ok_or(Error::ZeroParameter("performerTimeoutBlocks"))?;
+    Round::try_from(round).map_err(|_| Error::Overflow("round"))
 }
 
 /// The block at which round `round` opens: `epoch_block + round · performer_timeout_blocks`.
-pub fn round_start(epoch_block: u64, round: u64, performer_timeout_blocks: u64) -> Result<u64> {
-    round
+pub fn round_start(
+    epoch_block: EpochBlock,
+    round: Round,
+    performer_timeout_blocks: u64,
+) -> Result<u64> {
+    u64::from(round)
         .checked_mul(performer_timeout_blocks)
-        .and_then(|offset| epoch_block.checked_add(offset))
+        .and_then(|offset| epoch_block.0.checked_add(offset))
         .ok_or(Error::Overflow("round start"))
 }
 
@@ -112,7 +125,7 @@ pub fn round_start(epoch_block: u64, round: u64, performer_timeout_blocks: u64) 
 pub fn sample(
     candidates: &[OperatorRef],
     sample_size: u64,
-    epoch_number: u64,
+    epoch_number: EpochNumber,
     seed: B256,
 ) -> Result<Vec<OperatorRef>> {
     crate::task_data::check_ascending(
@@ -128,7 +141,7 @@ pub fn sample(
 
     // Round-robin positions: a window of `h ≤ n` consecutive positions mod n.
     let n128 = n as u128;
-    let e_mod_n = u128::from(epoch_number)
+    let e_mod_n = u128::from(epoch_number.0)
         .checked_rem(n128)
         .ok_or(Error::Overflow("e mod n"))?;
     let base = e_mod_n
@@ -203,9 +216,9 @@ pub fn performer_order(operator_ids: &[OperatorId], seed: B256) -> Result<Vec<Op
 
 /// The performer of round `round`: `order[round mod len]`, `None` for an
 /// empty order.
-pub fn round_performer(order: &[OperatorId], round: u64) -> Option<OperatorId> {
+pub fn round_performer(order: &[OperatorId], round: Round) -> Option<OperatorId> {
     let len = u64::try_from(order.len()).ok()?;
-    let index = usize::try_from(round.checked_rem(len)?).ok()?;
+    let index = usize::try_from(u64::from(round).checked_rem(len)?).ok()?;
     order.get(index).copied()
 }
 
@@ -274,16 +287,31 @@ mod tests {
     fn pinned_samples() {
         let c = ops(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
         let s = seed();
-        assert_eq!(ids(&sample(&c, 4, 0, s).unwrap()), vec![1, 2, 7, 9]);
-        assert_eq!(ids(&sample(&c, 4, 1, s).unwrap()), vec![3, 4, 7, 9]);
-        assert_eq!(ids(&sample(&c, 5, 7, s).unwrap()), vec![2, 3, 4, 5, 10]);
-        assert_eq!(ids(&sample(&c, 3, u64::MAX, s).unwrap()), vec![1, 2, 7]);
         assert_eq!(
-            ids(&sample(&c, 20, 3, s).unwrap()),
+            ids(&sample(&c, 4, EpochNumber(0), s).unwrap()),
+            vec![1, 2, 7, 9]
+        );
+        assert_eq!(
+            ids(&sample(&c, 4, EpochNumber(1), s).unwrap()),
+            vec![3, 4, 7, 9]
+        );
+        assert_eq!(
+            ids(&sample(&c, 5, EpochNumber(7), s).unwrap()),
+            vec![2, 3, 4, 5, 10]
+        );
+        assert_eq!(
+            ids(&sample(&c, 3, EpochNumber(u64::MAX), s).unwrap()),
+            vec![1, 2, 7]
+        );
+        assert_eq!(
+            ids(&sample(&c, 20, EpochNumber(3), s).unwrap()),
             (1..=10).collect::<Vec<_>>()
         );
         let sparse = ops(&[3, 8, 21, 22, 40, 41, 77]);
-        assert_eq!(ids(&sample(&sparse, 4, 12, s).unwrap()), vec![3, 8, 22, 40]);
+        assert_eq!(
+            ids(&sample(&sparse, 4, EpochNumber(12), s).unwrap()),
+            vec![3, 8, 22, 40]
+        );
     }
 
     #[test]
@@ -291,9 +319,9 @@ mod tests {
         let s = seed();
         let order = performer_order(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], s).unwrap();
         assert_eq!(order, vec![2, 6, 5, 7, 8, 4, 9, 1, 3, 10]);
-        assert_eq!(round_performer(&order, 0), order.first().copied());
-        assert_eq!(round_performer(&order, 11), order.get(1).copied());
-        assert_eq!(round_performer(&[], 3), None);
+        assert_eq!(round_performer(&order, Round(0)), order.first().copied());
+        assert_eq!(round_performer(&order, Round(11)), order.get(1).copied());
+        assert_eq!(round_performer(&[], Round(3)), None);
     }
 
     #[test]
@@ -307,50 +335,52 @@ mod tests {
     #[test]
     fn sample_rejects_unsorted_candidates() {
         assert!(matches!(
-            sample(&ops(&[1, 3, 2]), 2, 0, seed()),
+            sample(&ops(&[1, 3, 2]), 2, EpochNumber(0), seed()),
             Err(Error::NotStrictlyAscending {
                 field: "candidates",
                 index: 2
             })
         ));
-        assert!(sample(&ops(&[1, 1]), 2, 0, seed()).is_err());
+        assert!(sample(&ops(&[1, 1]), 2, EpochNumber(0), seed()).is_err());
     }
 
     #[test]
     fn small_samples() {
-        assert!(sample(&[], 5, 3, seed()).unwrap().is_empty());
-        assert!(sample(&ops(&[1, 2]), 0, 3, seed()).unwrap().is_empty());
+        assert!(sample(&[], 5, EpochNumber(3), seed()).unwrap().is_empty());
+        assert!(sample(&ops(&[1, 2]), 0, EpochNumber(3), seed())
+            .unwrap()
+            .is_empty());
         // k = 1: only the round-robin member.
         assert_eq!(
-            ids(&sample(&ops(&[4, 5, 6]), 1, 4, seed()).unwrap()),
+            ids(&sample(&ops(&[4, 5, 6]), 1, EpochNumber(4), seed()).unwrap()),
             vec![5]
         );
     }
 
     #[test]
     fn epochs_and_rounds() {
-        assert!(is_epoch_block(0, 10));
-        assert!(is_epoch_block(120, 10));
-        assert!(!is_epoch_block(121, 10));
-        assert!(!is_epoch_block(120, 0));
-        assert_eq!(epoch_number(129, 10).unwrap(), 12);
+        assert!(is_epoch_block(EpochBlock(0), 10));
+        assert!(is_epoch_block(EpochBlock(120), 10));
+        assert!(!is_epoch_block(EpochBlock(121), 10));
+        assert!(!is_epoch_block(EpochBlock(120), 0));
+        assert_eq!(epoch_number(EpochBlock(129), 10).unwrap(), EpochNumber(12));
         assert!(matches!(
-            epoch_number(1, 0),
+            epoch_number(EpochBlock(1), 0),
             Err(Error::ZeroParameter("epochLength"))
         ));
-        assert_eq!(round_at(120, 120, 5).unwrap(), 0);
-        assert_eq!(round_at(124, 120, 5).unwrap(), 0);
-        assert_eq!(round_at(125, 120, 5).unwrap(), 1);
+        assert_eq!(round_at(120, EpochBlock(120), 5).unwrap(), Round(0));
+        assert_eq!(round_at(124, EpochBlock(120), 5).unwrap(), Round(0));
+        assert_eq!(round_at(125, EpochBlock(120), 5).unwrap(), Round(1));
         assert!(matches!(
-            round_at(119, 120, 5),
+            round_at(119, EpochBlock(120), 5),
             Err(Error::BlockBeforeEpoch { .. })
         ));
         assert!(matches!(
-            round_at(130, 120, 0),
+            round_at(130, EpochBlock(120), 0),
             Err(Error::ZeroParameter(_))
         ));
-        assert_eq!(round_start(120, 2, 5).unwrap(), 130);
-        assert!(round_start(u64::MAX, 1, 1).is_err());
+        assert_eq!(round_start(EpochBlock(120), Round(2), 5).unwrap(), 130);
+        assert!(round_start(EpochBlock(u64::MAX), Round(1), 1).is_err());
     }
 
     fn candidates_strategy() -> impl Strategy<Value = Vec<OperatorRef>> {
@@ -366,7 +396,7 @@ mod tests {
             e in any::<u64>(),
             s in any::<[u8; 32]>(),
         ) {
-            let out = sample(&c, size, e, B256::from(s)).unwrap();
+            let out = sample(&c, size, EpochNumber(e), B256::from(s)).unwrap();
             let k = usize::try_from(size).unwrap().min(c.len());
             prop_assert_eq!(out.len(), k);
             prop_assert!(out.windows(2).all(|w| w[0].id < w[1].id));
@@ -392,7 +422,7 @@ mod tests {
                 s[0] ^= d as u8;
                 let e = e0.wrapping_add(d);
                 prop_assume!(e >= e0);
-                seen.extend(ids(&sample(&c, size, e, B256::from(s)).unwrap()));
+                seen.extend(ids(&sample(&c, size, EpochNumber(e), B256::from(s)).unwrap()));
             }
             prop_assert_eq!(seen.len(), n);
         }

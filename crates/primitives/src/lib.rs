@@ -9,7 +9,8 @@
 //! - the digest a disputer signs, [`DisputeContext::signing_digest`];
 //! - [`TaskData`], the task's `data`, with a strict ABI decoder;
 //! - epochs and selection: [`epoch_seed`], [`sample`], [`performer_order`],
-//!   [`round_performer`], [`round_at`];
+//!   [`round_performer`], [`round_at`], over one type per concept:
+//!   [`EpochBlock`], [`EpochNumber`], [`Round`];
 //! - the health endpoint's [`HealthProof`] and its verification;
 //! - the proof-of-task [`Document`], its RFC 8785 canonical bytes and CID.
 //!
@@ -23,14 +24,14 @@
 //! each module's tests.
 //!
 //! ```
-//! use liveliness_primitives::{epoch_seed, sample, OperatorRef};
+//! use liveliness_primitives::{epoch_seed, sample, EpochNumber, OperatorRef};
 //! use alloy_primitives::{Address, B256};
 //!
 //! let seed = epoch_seed(31337, Address::ZERO, B256::ZERO);
 //! let candidates: Vec<OperatorRef> = (1..=10)
 //!     .map(|id| OperatorRef { id, address: Address::with_last_byte(id as u8) })
 //!     .collect();
-//! let chosen = sample(&candidates, 4, 12, seed)?;
+//! let chosen = sample(&candidates, 4, EpochNumber(12), seed)?;
 //! assert_eq!(chosen.len(), 4);
 //! # Ok::<(), liveliness_primitives::Error>(())
 //! ```
@@ -57,6 +58,7 @@ mod task;
 mod task_data;
 #[cfg(test)]
 mod test_keys;
+mod types;
 
 pub use dispute::{DisputeContext, DisputedEntry};
 pub use document::{
@@ -72,3 +74,4 @@ pub use health::{
 };
 pub use task::{pop_message, task_signing_digest, verify_task_signature, TaskContext, TaskInfo};
 pub use task_data::TaskData;
+pub use types::{EpochBlock, EpochNumber, Round, TooWide};

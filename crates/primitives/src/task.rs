@@ -9,6 +9,7 @@
 use crate::{
     error::{Error, Result},
     sig,
+    types::{EpochBlock, Round},
 };
 use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
 use alloy_sol_types::{sol, SolValue};
@@ -94,9 +95,9 @@ impl TaskInfo {
         &self,
         chain_id: u64,
         attestation_center: Address,
-        epoch_block: u64,
+        epoch_block: EpochBlock,
         epoch_block_hash: B256,
-        round: u32,
+        round: Round,
     ) -> B256 {
         task_signing_digest(
             self.task_hash(),
@@ -117,9 +118,9 @@ impl TaskInfo {
         &self,
         chain_id: u64,
         attestation_center: Address,
-        epoch_block: u64,
+        epoch_block: EpochBlock,
         epoch_block_hash: B256,
-        round: u32,
+        round: Round,
     ) -> B256 {
         sig::personal_hash(&self.task_signing_digest(
             chain_id,
@@ -138,9 +139,9 @@ impl TaskInfo {
         signature: &[u8; 65],
         chain_id: u64,
         attestation_center: Address,
-        epoch_block: u64,
+        epoch_block: EpochBlock,
         epoch_block_hash: B256,
-        round: u32,
+        round: Round,
     ) -> Result<()> {
         verify_task_signature(
             self.task_hash(),
@@ -166,7 +167,7 @@ impl TaskInfo {
         attestation_center: Address,
         chain_id: u64,
         is_approved: bool,
-        reference_block: u64,
+        reference_block: EpochBlock,
     ) -> B256 {
         let params = abi::VoteParams {
             proofOfTask: self.proof_of_task.clone(),
@@ -176,7 +177,7 @@ impl TaskInfo {
             attestationCenter: attestation_center,
             chainId: U256::from(chain_id),
             isApproved: is_approved,
-            referenceBlock: reference_block,
+            referenceBlock: reference_block.0,
         };
         keccak256(params.abi_encode_params())
     }
@@ -192,11 +193,11 @@ pub struct TaskContext {
     /// The AttestationCenter.
     pub attestation_center: Address,
     /// The epoch block `B`.
-    pub epoch_block: u64,
+    pub epoch_block: EpochBlock,
     /// `blockhash(B)` as the performer saw it.
     pub epoch_block_hash: B256,
     /// The performer round.
-    pub round: u32,
+    pub round: Round,
 }
 
 /// The digest a performer signs for the task `task_hash` in `ctx`:
@@ -216,9 +217,9 @@ pub fn task_signing_digest(task_hash: B256, ctx: &TaskContext) -> B256 {
         chainId: U256::from(ctx.chain_id),
         attestationCenter: ctx.attestation_center,
         taskHash: task_hash,
-        epochBlock: ctx.epoch_block,
+        epochBlock: ctx.epoch_block.0,
         epochBlockHash: ctx.epoch_block_hash,
-        round: ctx.round,
+        round: ctx.round.0,
     };
     keccak256(params.abi_encode_params())
 }
@@ -296,9 +297,9 @@ mod tests {
     }
 
     /// The epoch block of the pinned vectors.
-    const EPOCH: u64 = 1_230;
+    const EPOCH: EpochBlock = EpochBlock(1_230);
     /// The round of the pinned task signature.
-    const ROUND: u32 = 7;
+    const ROUND: Round = Round(7);
     /// The epoch block hash of the pinned task signature.
     const EPOCH_HASH: B256 = B256::repeat_byte(0x11);
 
@@ -336,20 +337,20 @@ mod tests {
     fn digest_and_vote_hash_commit_to_the_block() {
         let t = task();
         assert_ne!(
-            t.task_signing_digest(31337, AC, EPOCH, EPOCH_HASH, 0),
-            t.task_signing_digest(31337, AC, EPOCH - 10, EPOCH_HASH, 0)
+            t.task_signing_digest(31337, AC, EPOCH, EPOCH_HASH, Round(0)),
+            t.task_signing_digest(31337, AC, EpochBlock(EPOCH.0 - 10), EPOCH_HASH, Round(0))
         );
         assert_ne!(
-            t.task_signing_digest(31337, AC, EPOCH, EPOCH_HASH, 0),
-            t.task_signing_digest(31337, AC, EPOCH, EPOCH_HASH, 1)
+            t.task_signing_digest(31337, AC, EPOCH, EPOCH_HASH, Round(0)),
+            t.task_signing_digest(31337, AC, EPOCH, EPOCH_HASH, Round(1))
         );
         assert_ne!(
-            t.task_signing_digest(31337, AC, EPOCH, EPOCH_HASH, 0),
-            t.task_signing_digest(31337, AC, EPOCH, B256::ZERO, 0)
+            t.task_signing_digest(31337, AC, EPOCH, EPOCH_HASH, Round(0)),
+            t.task_signing_digest(31337, AC, EPOCH, B256::ZERO, Round(0))
         );
         assert_ne!(
             t.vote_hash(AC, 31337, false, EPOCH),
-            t.vote_hash(AC, 31337, false, EPOCH - 10)
+            t.vote_hash(AC, 31337, false, EpochBlock(EPOCH.0 - 10))
         );
         // Layout: the block, its hash and the round are the last head words,
         // after the string offset, chain id, AttestationCenter and task hash.
@@ -358,9 +359,9 @@ mod tests {
         preimage.extend_from_slice(&U256::from(31337).to_be_bytes::<32>());
         preimage.extend_from_slice(B256::left_padding_from(AC.as_slice()).as_slice());
         preimage.extend_from_slice(t.task_hash().as_slice());
-        preimage.extend_from_slice(&U256::from(EPOCH).to_be_bytes::<32>());
+        preimage.extend_from_slice(&U256::from(EPOCH.0).to_be_bytes::<32>());
         preimage.extend_from_slice(EPOCH_HASH.as_slice());
-        preimage.extend_from_slice(&U256::from(ROUND).to_be_bytes::<32>());
+        preimage.extend_from_slice(&U256::from(ROUND.0).to_be_bytes::<32>());
         preimage.extend_from_slice(&U256::from(TASK_DOMAIN.len()).to_be_bytes::<32>());
         let mut tag = [0u8; 32];
         tag[..TASK_DOMAIN.len()].copy_from_slice(TASK_DOMAIN.as_bytes());
@@ -392,9 +393,9 @@ mod tests {
         // someone else.
         for (chain, epoch, hash, round) in [
             (1, EPOCH, EPOCH_HASH, ROUND),
-            (31337, EPOCH - 10, EPOCH_HASH, ROUND),
+            (31337, EpochBlock(EPOCH.0 - 10), EPOCH_HASH, ROUND),
             (31337, EPOCH, B256::repeat_byte(0x12), ROUND),
-            (31337, EPOCH, EPOCH_HASH, ROUND + 1),
+            (31337, EPOCH, EPOCH_HASH, Round(ROUND.0 + 1)),
         ] {
             assert!(matches!(
                 t.verify_performer_signature(&sig, chain, AC, epoch, hash, round),

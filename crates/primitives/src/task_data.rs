@@ -1,6 +1,9 @@
 //! The task's `data`: what `LivelinessRegistry.afterTaskSubmission` decodes.
 
-use crate::error::{Error, Result};
+use crate::{
+    error::{Error, Result},
+    types::EpochBlock,
+};
 use alloy_primitives::{Address, Bytes, B256, U256};
 use alloy_sol_types::{sol, SolValue};
 
@@ -24,7 +27,7 @@ mod abi {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct TaskData {
     /// The epoch block `B`.
-    pub epoch_block: u64,
+    pub epoch_block: EpochBlock,
     /// `blockhash(B)`.
     pub epoch_block_hash: B256,
     /// Sampled operators found unhealthy.
@@ -50,7 +53,7 @@ impl TaskData {
         missed.sort_unstable();
         missed.dedup();
         let params = abi::TaskDataParams {
-            epochBlock: U256::from(self.epoch_block),
+            epochBlock: U256::from(self.epoch_block.0),
             epochBlockHash: self.epoch_block_hash,
             unhealthy,
             missedPerformers: missed,
@@ -74,9 +77,11 @@ impl TaskData {
         if params.abi_encode_params() != data {
             return Err(Error::NonCanonicalAbi);
         }
-        let epoch_block = u64::try_from(params.epochBlock).map_err(|_| Error::OutOfRange {
-            field: "epochBlock",
-        })?;
+        let epoch_block = u64::try_from(params.epochBlock)
+            .map(EpochBlock)
+            .map_err(|_| Error::OutOfRange {
+                field: "epochBlock",
+            })?;
         check_set("unhealthy", &params.unhealthy, max_entries)?;
         check_set("missedPerformers", &params.missedPerformers, max_entries)?;
         Ok(Self {
@@ -122,7 +127,7 @@ mod tests {
 
     fn sample() -> TaskData {
         TaskData {
-            epoch_block: 100,
+            epoch_block: EpochBlock(100),
             epoch_block_hash: b256!(
                 "0x1111111111111111111111111111111111111111111111111111111111111111"
             ),

@@ -70,7 +70,7 @@ pub enum Error {
     #[error("epoch {epoch_block} is stored with block hash {stored}, not {given}")]
     EpochHashMismatch {
         /// The epoch block number.
-        epoch_block: u64,
+        epoch_block: liveliness_primitives::EpochBlock,
         /// Hash already stored.
         stored: B256,
         /// Hash given.
@@ -81,7 +81,7 @@ pub enum Error {
     #[error("epoch {epoch_block} is not stored for block hash {given}")]
     NotTheStoredEpoch {
         /// The epoch block number.
-        epoch_block: u64,
+        epoch_block: liveliness_primitives::EpochBlock,
         /// Hash given.
         given: B256,
     },

@@ -26,7 +26,8 @@
 //! ```no_run
 //! use liveliness_store::{OwnVote, Store};
 //! # fn main() -> liveliness_store::Result<()> {
-//! # let (epoch_block, round, task_hash, signed_vote) = (0, 0, Default::default(), &[][..]);
+//! # use liveliness_primitives::{EpochBlock, Round};
+//! # let (epoch_block, round, task_hash, signed_vote) = (EpochBlock(0), Round(0), Default::default(), &[][..]);
 //! let store = Store::open("node.redb")?;
 //! match store.record_own_vote(epoch_block, round, task_hash, signed_vote)? {
 //!     OwnVote::Recorded => { /* gossip `signed_vote` */ }

@@ -5,6 +5,7 @@
 //! invariants.
 
 use alloy_primitives::{Address, B256};
+use liveliness_primitives::{EpochBlock, Round};
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -33,7 +34,7 @@ impl PutOutcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EpochRecord {
     /// The epoch block `B`.
-    pub epoch_block: u64,
+    pub epoch_block: EpochBlock,
     /// The hash of block `B` the epoch was derived from.
     pub block_hash: B256,
     /// The node's encoding of the epoch.
@@ -46,9 +47,9 @@ pub struct TaskRecord {
     /// The task hash.
     pub task_hash: B256,
     /// The task's epoch block.
-    pub epoch_block: u64,
+    pub epoch_block: EpochBlock,
     /// The performer round.
-    pub round: u32,
+    pub round: Round,
     /// The performer that signed it.
     pub performer: Address,
     /// The node's encoding of the task.
@@ -59,9 +60,9 @@ pub struct TaskRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OwnVoteRecord {
     /// The task's epoch block.
-    pub epoch_block: u64,
+    pub epoch_block: EpochBlock,
     /// The performer round.
-    pub round: u32,
+    pub round: Round,
     /// The task voted on.
     pub task_hash: B256,
     /// The signed vote as the node gossips it.
@@ -104,7 +105,7 @@ pub struct DisputeRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CertificateRecord {
     /// The epoch block.
-    pub epoch_block: u64,
+    pub epoch_block: EpochBlock,
     /// The certified task.
     pub task_hash: B256,
     /// The node's encoding of the certificate.
@@ -174,7 +175,7 @@ pub enum Submission {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HealthRecord {
     /// The epoch block the check was for.
-    pub epoch_block: u64,
+    pub epoch_block: EpochBlock,
     /// The operator checked.
     pub operator: Address,
     /// The verdict.
@@ -264,7 +265,7 @@ impl Record for EpochRecord {
     const NAME: &'static str = "epoch";
 
     fn write(&self, w: &mut Writer) -> Result<(), TooLong> {
-        w.u64(self.epoch_block)
+        w.u64(self.epoch_block.0)
             .b256(&self.block_hash)
             .bytes(&self.bytes)
             .map(drop)
@@ -272,7 +273,7 @@ impl Record for EpochRecord {
 
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(Self {
-            epoch_block: r.u64("epoch_block")?,
+            epoch_block: EpochBlock(r.u64("epoch_block")?),
             block_hash: r.b256("block_hash")?,
             bytes: r.bytes("bytes")?,
         })
@@ -284,8 +285,8 @@ impl Record for TaskRecord {
 
     fn write(&self, w: &mut Writer) -> Result<(), TooLong> {
         w.b256(&self.task_hash)
-            .u64(self.epoch_block)
-            .u32(self.round)
+            .u64(self.epoch_block.0)
+            .u32(self.round.0)
             .address(&self.performer)
             .bytes(&self.bytes)
             .map(drop)
@@ -294,8 +295,8 @@ impl Record for TaskRecord {
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(Self {
             task_hash: r.b256("task_hash")?,
-            epoch_block: r.u64("epoch_block")?,
-            round: r.u32("round")?,
+            epoch_block: EpochBlock(r.u64("epoch_block")?),
+            round: Round(r.u32("round")?),
             performer: r.address("performer")?,
             bytes: r.bytes("bytes")?,
         })
@@ -306,8 +307,8 @@ impl Record for OwnVoteRecord {
     const NAME: &'static str = "own vote";
 
     fn write(&self, w: &mut Writer) -> Result<(), TooLong> {
-        w.u64(self.epoch_block)
-            .u32(self.round)
+        w.u64(self.epoch_block.0)
+            .u32(self.round.0)
             .b256(&self.task_hash)
             .bytes(&self.bytes)
             .map(drop)
@@ -315,8 +316,8 @@ impl Record for OwnVoteRecord {
 
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(Self {
-            epoch_block: r.u64("epoch_block")?,
-            round: r.u32("round")?,
+            epoch_block: EpochBlock(r.u64("epoch_block")?),
+            round: Round(r.u32("round")?),
             task_hash: r.b256("task_hash")?,
             bytes: r.bytes("bytes")?,
         })
@@ -365,7 +366,7 @@ impl Record for CertificateRecord {
     const NAME: &'static str = "certificate";
 
     fn write(&self, w: &mut Writer) -> Result<(), TooLong> {
-        w.u64(self.epoch_block)
+        w.u64(self.epoch_block.0)
             .b256(&self.task_hash)
             .bytes(&self.bytes)
             .map(drop)
@@ -373,7 +374,7 @@ impl Record for CertificateRecord {
 
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(Self {
-            epoch_block: r.u64("epoch_block")?,
+            epoch_block: EpochBlock(r.u64("epoch_block")?),
             task_hash: r.b256("task_hash")?,
             bytes: r.bytes("bytes")?,
         })
@@ -450,7 +451,7 @@ impl Record for HealthRecord {
     const NAME: &'static str = "health";
 
     fn write(&self, w: &mut Writer) -> Result<(), TooLong> {
-        w.u64(self.epoch_block)
+        w.u64(self.epoch_block.0)
             .address(&self.operator)
             .bool(self.healthy)
             .opt_str(self.reason.as_deref())
@@ -459,7 +460,7 @@ impl Record for HealthRecord {
 
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(Self {
-            epoch_block: r.u64("epoch_block")?,
+            epoch_block: EpochBlock(r.u64("epoch_block")?),
             operator: r.address("operator")?,
             healthy: r.bool("healthy")?,
             reason: r.opt_string("reason")?,

@@ -3,6 +3,7 @@
 use std::{borrow::Borrow, fmt, path::Path, sync::Arc};
 
 use alloy_primitives::{Address, B256};
+use liveliness_primitives::{EpochBlock, Round};
 use redb::{
     Database, Key, Range, ReadTransaction, ReadableDatabase, ReadableTable, Table, TableDefinition,
     Value, WriteTransaction,
@@ -58,9 +59,9 @@ pub struct AcceptedTask<'a> {
     /// The task's hash.
     pub task_hash: B256,
     /// Its epoch block.
-    pub epoch_block: u64,
+    pub epoch_block: EpochBlock,
     /// Its round.
-    pub round: u32,
+    pub round: Round,
     /// Its performer.
     pub performer: Address,
     /// The task message as received.
@@ -163,7 +164,7 @@ impl Store {
     /// Refuses ([`Error::EpochHashMismatch`]) an epoch stored for another
     /// block hash: after a reorg, [`Store::drop_epoch`] it first so that
     /// nothing derived from the old block survives.
-    pub fn put_epoch(&self, epoch_block: u64, block_hash: B256, bytes: &[u8]) -> Result<()> {
+    pub fn put_epoch(&self, epoch_block: EpochBlock, block_hash: B256, bytes: &[u8]) -> Result<()> {
         let value = EpochRecord {
             epoch_block,
             block_hash,
@@ -172,7 +173,7 @@ impl Store {
         .encode()?;
         self.write(|txn| {
             let mut epochs = txn.open_table(EPOCHS)?;
-            if let Some(stored) = load::<_, EpochRecord, _>(&epochs, epoch_block)? {
+            if let Some(stored) = load::<_, EpochRecord, _>(&epochs, epoch_block.0)? {
                 if stored.block_hash != block_hash {
                     return Err(Error::EpochHashMismatch {
                         epoch_block,
@@ -181,14 +182,14 @@ impl Store {
                     });
                 }
             }
-            epochs.insert(epoch_block, value.as_slice())?;
+            epochs.insert(epoch_block.0, value.as_slice())?;
             Ok(Tx::Commit(()))
         })
     }
 
     /// The epoch at `epoch_block`.
-    pub fn epoch(&self, epoch_block: u64) -> Result<Option<EpochRecord>> {
-        self.read(|txn| load(&txn.open_table(EPOCHS)?, epoch_block))
+    pub fn epoch(&self, epoch_block: EpochBlock) -> Result<Option<EpochRecord>> {
+        self.read(|txn| load(&txn.open_table(EPOCHS)?, epoch_block.0))
     }
 
     /// Up to `limit` epochs, the highest epoch block first.
@@ -213,7 +214,7 @@ impl Store {
     /// Documents (content-addressed), votes or disputes for tasks the store
     /// never saw, and the record of every own vote signed (see
     /// [`record_own_vote`](Self::record_own_vote)) are kept.
-    pub fn drop_epoch(&self, epoch_block: u64) -> Result<DroppedEpoch> {
+    pub fn drop_epoch(&self, epoch_block: EpochBlock) -> Result<DroppedEpoch> {
         self.write(|txn| Ok(Tx::Commit(drop_epoch_in(txn, epoch_block)?.0)))
     }
 
@@ -225,7 +226,7 @@ impl Store {
     /// key starts with one of `meta_prefixes`.
     pub fn prune_epoch(
         &self,
-        epoch_block: u64,
+        epoch_block: EpochBlock,
         documents: &[String],
         meta_prefixes: &[String],
     ) -> Result<DroppedEpoch> {
@@ -256,12 +257,12 @@ impl Store {
 
     /// The epoch blocks stored below `before`, oldest first, at most
     /// `limit`.
-    pub fn epochs_before(&self, before: u64, limit: usize) -> Result<Vec<u64>> {
+    pub fn epochs_before(&self, before: u64, limit: usize) -> Result<Vec<EpochBlock>> {
         self.read(|txn| {
             txn.open_table(EPOCHS)?
                 .range(..before)?
                 .take(limit)
-                .map(|e| Ok(e?.0.value()))
+                .map(|e| Ok(EpochBlock(e?.0.value())))
                 .collect()
         })
     }
@@ -300,8 +301,8 @@ impl Store {
     pub fn put_task(
         &self,
         task_hash: B256,
-        epoch_block: u64,
-        round: u32,
+        epoch_block: EpochBlock,
+        round: Round,
         performer: Address,
         bytes: &[u8],
     ) -> Result<PutOutcome> {
@@ -319,7 +320,7 @@ impl Store {
                 return Ok(Tx::Abort(PutOutcome::AlreadyKnown));
             }
             txn.open_table(TASKS_BY_ROUND)?
-                .insert((epoch_block, round, task_hash.0), ())?;
+                .insert((epoch_block.0, round.0, task_hash.0), ())?;
             Ok(Tx::Commit(PutOutcome::Inserted))
         })
     }
@@ -383,7 +384,7 @@ impl Store {
                 let mut tasks = txn.open_table(TASKS)?;
                 if insert_new(&mut tasks, task.task_hash.0, &value)? {
                     txn.open_table(TASKS_BY_ROUND)?
-                        .insert((task.epoch_block, task.round, task.task_hash.0), ())?;
+                        .insert((task.epoch_block.0, task.round.0, task.task_hash.0), ())?;
                     PutOutcome::Inserted
                 } else {
                     PutOutcome::AlreadyKnown
@@ -406,8 +407,8 @@ impl Store {
             let mut by_operator = txn.open_table(HEALTH)?;
             let mut by_epoch = txn.open_table(HEALTH_BY_EPOCH)?;
             for (operator, record) in &health {
-                by_operator.insert((*operator, task.epoch_block), record.as_slice())?;
-                by_epoch.insert((task.epoch_block, *operator), ())?;
+                by_operator.insert((*operator, task.epoch_block.0), record.as_slice())?;
+                by_epoch.insert((task.epoch_block.0, *operator), ())?;
             }
             Ok(Tx::Commit(outcome))
         })
@@ -419,20 +420,24 @@ impl Store {
     }
 
     /// The tasks of one `(epoch, round)`, by task hash.
-    pub fn tasks_for_round(&self, epoch_block: u64, round: u32) -> Result<Vec<TaskRecord>> {
+    pub fn tasks_for_round(
+        &self,
+        epoch_block: EpochBlock,
+        round: Round,
+    ) -> Result<Vec<TaskRecord>> {
         self.tasks_in(
-            (epoch_block, round, HASH_MIN),
-            (epoch_block, round, HASH_MAX),
+            (epoch_block.0, round.0, HASH_MIN),
+            (epoch_block.0, round.0, HASH_MAX),
             usize::MAX,
             false,
         )
     }
 
     /// The tasks of one epoch, by round then task hash.
-    pub fn tasks_for_epoch(&self, epoch_block: u64) -> Result<Vec<TaskRecord>> {
+    pub fn tasks_for_epoch(&self, epoch_block: EpochBlock) -> Result<Vec<TaskRecord>> {
         self.tasks_in(
-            (epoch_block, 0, HASH_MIN),
-            (epoch_block, u32::MAX, HASH_MAX),
+            (epoch_block.0, 0, HASH_MIN),
+            (epoch_block.0, u32::MAX, HASH_MAX),
             usize::MAX,
             false,
         )
@@ -490,8 +495,8 @@ impl Store {
     /// gossip only what this returns.
     pub fn record_own_vote(
         &self,
-        epoch_block: u64,
-        round: u32,
+        epoch_block: EpochBlock,
+        round: Round,
         task_hash: B256,
         bytes: &[u8],
     ) -> Result<OwnVote> {
@@ -505,9 +510,9 @@ impl Store {
     /// a dropped branch never takes the new branch's `(epoch, round)` slot.
     pub fn record_own_vote_in(
         &self,
-        epoch_block: u64,
+        epoch_block: EpochBlock,
         epoch_block_hash: B256,
-        round: u32,
+        round: Round,
         task_hash: B256,
         bytes: &[u8],
     ) -> Result<OwnVote> {
@@ -516,12 +521,13 @@ impl Store {
 
     fn record_own_vote_checked(
         &self,
-        epoch_block: u64,
+        epoch_block: EpochBlock,
         epoch_block_hash: Option<B256>,
-        round: u32,
+        round: Round,
         task_hash: B256,
         bytes: &[u8],
     ) -> Result<OwnVote> {
+        let slot = (epoch_block.0, round.0);
         let value = OwnVoteRecord {
             epoch_block,
             round,
@@ -547,19 +553,19 @@ impl Store {
                     })?;
                 return Ok(Tx::Abort(OwnVote::AlreadyVoted(previous)));
             }
-            if let Some(previous) = load::<_, OwnVoteRecord, _>(&own_votes, (epoch_block, round))? {
+            if let Some(previous) = load::<_, OwnVoteRecord, _>(&own_votes, slot)? {
                 return Ok(Tx::Abort(OwnVote::AlreadyVoted(previous)));
             }
-            own_votes.insert((epoch_block, round), value.as_slice())?;
-            by_task.insert(task_hash.0, (epoch_block, round))?;
+            own_votes.insert(slot, value.as_slice())?;
+            by_task.insert(task_hash.0, slot)?;
             signed.insert(task_hash.0, value.as_slice())?;
             Ok(Tx::Commit(OwnVote::Recorded))
         })
     }
 
     /// The node's own vote in `(epoch_block, round)`.
-    pub fn own_vote(&self, epoch_block: u64, round: u32) -> Result<Option<OwnVoteRecord>> {
-        self.read(|txn| load(&txn.open_table(OWN_VOTES)?, (epoch_block, round)))
+    pub fn own_vote(&self, epoch_block: EpochBlock, round: Round) -> Result<Option<OwnVoteRecord>> {
+        self.read(|txn| load(&txn.open_table(OWN_VOTES)?, (epoch_block.0, round.0)))
     }
 
     /// The node's own vote for a task.
@@ -679,7 +685,7 @@ impl Store {
     /// later one returns [`PutOutcome::AlreadyKnown`].
     pub fn put_certificate(
         &self,
-        epoch_block: u64,
+        epoch_block: EpochBlock,
         task_hash: B256,
         bytes: &[u8],
     ) -> Result<PutOutcome> {
@@ -691,7 +697,7 @@ impl Store {
         .encode()?;
         self.write(|txn| {
             let mut certificates = txn.open_table(CERTIFICATES)?;
-            Ok(if insert_new(&mut certificates, epoch_block, &value)? {
+            Ok(if insert_new(&mut certificates, epoch_block.0, &value)? {
                 Tx::Commit(PutOutcome::Inserted)
             } else {
                 Tx::Abort(PutOutcome::AlreadyKnown)
@@ -700,8 +706,11 @@ impl Store {
     }
 
     /// The certificate of an epoch.
-    pub fn certificate_for_epoch(&self, epoch_block: u64) -> Result<Option<CertificateRecord>> {
-        self.read(|txn| load(&txn.open_table(CERTIFICATES)?, epoch_block))
+    pub fn certificate_for_epoch(
+        &self,
+        epoch_block: EpochBlock,
+    ) -> Result<Option<CertificateRecord>> {
+        self.read(|txn| load(&txn.open_table(CERTIFICATES)?, epoch_block.0))
     }
 
     // ---- submissions ----------------------------------------------------
@@ -830,7 +839,7 @@ impl Store {
     /// operator and epoch.
     pub fn put_health(
         &self,
-        epoch_block: u64,
+        epoch_block: EpochBlock,
         operator: Address,
         healthy: bool,
         reason: Option<&str>,
@@ -845,9 +854,9 @@ impl Store {
         let operator = operator.into_array();
         self.write(|txn| {
             txn.open_table(HEALTH)?
-                .insert((operator, epoch_block), value.as_slice())?;
+                .insert((operator, epoch_block.0), value.as_slice())?;
             txn.open_table(HEALTH_BY_EPOCH)?
-                .insert((epoch_block, operator), ())?;
+                .insert((epoch_block.0, operator), ())?;
             Ok(Tx::Commit(()))
         })
     }
@@ -867,7 +876,8 @@ impl Store {
     }
 
     /// The health observations of one epoch, by operator address.
-    pub fn health_for_epoch(&self, epoch_block: u64) -> Result<Vec<HealthRecord>> {
+    pub fn health_for_epoch(&self, epoch_block: EpochBlock) -> Result<Vec<HealthRecord>> {
+        let epoch_block = epoch_block.0;
         self.read(|txn| {
             let index = txn.open_table(HEALTH_BY_EPOCH)?;
             let health = txn.open_table(HEALTH)?;
@@ -927,9 +937,9 @@ impl Store {
 /// it removed.
 /// Fails with [`Error::NotTheStoredEpoch`] unless the epoch at
 /// `epoch_block` is stored for `hash`.
-fn check_stored_epoch(txn: &WriteTransaction, epoch_block: u64, hash: B256) -> Result<()> {
+fn check_stored_epoch(txn: &WriteTransaction, epoch_block: EpochBlock, hash: B256) -> Result<()> {
     let epochs = txn.open_table(EPOCHS)?;
-    match load::<_, EpochRecord, _>(&epochs, epoch_block)? {
+    match load::<_, EpochRecord, _>(&epochs, epoch_block.0)? {
         Some(stored) if stored.block_hash == hash => Ok(()),
         _ => Err(Error::NotTheStoredEpoch {
             epoch_block,
@@ -940,8 +950,9 @@ fn check_stored_epoch(txn: &WriteTransaction, epoch_block: u64, hash: B256) -> R
 
 fn drop_epoch_in(
     txn: &WriteTransaction,
-    epoch_block: u64,
+    epoch_block: EpochBlock,
 ) -> Result<(DroppedEpoch, Vec<[u8; 32]>)> {
+    let epoch_block = epoch_block.0;
     let mut dropped = DroppedEpoch {
         epoch: txn.open_table(EPOCHS)?.remove(epoch_block)?.is_some(),
         certificate: txn.open_table(CERTIFICATES)?.remove(epoch_block)?.is_some(),

@@ -2,6 +2,7 @@
 
 use crate::{dump_logs, epochs, options, report, Reliability};
 use liveliness_devnet::{wait_for, Devnet, Mode};
+use liveliness_primitives::EpochBlock;
 use std::{
     net::{IpAddr, SocketAddr},
     time::{Duration, Instant},
@@ -189,14 +190,14 @@ async fn a_performer_signing_two_tasks_for_a_round_is_caught() {
         equivocations(&net, 3)
             .await?
             .into_iter()
-            .find(|e| e["epochBlock"].as_u64().is_some_and(|b| b >= ready))
+            .find(|e| e["epochBlock"].as_u64().is_some_and(|b| b >= ready.0))
     })
     .await;
     let Some(caught) = caught else {
         dump_logs(&net);
         panic!("the honest node kept no equivocation evidence");
     };
-    let epoch_block = caught["epochBlock"].as_u64().unwrap();
+    let epoch_block = EpochBlock(caught["epochBlock"].as_u64().unwrap());
     let performer: alloy::primitives::Address =
         caught["performer"].as_str().unwrap().parse().unwrap();
     let p = net
@@ -221,7 +222,7 @@ async fn a_performer_signing_two_tasks_for_a_round_is_caught() {
             net.deployment.attestation_center,
             epoch_block,
             task.document.epoch_block_hash,
-            u32::try_from(task.document.round).unwrap(),
+            task.document.round,
         );
         let signature = Signature::try_from(&task.performer_signature[..]).unwrap();
         assert_eq!(
@@ -235,7 +236,7 @@ async fn a_performer_signing_two_tasks_for_a_round_is_caught() {
     for i in (0..4).filter(|i| *i != p) {
         let held = wait_for(epochs(&net, 1), || async {
             equivocations(&net, i).await?.into_iter().find(|e| {
-                e["epochBlock"].as_u64() == Some(epoch_block)
+                e["epochBlock"].as_u64() == Some(epoch_block.0)
                     && e["performer"] == caught["performer"]
             })
         })
@@ -250,7 +251,7 @@ async fn a_performer_signing_two_tasks_for_a_round_is_caught() {
     // (proveTaskEquivocation), once: every other node settles its
     // submission, exactly one of them with its own transaction, and the
     // performer gets a performer-fault penalty for that epoch.
-    let round = u32::try_from(evidence.first.document.round).unwrap();
+    let round = evidence.first.document.round.0;
     let ac = liveliness_chain::bindings::AttestationCenter::new(
         net.deployment.attestation_center,
         &net.provider,
@@ -259,7 +260,7 @@ async fn a_performer_signing_two_tasks_for_a_round_is_caught() {
     let offence = ac
         .taskEquivocationKey(
             performer_id,
-            u32::try_from(epoch_block).unwrap(),
+            epoch_block.to_u32().unwrap(),
             evidence.first.document.epoch_block_hash,
             round,
         )
@@ -271,7 +272,7 @@ async fn a_performer_signing_two_tasks_for_a_round_is_caught() {
         let settled = wait_for(epochs(&net, 3), || async {
             equivocations(&net, i).await?.into_iter().find(|e| {
                 e["kind"] == "task"
-                    && e["epochBlock"].as_u64() == Some(epoch_block)
+                    && e["epochBlock"].as_u64() == Some(epoch_block.0)
                     && e["performer"] == caught["performer"]
                     && e["submission"] != "pending"
             })
@@ -325,7 +326,7 @@ async fn a_performer_signing_two_tasks_for_a_round_is_caught() {
         &Reliability {
             name: "equivocating performers",
             injected: "three of four performers gossip a second, different signed task for each round they perform",
-            epochs: net.head().await.unwrap().saturating_sub(ready).div_ceil(l),
+            epochs: net.head().await.unwrap().saturating_sub(ready.0).div_ceil(l),
             tasks_landed: approved
                 .iter()
                 .chain(&rejected)
@@ -386,7 +387,7 @@ async fn a_flood_of_unjudgeable_messages_fills_only_the_senders_share() {
     let landed = approved
         .iter()
         .chain(&rejected)
-        .filter(|(b, _)| *b >= flood_from)
+        .filter(|(b, _)| b.0 >= flood_from)
         .count();
     let flooder = net.nodes[0].address();
     let penalties = net.penalties().await.unwrap();
@@ -478,7 +479,7 @@ async fn a_node_signing_both_outcomes_of_a_task_is_penalized_through_evidence() 
     net.nodes[bad].config.misbehaviour.vote_both = true;
     net.write_config(bad).unwrap();
     net.start_nodes().unwrap();
-    let ready = net.wait_ready(epochs(&net, 6)).await.unwrap();
+    let EpochBlock(ready) = net.wait_ready(epochs(&net, 6)).await.unwrap();
     let offender = net.nodes[bad].address();
     let offender_id = net.nodes[bad].id;
     let l = u64::from(net.options.epoch_length);
@@ -602,7 +603,7 @@ async fn a_node_signing_both_outcomes_of_a_task_is_penalized_through_evidence() 
                 net.deployment.attestation_center,
                 net.deployment.chain_id,
                 approve,
-                offence_block,
+                EpochBlock(offence_block),
             );
             assert!(
                 liveliness_bls::verify(&key, &hash, &vote.signature),
@@ -658,7 +659,7 @@ async fn a_node_signing_both_outcomes_of_a_task_is_penalized_through_evidence() 
             tasks_landed: approved
                 .iter()
                 .chain(&rejected)
-                .filter(|(b, _)| *b >= ready)
+                .filter(|(b, _)| b.0 >= ready)
                 .count(),
             false_penalties: penalties.iter().filter(|(op, _, _)| *op != offender).count(),
             recovery: None,

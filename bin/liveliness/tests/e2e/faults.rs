@@ -108,7 +108,7 @@ async fn a_nodes_rpc_faults_penalize_no_one_else_and_it_recovers() {
     // Tasks land after the faults, and nobody else was penalized.
     let landed = wait_for(epochs(&net, 3), || async {
         let (approved, _) = net.landed_tasks().await.ok()?;
-        approved.iter().any(|(b, _)| *b >= healed).then_some(())
+        approved.iter().any(|(b, _)| b.0 >= healed).then_some(())
     })
     .await;
     if landed.is_none() {
@@ -155,7 +155,7 @@ async fn a_nodes_rpc_faults_penalize_no_one_else_and_it_recovers() {
             tasks_landed: approved
                 .iter()
                 .chain(&rejected)
-                .filter(|(b, _)| *b >= fault_start)
+                .filter(|(b, _)| b.0 >= fault_start)
                 .count(),
             false_penalties: others.len(),
             recovery: Some(recovery),
@@ -192,7 +192,7 @@ async fn a_node_killed_and_restarted_repeatedly_penalizes_no_one_else() {
         let n = approved
             .iter()
             .chain(&rejected)
-            .filter(|(b, _)| *b >= from)
+            .filter(|(b, _)| b.0 >= from)
             .count();
         (n >= 2).then_some(n)
     })

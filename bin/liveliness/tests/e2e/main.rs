@@ -7,6 +7,7 @@ mod faults;
 mod scenarios;
 
 use liveliness_devnet::{Devnet, DevnetOptions, Standing};
+use liveliness_primitives::{EpochBlock, Round};
 use std::{path::PathBuf, time::Duration};
 
 /// A devnet of `n` operators for one test, in a fresh temporary directory.
@@ -47,7 +48,7 @@ pub async fn standings(net: &Devnet) -> Vec<Standing> {
 
 /// The node index of the performer of `round` in the epoch starting at
 /// block `b` (every operator active, as in these tests).
-pub async fn performer_of(net: &Devnet, b: u64, round: u64) -> usize {
+pub async fn performer_of(net: &Devnet, b: u64, round: Round) -> usize {
     use alloy::providers::Provider;
     let hash = net
         .provider
@@ -150,8 +151,8 @@ pub fn assert_memory_bounded(net: &Devnet) {
 /// performer fault)`.
 pub async fn penalties_from(
     net: &Devnet,
-    from: u64,
-) -> Vec<(alloy::primitives::Address, u64, bool)> {
+    from: EpochBlock,
+) -> Vec<(alloy::primitives::Address, EpochBlock, bool)> {
     net.penalties()
         .await
         .expect("penalties")
@@ -166,7 +167,7 @@ pub async fn landed_in(net: &Devnet, range: std::ops::RangeInclusive<u64>) -> us
     approved
         .iter()
         .chain(&rejected)
-        .filter(|(b, _)| range.contains(b))
+        .filter(|(b, _)| range.contains(&b.0))
         .count()
 }
 
@@ -180,7 +181,7 @@ pub async fn all_caught_up(net: &Devnet, head: u64) -> Duration {
     let done = liveliness_devnet::wait_for(epochs(net, 2), || async {
         for n in net.nodes.iter().filter(|n| n.is_running()) {
             let (h, held) = n.head_and_epochs().await?;
-            if h < head || !held.contains(&epoch) {
+            if h < head || !held.contains(&EpochBlock(epoch)) {
                 return None;
             }
         }

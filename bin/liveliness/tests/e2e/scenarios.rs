@@ -2,6 +2,7 @@ use crate::faults::{metric, metrics};
 use crate::{dump_logs, epochs, options, standings};
 use crate::{next_epoch_block, performer_of};
 use liveliness_devnet::{wait_for, Devnet, Lie, Mode};
+use liveliness_primitives::{EpochBlock, Round};
 use std::time::Duration;
 
 /// Four operators, one endpoint down: within a few epochs only that one is
@@ -243,7 +244,7 @@ async fn a_backdated_reject_certificate_is_refused() {
             .map(|&(e2, p)| (e1, e2, p))
     })
     .await;
-    let Some((e1, e2, performer)) = two else {
+    let Some((EpochBlock(e1), EpochBlock(e2), performer)) = two else {
         dump_logs(&net);
         panic!("no two rejected tasks in two epochs within 8 epochs");
     };
@@ -306,7 +307,7 @@ async fn a_backdated_reject_certificate_is_refused() {
         task_performer: landed.task.taskPerformer,
         task_definition_id: landed.task.taskDefinitionId,
     }
-    .vote_hash(ac_address, net.deployment.chain_id, false, e1);
+    .vote_hash(ac_address, net.deployment.chain_id, false, EpochBlock(e1));
     att.h2cHint = liveliness_bls::hash_to_g1_hint(&backdated_vote_hash);
     let refusal = |sig: alloy::primitives::Bytes| {
         let call = ac.submitTask(
@@ -344,9 +345,9 @@ async fn a_backdated_reject_certificate_is_refused() {
     let digest = task.task_signing_digest(
         net.deployment.chain_id,
         ac_address,
-        e1,
+        EpochBlock(e1),
         e1_hash,
-        landed.round,
+        Round(landed.round),
     );
     let resigned = node.signer.sign_message_sync(digest.as_slice()).unwrap();
     assert_eq!(
@@ -390,18 +391,18 @@ async fn a_stopped_performer_is_replaced_by_the_fallback_and_penalized() {
     // Let the nodes connect first.
     next_epoch_block(&net).await;
     let b = next_epoch_block(&net).await;
-    let p = performer_of(&net, b, 0).await;
+    let p = performer_of(&net, b, Round(0)).await;
     // Its endpoint stays up (a stand-in answers for it): only the missed
     // round counts against it.
     net.impersonate(p, Lie::StandIn).await.unwrap();
     net.stop_node(p).await.unwrap();
     let missed = net.nodes[p].address();
-    let fallback = net.nodes[performer_of(&net, b, 1).await].address();
+    let fallback = net.nodes[performer_of(&net, b, Round(1)).await].address();
     let performer = approved_for(&net, b).await;
     assert_eq!(performer, fallback);
     let penalties = net.penalties().await.unwrap();
     assert!(
-        penalties.contains(&(missed, b, true)),
+        penalties.contains(&(missed, EpochBlock(b), true)),
         "missed performer {missed} not penalized for {b}: {penalties:?}"
     );
     net.stop().await;
@@ -417,7 +418,7 @@ async fn a_stopped_aggregator_is_replaced_by_the_next_one() {
     let mut net = Devnet::start(opts).await.expect("devnet");
     net.wait_ready(epochs(&net, 6)).await.unwrap();
     let b = next_epoch_block(&net).await;
-    let a = performer_of(&net, b, 1).await;
+    let a = performer_of(&net, b, Round(1)).await;
     // A stand-in keeps its endpoint healthy: the task penalizes nobody and
     // lands only because empty tasks are submitted here.
     net.impersonate(a, Lie::StandIn).await.unwrap();
@@ -468,7 +469,7 @@ async fn a_restarted_node_resumes_and_repeats_nothing() {
     })
     .await
     .expect("the chain advances");
-    let p = performer_of(&net, b, 0).await;
+    let p = performer_of(&net, b, Round(0)).await;
     // The performer itself: it performed and voted in round 0, and may hold
     // the first submission slot when it dies.
     let api = net.nodes[p].config.api_listen;
@@ -538,7 +539,7 @@ async fn a_restarted_node_resumes_and_repeats_nothing() {
         approved
             .iter()
             .chain(&rejected)
-            .filter(|(r, _)| *r == b)
+            .filter(|(r, _)| r.0 == b)
             .count(),
         1
     );
@@ -695,7 +696,7 @@ async fn an_epoch_reorged_away_is_dropped_and_the_new_one_followed() {
     // endpoint is up) is penalized.
     let landed = wait_for(epochs(&net, 3), || async {
         let (approved, _) = net.landed_tasks().await.ok()?;
-        approved.iter().any(|(e, _)| *e == b).then_some(())
+        approved.iter().any(|(e, _)| e.0 == b).then_some(())
     })
     .await;
     if landed.is_none() {
@@ -827,7 +828,7 @@ async fn the_devnet_command_runs_and_stops_on_ctrl_c() {
 async fn first_rejection(net: &Devnet, epochs_bound: u64) -> (u64, alloy::primitives::Address) {
     let rejected = wait_for(epochs(net, epochs_bound), || async {
         let (_, rejected) = net.landed_tasks().await.ok()?;
-        rejected.first().copied()
+        rejected.first().map(|(b, p)| (b.0, *p))
     })
     .await;
     rejected.unwrap_or_else(|| {
@@ -846,7 +847,7 @@ async fn assert_performer_penalized(
     assert!(
         penalties
             .iter()
-            .any(|(op, b, fault)| *op == performer && *b == epoch_block && *fault),
+            .any(|(op, b, fault)| *op == performer && b.0 == epoch_block && *fault),
         "{penalties:?}"
     );
 }
@@ -885,7 +886,7 @@ async fn submitters(net: &Devnet, b: u64) -> Vec<alloy::primitives::Address> {
 async fn approved_for(net: &Devnet, b: u64) -> alloy::primitives::Address {
     let landed = wait_for(epochs(net, 2), || async {
         let (approved, _) = net.landed_tasks().await.ok()?;
-        approved.into_iter().find(|(r, _)| *r == b)
+        approved.into_iter().find(|(r, _)| r.0 == b)
     })
     .await;
     let Some((_, performer)) = landed else {

@@ -5,6 +5,7 @@ use liveliness_chain::{
     prove_task_equivocation, prove_vote_equivocation, task_equivocation_proven,
     vote_equivocation_proven, Error, TaskEquivocation, VoteEquivocation,
 };
+use liveliness_primitives::Round;
 
 /// Issue 7, item 2 (i): an operator's approve and reject votes on one task,
 /// signed in Rust, are proven on chain by an account that is no operator; the
@@ -110,7 +111,7 @@ async fn task_equivocation_is_proven_by_anyone_and_penalized_once() {
     let (epoch, epoch_hash) = net.last_epoch_block().await;
     let first = net.task(2, &[]).await;
     let second = net.task(2, &[4]).await;
-    let sign = |task: &liveliness_primitives::TaskInfo, round: u32| -> [u8; 65] {
+    let sign = |task: &liveliness_primitives::TaskInfo, round: Round| -> [u8; 65] {
         net.performer_signature_for_round(task.task_hash(), 2, epoch, epoch_hash, round)
             .as_ref()
             .try_into()
@@ -120,18 +121,18 @@ async fn task_equivocation_is_proven_by_anyone_and_penalized_once() {
         performer: net.operator(2).address(),
         epoch_block: epoch,
         epoch_block_hash: epoch_hash,
-        round: 1,
+        round: Round(1),
         task_hash_a: first.task_hash(),
-        signature_a: sign(&first, 1),
+        signature_a: sign(&first, Round(1)),
         task_hash_b: second.task_hash(),
-        signature_b: sign(&second, 1),
+        signature_b: sign(&second, Round(1)),
     };
     evidence.verify(chain_id, ac_address).unwrap();
 
     // The second task signed for round 2 (an amendment): no evidence, off
     // chain or on chain.
     let mut amendment = evidence.clone();
-    amendment.signature_b = sign(&second, 2);
+    amendment.signature_b = sign(&second, Round(2));
     assert!(matches!(
         amendment.verify(chain_id, ac_address),
         Err(Error::InvalidEvidence(_))
@@ -145,7 +146,7 @@ async fn task_equivocation_is_proven_by_anyone_and_penalized_once() {
     // a performer signs again after a reorg of its epoch block): no evidence.
     let mut reorged = evidence.clone();
     reorged.signature_b = net
-        .performer_signature_for_round(second.task_hash(), 2, epoch, B256::repeat_byte(7), 1)
+        .performer_signature_for_round(second.task_hash(), 2, epoch, B256::repeat_byte(7), Round(1))
         .as_ref()
         .try_into()
         .unwrap();

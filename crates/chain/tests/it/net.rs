@@ -13,7 +13,7 @@ use liveliness_chain::{
     bindings::LivelinessRegistry, deploy, register_operator, set_voting_powers,
     test_utils::spawn_anvil, Certificate, DeployConfig, Deployment,
 };
-use liveliness_primitives::{cid_v1_raw, TaskData, TaskInfo};
+use liveliness_primitives::{cid_v1_raw, EpochBlock, Round, TaskData, TaskInfo};
 use rand::{rngs::StdRng, SeedableRng};
 
 pub struct Operator {
@@ -129,10 +129,10 @@ impl Net {
     }
 
     /// The most recent epoch block strictly below the head.
-    pub async fn last_epoch_block(&self) -> (u64, B256) {
+    pub async fn last_epoch_block(&self) -> (EpochBlock, B256) {
         let head = self.block_number().await;
         let epoch = (head - 1) / EPOCH_LENGTH * EPOCH_LENGTH;
-        (epoch, self.block_hash(epoch).await)
+        (EpochBlock(epoch), self.block_hash(epoch).await)
     }
 
     pub async fn block_hash(&self, block: u64) -> B256 {
@@ -179,15 +179,15 @@ impl Net {
         &self,
         task: &TaskInfo,
         performer: u64,
-        epoch_block: u64,
+        epoch_block: EpochBlock,
     ) -> Bytes {
-        let epoch_block_hash = self.block_hash(epoch_block).await;
+        let epoch_block_hash = self.block_hash(epoch_block.0).await;
         self.performer_signature_for_round(
             task.task_hash(),
             performer,
             epoch_block,
             epoch_block_hash,
-            0,
+            Round(0),
         )
     }
 
@@ -197,9 +197,9 @@ impl Net {
         &self,
         task_hash: B256,
         performer: u64,
-        epoch_block: u64,
+        epoch_block: EpochBlock,
         epoch_block_hash: B256,
-        round: u32,
+        round: Round,
     ) -> Bytes {
         let digest = liveliness_primitives::task_signing_digest(
             task_hash,
@@ -240,7 +240,7 @@ impl Net {
         task: &TaskInfo,
         is_approved: bool,
         non_signers: &[u64],
-        reference_block: u64,
+        reference_block: EpochBlock,
     ) -> Certificate {
         let msg = task.vote_hash(
             self.deployment.attestation_center,
@@ -262,8 +262,8 @@ impl Net {
             performer_signature: self
                 .performer_signature(task, task_performer_id(self, task), reference_block)
                 .await,
-            round: 0,
-            epoch_block_hash: self.block_hash(reference_block).await,
+            round: Round(0),
+            epoch_block_hash: self.block_hash(reference_block.0).await,
             reference_block,
             sigma: Signature::aggregate(&sigs).unwrap(),
             apk_g2: PublicKeyG2::aggregate(signers.iter().map(|o| o.keys.pk_g2())).unwrap(),

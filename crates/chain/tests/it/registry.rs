@@ -214,7 +214,10 @@ async fn a_penalty_for_an_older_epoch_lands_after_a_newer_one() {
     net.mine_to(next + 1).await;
     let newer_task = net.task(2, &[4]).await;
     let newer = net.certificate(&newer_task, true, &[]).await;
-    assert_eq!(newer.reference_block, older.reference_block + EPOCH_LENGTH);
+    assert_eq!(
+        newer.reference_block.0,
+        older.reference_block.0 + EPOCH_LENGTH
+    );
 
     // The newer one lands first; the older one still penalizes.
     submit_task(&net.provider, ac, &newer).await.unwrap();
@@ -222,10 +225,10 @@ async fn a_penalty_for_an_older_epoch_lands_after_a_newer_one() {
     let op = net.operator(4).address();
     assert_eq!(registry.penalties(op).call().await.unwrap(), U256::from(2));
     let record = registry.penaltyRecordOf(op).call().await.unwrap();
-    assert_eq!(record.newestEpochBlock, newer.reference_block + 1);
+    assert_eq!(record.newestEpochBlock, newer.reference_block.0 + 1);
     assert_eq!(record.window, 0b11);
     assert!(registry
-        .isPenalized(op, U256::from(older.reference_block))
+        .isPenalized(op, U256::from(older.reference_block.0))
         .call()
         .await
         .unwrap());

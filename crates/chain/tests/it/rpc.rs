@@ -24,6 +24,7 @@ use liveliness_chain::{
     test_utils::spawn_anvil,
     Reader,
 };
+use liveliness_primitives::EpochBlock;
 use std::{
     collections::VecDeque,
     net::SocketAddr,
@@ -215,7 +216,7 @@ async fn reads_and_sends_fail_over_from_a_refused_url() {
 
     assert_eq!(reader.chain_id().await.unwrap(), net.deployment.chain_id);
     assert_eq!(reader.head().await.unwrap(), net.block_number().await);
-    let (epoch, hash) = net.last_epoch_block().await;
+    let (EpochBlock(epoch), hash) = net.last_epoch_block().await;
     assert_eq!(reader.block_hash(epoch).await.unwrap(), Some(hash));
     assert_eq!(reader.block_hash(epoch + 1_000).await.unwrap(), None);
     assert_eq!(
@@ -237,7 +238,10 @@ async fn reads_and_sends_fail_over_from_a_refused_url() {
             .starts_with("http://operator-"));
     }
     assert_eq!(reader.active_addresses(epoch).await.unwrap().len(), 2);
-    assert!(!reader.submitted(B256::ZERO, epoch).await.unwrap());
+    assert!(!reader
+        .submitted(B256::ZERO, EpochBlock(epoch))
+        .await
+        .unwrap());
 
     let to = Address::repeat_byte(0x42);
     let tx = TransactionRequest::default()

@@ -26,7 +26,7 @@ async fn revert_name(net: &Net, cert: &Certificate) -> String {
             task_info(&cert.task),
             cert.is_approved,
             cert.performer_signature.clone(),
-            cert.round,
+            cert.round.0,
             cert.epoch_block_hash,
             att,
         )
@@ -50,7 +50,7 @@ async fn approve_with_non_signers_lands_and_penalizes_the_named_operators() {
     assert_eq!(sub.task_hash, task.task_hash());
 
     let ac = AttestationCenter::new(net.deployment.attestation_center, &net.provider);
-    let reference = u32::try_from(cert.reference_block).unwrap();
+    let reference = cert.reference_block.to_u32().unwrap();
     assert!(ac
         .submitted(task.task_hash(), reference)
         .call()
@@ -147,16 +147,16 @@ async fn backdated_reject_certificate_is_refused() {
     );
 
     // Epoch e2: another faulty task and its honest reject certificate.
-    net.mine_to(e1 + EPOCH_LENGTH + 1).await;
+    net.mine_to(e1.0 + EPOCH_LENGTH + 1).await;
     let (e2, _) = net.last_epoch_block().await;
-    assert_eq!(e2, e1 + EPOCH_LENGTH);
+    assert_eq!(e2.0, e1.0 + EPOCH_LENGTH);
     let second = net.task_with_data(3, garbage(2));
     let honest = net.certificate_at(&second, false, &[3], e2).await;
 
     // Back-dated to e1 with the performer's signature for e2 ...
     let mut backdated = honest.clone();
     backdated.reference_block = e1;
-    backdated.epoch_block_hash = net.block_hash(e1).await;
+    backdated.epoch_block_hash = net.block_hash(e1.0).await;
     assert_eq!(
         revert_name(&net, &backdated).await,
         "InvalidPerformerSignature"
@@ -280,7 +280,12 @@ async fn tampered_certificates_are_rejected_with_the_expected_error() {
     let (epoch, hash) = net.last_epoch_block().await;
     let (a, b) = (net.operator(7).address(), net.operator(4).address());
     let (hi, lo) = if a > b { (a, b) } else { (b, a) };
-    let data: Bytes = (U256::from(epoch), hash, vec![hi, lo], Vec::<Address>::new())
+    let data: Bytes = (
+        U256::from(epoch.0),
+        hash,
+        vec![hi, lo],
+        Vec::<Address>::new(),
+    )
         .abi_encode_params()
         .into();
     let unsorted = net.task_with_data(1, data);
@@ -289,7 +294,7 @@ async fn tampered_certificates_are_rejected_with_the_expected_error() {
         revert_name(&net, &cert).await,
         "UnhealthyNotStrictlyAscending"
     );
-    let data: Bytes = (U256::from(epoch), !hash, vec![lo], Vec::<Address>::new())
+    let data: Bytes = (U256::from(epoch.0), !hash, vec![lo], Vec::<Address>::new())
         .abi_encode_params()
         .into();
     let wrong_hash = net.task_with_data(1, data);

@@ -5,7 +5,7 @@ use alloy::primitives::{Address, B256};
 use liveliness_chain::Certificate;
 use liveliness_health::CheckRequest;
 use liveliness_p2p::Topic;
-use liveliness_primitives::Document;
+use liveliness_primitives::{Document, EpochBlock, EpochNumber, Round};
 use liveliness_store::Store;
 use std::sync::Arc;
 
@@ -49,8 +49,8 @@ pub(crate) enum Action {
     /// Submit a certificate; the outcome comes back as
     /// [`Event::Submitted`](super::Event::Submitted).
     Submit {
-        epoch_block: u64,
-        epoch: u64,
+        epoch_block: EpochBlock,
+        epoch: EpochNumber,
         task_hash: B256,
         certificate: Box<Certificate>,
     },
@@ -68,7 +68,7 @@ pub(crate) enum Action {
 #[derive(Debug)]
 pub(crate) struct PerformJob {
     pub(crate) view: Arc<EpochView>,
-    pub(crate) round: u64,
+    pub(crate) round: Round,
     /// Earlier rounds' performers whose task this node did not see in time.
     pub(crate) missed: Vec<Address>,
 }
@@ -91,9 +91,9 @@ pub(crate) enum Write {
     /// An accepted task, its document and the health records it carries.
     Task {
         task_hash: B256,
-        epoch_block: u64,
+        epoch_block: EpochBlock,
         epoch_block_hash: B256,
-        round: u32,
+        round: Round,
         performer: Address,
         bytes: Vec<u8>,
         cid: String,
@@ -114,7 +114,7 @@ pub(crate) enum Write {
     },
     /// A certificate formed.
     Certificate {
-        epoch_block: u64,
+        epoch_block: EpochBlock,
         task_hash: B256,
         approved: bool,
     },
@@ -139,7 +139,7 @@ impl Write {
     pub(crate) fn apply(&self, store: &Store) -> Result<(), liveliness_store::Error> {
         match self.apply_inner(store) {
             Err(liveliness_store::Error::NotTheStoredEpoch { epoch_block, given }) => {
-                tracing::debug!(epoch_block, hash = %given, "not written: its epoch block was reorged away");
+                tracing::debug!(%epoch_block, hash = %given, "not written: its epoch block was reorged away");
                 Ok(())
             }
             other => other,

@@ -19,7 +19,7 @@ impl Node {
         let op = epoch.view.operators.get(&vote.operator_id)?;
         let task = epoch.tasks.get(&vote.task_hash)?;
         (op.address == from
-            && u64::from(vote.round) == task.msg.document.round
+            && vote.round == task.msg.document.round
             && task.tally.vote_of(vote.operator_id).is_none())
         .then(|| {
             let msg = task.info.vote_hash(
@@ -50,7 +50,7 @@ impl Node {
                 .keys()
                 .last()
                 .is_none_or(|l| vote.epoch_block > *l)
-                && vote.epoch_block <= head.saturating_add(MAX_BUFFER_AGE_BLOCKS)
+                && vote.epoch_block.0 <= head.saturating_add(MAX_BUFFER_AGE_BLOCKS)
             {
                 self.buffer(Message::Vote(vote), from);
             }
@@ -66,7 +66,7 @@ impl Node {
             self.buffer(Message::Vote(vote), from);
             return Verdict::Ignore;
         };
-        if u64::from(vote.round) != task.msg.document.round {
+        if vote.round != task.msg.document.round {
             return Verdict::Reject; // a vote names the round of its task
         }
         // One vote per operator counts. A second one for the same outcome is
@@ -95,7 +95,7 @@ impl Node {
             let Some(evidence) = VoteEquivocation::new(task.msg.clone(), earlier, vote) else {
                 return Verdict::Ignore;
             };
-            warn!(epoch = epoch.view.number, round = task.msg.document.round, operator_id = op.id, operator = %op.address, task_hash = %evidence.task_hash(), "operator signed both outcomes of a task: keeping the evidence");
+            warn!(epoch = %epoch.view.number, round = %task.msg.document.round, operator_id = op.id, operator = %op.address, task_hash = %evidence.task_hash(), "operator signed both outcomes of a task: keeping the evidence");
             metrics::counter!("liveliness_equivocations_total", "kind" => "vote").increment(1);
             self.actions.push(Action::Persist(Write::Meta {
                 key: key.clone(),
@@ -165,8 +165,8 @@ impl Node {
         let elapsed = epoch.loaded_at.elapsed();
         metrics::histogram!("liveliness_aggregation_seconds").record(elapsed.as_secs_f64());
         info!(
-            epoch = view.number,
-            round = task.msg.document.round,
+            epoch = %view.number,
+            round = %task.msg.document.round,
             verdict = if approve { "approved" } else { "rejected" },
             signers = aggregate.signers.len(),
             power = aggregate.power,
@@ -230,7 +230,7 @@ pub(super) fn submission_plan(
         || !msg.document.missed_performers.is_empty();
     if !penalizes && !submit_empty {
         info!(
-            epoch = view.number,
+            epoch = %view.number,
             "certificate penalizes nobody: kept locally, not submitted"
         );
         return Submission::Done;
@@ -239,7 +239,8 @@ pub(super) fn submission_plan(
         return Submission::Done;
     };
     let len = view.order.len().max(1);
-    let start = usize::try_from(msg.document.round.saturating_add(1) % len as u64).unwrap_or(0);
+    let start =
+        usize::try_from(u64::from(msg.document.round).saturating_add(1) % len as u64).unwrap_or(0);
     let index = (0..len)
         .find(|i| view.order.get((start + i) % len) == Some(&my_id))
         .unwrap_or(len) as u64;

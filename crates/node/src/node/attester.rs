@@ -24,7 +24,7 @@ impl Node {
             let is_future = self.epochs.keys().last().is_none_or(|latest| b > *latest);
             // Our head may lag the sender's by a poll: keep tasks for epochs
             // just ahead of ours until we load them.
-            if is_future && b <= head.saturating_add(MAX_BUFFER_AGE_BLOCKS) {
+            if is_future && b.0 <= head.saturating_add(MAX_BUFFER_AGE_BLOCKS) {
                 self.buffer(Message::Task(msg), from);
             }
             return Verdict::Ignore;
@@ -43,7 +43,7 @@ impl Node {
         }
         let previous = epoch.tasks.values().map(|t| &t.msg).find(|t| {
             t.document.performer == msg.document.performer
-                && t.document.round.checked_add(1) == Some(msg.document.round)
+                && t.document.round.next() == Some(msg.document.round)
         });
         let judged = epoch.view.judge(&msg, head, previous);
         let task_hash = match &judged {
@@ -96,7 +96,7 @@ impl Node {
                 if !epoch.equivocated.insert((round, performer)) {
                     return Verdict::Ignore;
                 }
-                warn!(epoch = epoch.view.number, round, %performer, first = %earlier_hash, second = %task_hash, "performer signed two different tasks for one round: keeping the evidence");
+                warn!(epoch = %epoch.view.number, %round, %performer, first = %earlier_hash, second = %task_hash, "performer signed two different tasks for one round: keeping the evidence");
                 metrics::counter!("liveliness_equivocations_total", "kind" => "task").increment(1);
                 let evidence = crate::evidence::TaskEquivocation {
                     first: earlier_msg,
@@ -148,7 +148,7 @@ impl Node {
         let view = Arc::clone(&epoch.view);
         match judged {
             Judgement::Faulty(fault) => {
-                warn!(epoch = view.number, round, performer = %msg.document.performer, %fault, "task is provably wrong: voting reject");
+                warn!(epoch = %view.number, %round, performer = %msg.document.performer, %fault, "task is provably wrong: voting reject");
                 self.vote(b, round, task_hash, false);
             }
             Judgement::Undecided(_) => {}
@@ -186,7 +186,7 @@ impl Node {
                 }
             }
             for missed in &msg.document.missed_performers {
-                let seen_in_time = (0..round).any(|r| {
+                let seen_in_time = round.earlier().any(|r| {
                     view.performer(r).map(|o| o.address) == Some(*missed)
                         && epoch.seen.get(&r).is_some_and(|(_, at)| *at < opened)
                 });
@@ -217,7 +217,7 @@ impl Node {
             .map(|(_, address, endpoint)| CheckRequest {
                 endpoint: endpoint.clone(),
                 operator: *address,
-                epoch_block: view.block,
+                epoch_block: view.block.0,
                 canonical_hash: view.hash,
             })
             .collect();
@@ -231,7 +231,7 @@ impl Node {
 
     pub(super) fn on_judged(
         &mut self,
-        b: u64,
+        b: EpochBlock,
         task_hash: B256,
         disputes: Vec<DisputeEntry>,
         could_not_check: Option<LocalFault>,
@@ -248,8 +248,8 @@ impl Node {
         if let (Some(fault), true) = (could_not_check, disputes.is_empty()) {
             // Not re-checked is not agreed: no approval for lack of a check.
             warn!(
-                epoch = number,
-                round,
+                epoch = %number,
+                %round,
                 fault = fault.as_str(),
                 "abstaining: could not re-check the task's unhealthy entries (this node's own trouble)"
             );
@@ -267,7 +267,7 @@ impl Node {
         let mut dispute = DisputeMsg {
             task_hash,
             epoch_block: b,
-            round: u32::try_from(round).unwrap_or(u32::MAX),
+            round,
             operator_id: my_id,
             signature: [0; 65],
             entries: disputes,
@@ -277,12 +277,12 @@ impl Node {
             epoch.view.attestation_center,
             &self.signer,
         ) {
-            warn!(epoch = number, round, error = %e, "cannot sign the dispute");
+            warn!(epoch = %number, %round, error = %e, "cannot sign the dispute");
             return;
         }
         info!(
-            epoch = number,
-            round,
+            epoch = %number,
+            %round,
             disputed = dispute.entries.len(),
             "abstaining: disputing the task"
         );
@@ -292,8 +292,8 @@ impl Node {
         let me = self.me();
         if self.on_dispute(dispute, me, false) == Verdict::Reject {
             warn!(
-                epoch = number,
-                round, "own dispute does not verify; not publishing it"
+                epoch = %number,
+                %round, "own dispute does not verify; not publishing it"
             );
             return;
         }
@@ -348,7 +348,7 @@ impl Node {
     /// Votes on a task: the vote is recorded in the store first (at most
     /// one per task round, across restarts) and gossiped once it is
     /// ([`on_voted`](Self::on_voted)).
-    pub(super) fn vote(&mut self, b: u64, round: u64, task_hash: B256, approve: bool) {
+    pub(super) fn vote(&mut self, b: EpochBlock, round: Round, task_hash: B256, approve: bool) {
         let Some(epoch) = self.epochs.get(&b) else {
             return;
         };
@@ -364,7 +364,7 @@ impl Node {
         let vote = VoteMsg {
             task_hash,
             epoch_block: b,
-            round: u32::try_from(round).unwrap_or(u32::MAX),
+            round,
             operator_id: my_id,
             is_approved: approve,
             signature: self.bls.sign(&msg_hash),
@@ -406,7 +406,7 @@ impl Node {
             "reject"
         };
         if fresh {
-            info!(epoch = number, round = vote.round, verdict, "voted");
+            info!(epoch = %number, round = %vote.round, verdict, "voted");
             metrics::counter!("liveliness_votes_cast_total", "verdict" => verdict).increment(1);
         } else {
             debug!("already voted in this round; gossiping that vote again");
@@ -420,7 +420,7 @@ impl Node {
             fresh,
             self.vote_both.remove(&(task_hash, !vote.is_approved)),
         ) {
-            warn!(epoch_block, round, %task_hash, verdict = if opposite.is_approved { "approve" } else { "reject" }, "misbehaving as configured (test/demo only): also gossiping the opposite vote");
+            warn!(%epoch_block, %round, %task_hash, verdict = if opposite.is_approved { "approve" } else { "reject" }, "misbehaving as configured (test/demo only): also gossiping the opposite vote");
             let bytes = Message::Vote(opposite).encode();
             self.publish(Topic::Votes, bytes, 0, expires);
         }
@@ -452,7 +452,7 @@ pub(crate) fn task_write(msg: &TaskMsg, info: &TaskInfo, valid: bool) -> Write {
         task_hash: info.task_hash(),
         epoch_block: msg.document.epoch_block,
         epoch_block_hash: msg.document.epoch_block_hash,
-        round: u32::try_from(msg.document.round).unwrap_or(u32::MAX),
+        round: msg.document.round,
         performer: msg.document.performer,
         bytes: Message::Task(msg.clone()).encode(),
         cid: info.proof_of_task.clone(),

@@ -29,7 +29,7 @@ pub(crate) enum FollowerEvent {
     Loaded(Box<Loaded>),
     /// The block of a held epoch was reorged away; the store's copy of the
     /// epoch is gone.
-    Dropped(u64),
+    Dropped(EpochBlock),
     /// The head, after every poll.
     Head(u64),
 }
@@ -69,7 +69,7 @@ pub(crate) struct Follower {
     p2p: P2pHandle,
     chain_id: u64,
     events: mpsc::Sender<FollowerEvent>,
-    held: BTreeMap<u64, Held>,
+    held: BTreeMap<EpochBlock, Held>,
     head: u64,
     active_refreshed_at: u64,
 }
@@ -178,22 +178,22 @@ impl Follower {
         let latest = self.reader.params(head).await?;
         let confirmed = head.saturating_sub(latest.confirmation_depth);
         let epoch_length = latest.epoch_length.max(1);
-        let b = confirmed - confirmed % epoch_length;
-        if b == 0 || self.held.contains_key(&b) {
+        let b = EpochBlock(confirmed - confirmed % epoch_length);
+        if b == EpochBlock(0) || self.held.contains_key(&b) {
             return Ok(false);
         }
-        if head > b.saturating_add(latest.task_validity_blocks) {
+        if head > b.plus(latest.task_validity_blocks) {
             return Ok(false);
         }
         self.load_epoch(b, head).await
     }
 
-    async fn load_epoch(&mut self, b: u64, head: u64) -> eyre::Result<bool> {
-        let Some(hash) = self.reader.block_hash(b).await? else {
+    async fn load_epoch(&mut self, b: EpochBlock, head: u64) -> eyre::Result<bool> {
+        let Some(hash) = self.reader.block_hash(b.0).await? else {
             return Ok(false);
         };
-        let params = self.reader.params(b).await?;
-        let operators = self.reader.operators(b).await?;
+        let params = self.reader.params(b.0).await?;
+        let operators = self.reader.operators(b.0).await?;
         let view = EpochView::new(
             self.chain_id,
             self.reader.attestation_center,
@@ -206,7 +206,7 @@ impl Follower {
         let record = serde_json::to_vec(&params)?;
         if let Some(stored) = self.store.epoch(b)? {
             if stored.block_hash != hash {
-                warn!(epoch_block = b, stored = %stored.block_hash, canonical = %hash, "stored epoch is from a reorged-away block; dropping it");
+                warn!(epoch_block = %b, stored = %stored.block_hash, canonical = %hash, "stored epoch is from a reorged-away block; dropping it");
                 self.store.drop_epoch(b)?;
             }
         }
@@ -219,19 +219,19 @@ impl Follower {
             );
         }
         let performer = view
-            .performer(0)
+            .performer(Round::ZERO)
             .map(|o| format!("#{} {}", o.id, o.address))
             .unwrap_or_else(|| "none".into());
         let sample: Vec<String> = view.sample.iter().map(|s| format!("#{}", s.id)).collect();
         info!(
-            epoch = view.number,
-            block = b,
+            epoch = %view.number,
+            block = %b,
             operators = view.operators.len(),
             performer,
             sample = %sample.join(","),
             "epoch started"
         );
-        metrics::gauge!("liveliness_epoch_block").set(b as f64);
+        metrics::gauge!("liveliness_epoch_block").set(b.0 as f64);
         let loaded = Loaded {
             head,
             tasks: restore(&self.store, &view),
@@ -268,26 +268,26 @@ impl Follower {
 
     /// Drops epochs whose block was reorged away.
     async fn check_reorgs(&mut self) -> eyre::Result<()> {
-        let recent: Vec<(u64, B256)> = self
+        let recent: Vec<(EpochBlock, B256)> = self
             .held
             .iter()
-            .filter(|(b, _)| **b > 0)
+            .filter(|(b, _)| **b > EpochBlock(0))
             .map(|(b, e)| (*b, e.hash))
             .collect();
         for (b, hash) in recent {
-            let Some(now) = self.reader.block_hash(b).await? else {
+            let Some(now) = self.reader.block_hash(b.0).await? else {
                 // The block is below our head, so "no such block" is the
                 // RPC's trouble (a lagging backend), not a reorg: look
                 // again on the next poll rather than drop what we hold.
                 warn!(
-                    epoch_block = b,
+                    epoch_block = %b,
                     "the RPC has no block at the epoch height; checking again later"
                 );
                 metrics::counter!("liveliness_rpc_missing_blocks_total").increment(1);
                 continue;
             };
             if now != hash {
-                warn!(epoch_block = b, old = %hash, new = %now, "epoch block reorged away; dropping the epoch");
+                warn!(epoch_block = %b, old = %hash, new = %now, "epoch block reorged away; dropping the epoch");
                 metrics::counter!("liveliness_epochs_reorged_total").increment(1);
                 self.store.drop_epoch(b)?;
                 self.send(FollowerEvent::Dropped(b)).await?;
@@ -305,13 +305,13 @@ pub(super) fn restore(store: &Store, view: &EpochView) -> Vec<Restored> {
     let tasks = match store.tasks_for_epoch(b) {
         Ok(t) => t,
         Err(e) => {
-            warn!(epoch_block = b, error = %e, "cannot read stored tasks");
+            warn!(epoch_block = %b, error = %e, "cannot read stored tasks");
             return Vec::new();
         }
     };
     if !tasks.is_empty() {
         info!(
-            epoch_block = b,
+            epoch_block = %b,
             tasks = tasks.len(),
             "restoring stored tasks and votes"
         );
@@ -330,7 +330,7 @@ pub(super) fn restore(store: &Store, view: &EpochView) -> Vec<Restored> {
                 })
                 .collect(),
             Err(e) => {
-                warn!(epoch_block = b, error = %e, "cannot read stored votes");
+                warn!(epoch_block = %b, error = %e, "cannot read stored votes");
                 Vec::new()
             }
         };
@@ -345,7 +345,7 @@ pub(super) fn restore(store: &Store, view: &EpochView) -> Vec<Restored> {
                 })
                 .collect(),
             Err(e) => {
-                warn!(epoch_block = b, error = %e, "cannot read stored disputes");
+                warn!(epoch_block = %b, error = %e, "cannot read stored disputes");
                 Vec::new()
             }
         };
@@ -360,7 +360,7 @@ pub(super) fn restore(store: &Store, view: &EpochView) -> Vec<Restored> {
 
 /// The `(task, operator)` pairs of the vote equivocations stored for epoch
 /// block `b`.
-fn stored_vote_equivocations(store: &Store, b: u64) -> Vec<(B256, u64)> {
+fn stored_vote_equivocations(store: &Store, b: EpochBlock) -> Vec<(B256, u64)> {
     let prefix = format!("{}{b}/", crate::evidence::VOTE_EQUIVOCATION_PREFIX);
     match store.meta_with_prefix(&prefix, usize::MAX) {
         Ok(stored) => stored
@@ -369,7 +369,7 @@ fn stored_vote_equivocations(store: &Store, b: u64) -> Vec<(B256, u64)> {
             .map(|e| (e.task_hash(), e.operator_id()))
             .collect(),
         Err(e) => {
-            warn!(epoch_block = b, error = %e, "cannot read stored vote equivocations");
+            warn!(epoch_block = %b, error = %e, "cannot read stored vote equivocations");
             Vec::new()
         }
     }
@@ -432,7 +432,7 @@ impl Node {
     }
 
     /// A held epoch's block was reorged away.
-    pub(crate) fn on_epoch_dropped(&mut self, b: u64) {
+    pub(crate) fn on_epoch_dropped(&mut self, b: EpochBlock) {
         self.epochs.remove(&b);
         self.note_reorg();
     }
@@ -462,7 +462,7 @@ pub(crate) fn prune(store: &Store, cutoff: u64) -> Result<(), liveliness_store::
         ];
         let dropped = store.prune_epoch(b, &documents, &meta)?;
         debug!(
-            epoch_block = b,
+            epoch_block = %b,
             tasks = dropped.tasks,
             "pruned from the store"
         );

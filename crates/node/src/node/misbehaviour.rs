@@ -18,7 +18,7 @@ impl Node {
         let Some(my_id) = epoch.view.id_of(me) else {
             return;
         };
-        let next = b.saturating_add(epoch.view.params.epoch_length);
+        let next = EpochBlock(b.plus(epoch.view.params.epoch_length));
         let template = epoch.tasks.values().next().map(|t| t.msg.clone());
         let view = Arc::clone(&epoch.view);
         // Sent once, at this head: not kept for retry.
@@ -27,7 +27,7 @@ impl Node {
             let vote = VoteMsg {
                 task_hash: salt,
                 epoch_block: b,
-                round: 0,
+                round: Round::ZERO,
                 operator_id: my_id,
                 is_approved: true,
                 signature: self.bls.sign(&salt),
@@ -38,7 +38,7 @@ impl Node {
                 document.epoch_block = next;
                 document.epoch_block_hash = salt;
                 document.performer = me;
-                document.round = u64::from(i);
+                document.round = Round(i);
                 if let Ok(m) = sign_task(&self.signer, &view, t.task_definition_id, document) {
                     self.publish_once(Topic::Tasks, Message::Task(m).encode());
                 }
@@ -51,7 +51,7 @@ impl Node {
     /// sampled operator but this node "reachable", with a health proof
     /// signed by this node's own key. Receivers refuse it as `bad_proof`
     /// or `not_unhealthy` (§11.4); this node does not handle it itself.
-    pub(super) fn forge_dispute(&mut self, b: u64, task_hash: B256) {
+    pub(super) fn forge_dispute(&mut self, b: EpochBlock, task_hash: B256) {
         let me = self.me();
         let Some(epoch) = self.epochs.get(&b) else {
             return;
@@ -87,7 +87,7 @@ impl Node {
         let mut dispute = DisputeMsg {
             task_hash,
             epoch_block: b,
-            round: u32::try_from(round).unwrap_or(u32::MAX),
+            round,
             operator_id: my_id,
             signature: [0; 65],
             entries,
@@ -99,8 +99,8 @@ impl Node {
             return;
         }
         warn!(
-            epoch_block = b,
-            round,
+            epoch_block = %b,
+            %round,
             "misbehaving as configured (test/demo only): gossiping a dispute with forged entries"
         );
         let expires = view.expires_at();
@@ -148,7 +148,7 @@ pub(super) fn misbehave(
             if let Ok(sig) = signer.sign_message_sync(msg.as_slice()) {
                 entry.check = Check::Healthy(liveliness_primitives::HealthProof::new(
                     entry.operator,
-                    view.block,
+                    view.block.0,
                     view.hash,
                     sig.as_bytes(),
                 ));
@@ -159,7 +159,7 @@ pub(super) fn misbehave(
         sample.pop();
     }
     warn!(
-        epoch = view.number,
+        epoch = %view.number,
         "misbehaving as configured (test/demo only)"
     );
     sample

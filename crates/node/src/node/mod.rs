@@ -29,7 +29,7 @@ use liveliness_bls::{KeyPair, PublicKeyG2, Signature};
 use liveliness_chain::Certificate;
 use liveliness_health::LocalFault;
 use liveliness_p2p::{Topic, Verdict};
-use liveliness_primitives::{Check, Document, TaskInfo};
+use liveliness_primitives::{Check, Document, EpochBlock, EpochNumber, Round, TaskInfo};
 use std::{
     collections::{BTreeMap, BTreeSet, HashMap},
     sync::{Arc, RwLock},
@@ -98,17 +98,21 @@ pub(crate) enum Event {
     /// A round this node performed is ready to publish (`resumed`: the
     /// task it signed for the round before, found in the store).
     Performed {
-        epoch: u64,
+        epoch: EpochBlock,
         msg: Box<TaskMsg>,
         resumed: bool,
     },
     /// Performing failed (logged); the round may be retried.
-    PerformFailed { epoch: u64, hash: B256, round: u64 },
+    PerformFailed {
+        epoch: EpochBlock,
+        hash: B256,
+        round: Round,
+    },
     /// The attester's own checks of a task's unhealthy entries finished.
     /// `could_not_check` is set when some entry could not be re-checked
     /// because of this node's own trouble (then it does not approve).
     Judged {
-        epoch: u64,
+        epoch: EpochBlock,
         /// The epoch block's hash the checks were made for.
         hash: B256,
         task_hash: B256,
@@ -125,7 +129,7 @@ pub(crate) enum Event {
     Amended { msg: Box<TaskMsg>, fresh: bool },
     /// A submission attempt ended.
     Submitted {
-        epoch: u64,
+        epoch: EpochBlock,
         task_hash: B256,
         outcome: Attempt,
     },
@@ -174,9 +178,9 @@ impl TaskState {
 struct EpochState {
     view: Arc<EpochView>,
     tasks: HashMap<B256, TaskState>,
-    performing: BTreeSet<u64>,
+    performing: BTreeSet<Round>,
     /// First task seen per round, with the head when it was seen.
-    seen: BTreeMap<u64, (B256, u64)>,
+    seen: BTreeMap<Round, (B256, u64)>,
     certified: Option<B256>,
     loaded_at: Instant,
     summarized: bool,
@@ -186,7 +190,7 @@ struct EpochState {
     rechecked: HashMap<Address, Option<[u8; 65]>>,
     /// `(round, performer)` pairs for which two different signed tasks were
     /// seen; their evidence is stored and further tasks are dropped unread.
-    equivocated: BTreeSet<(u64, Address)>,
+    equivocated: BTreeSet<(Round, Address)>,
     /// `(task, operator)` pairs whose vote for the opposite outcome was
     /// checked once (or is stored as evidence); further votes of theirs on
     /// the task are dropped unread.
@@ -217,7 +221,7 @@ pub(crate) struct Node {
     pub(crate) signer: PrivateKeySigner,
     pub(crate) bls: KeyPair,
     pub(crate) status: Arc<RwLock<Status>>,
-    epochs: BTreeMap<u64, EpochState>,
+    epochs: BTreeMap<EpochBlock, EpochState>,
     /// Messages for epochs or tasks not known yet, with the head when they
     /// were buffered.
     buffered: PendingBuffer<Message>,
@@ -281,7 +285,7 @@ impl Node {
     }
 
     /// The held epoch at `b`, if it is the one whose block hash is `hash`.
-    fn held_mut(&mut self, b: u64, hash: B256) -> Option<&mut EpochState> {
+    fn held_mut(&mut self, b: EpochBlock, hash: B256) -> Option<&mut EpochState> {
         self.epochs.get_mut(&b).filter(|e| e.view.hash == hash)
     }
 
@@ -335,7 +339,7 @@ impl Node {
         if new_head {
             self.replay_buffered();
         }
-        let keys: Vec<u64> = self.epochs.keys().copied().collect();
+        let keys: Vec<EpochBlock> = self.epochs.keys().copied().collect();
         for b in keys {
             self.maybe_amend(b);
             self.maybe_perform(b);
@@ -355,7 +359,7 @@ impl Node {
                 .epoch_length
                 .saturating_mul(KEEP_EPOCHS)
                 .max(e.view.params.task_validity_blocks);
-            b.saturating_add(keep) >= head || !e.summarized
+            b.plus(keep) >= head || !e.summarized
         });
         if new_head {
             self.prune_store();
@@ -422,11 +426,11 @@ impl Node {
             .params
             .epoch_length
             .saturating_mul(self.config.retention_epochs);
-        let cutoff = self.head.saturating_sub(window).min(oldest_held);
+        let cutoff = self.head.saturating_sub(window).min(oldest_held.0);
         self.act(Action::Prune { cutoff });
     }
 
-    fn maybe_summarize(&mut self, b: u64) {
+    fn maybe_summarize(&mut self, b: EpochBlock) {
         let head = self.head;
         let Some(epoch) = self.epochs.get_mut(&b) else {
             return;
@@ -454,8 +458,8 @@ impl Node {
             None => "no certificate (task lapsed: nobody penalized)".to_owned(),
         };
         info!(
-            epoch = epoch.view.number,
-            block = b,
+            epoch = %epoch.view.number,
+            block = %b,
             tasks = epoch.tasks.len(),
             "epoch closed: {outcome}"
         );
@@ -479,7 +483,7 @@ impl Node {
             .map(|e| crate::api::EpochStatus {
                 epoch_block: e.view.block,
                 epoch: e.view.number,
-                performer: e.view.performer(0).map(|o| o.address),
+                performer: e.view.performer(Round::ZERO).map(|o| o.address),
                 sample: e.view.sample.iter().map(|s| s.address).collect(),
                 tasks: e.tasks.len(),
                 certified: e.certified,

@@ -12,7 +12,7 @@ use liveliness_store::Store;
 impl Node {
     /// Performs the current round when it is this node's: once per round
     /// (a failed attempt is tried again on a later head).
-    pub(super) fn maybe_perform(&mut self, b: u64) {
+    pub(super) fn maybe_perform(&mut self, b: EpochBlock) {
         let head = self.head;
         let me = self.me();
         let watched_from = self.first_head.unwrap_or(head);
@@ -32,7 +32,8 @@ impl Node {
         // the rounds it watched from their start: a round that opened before
         // this run's first head is one this node cannot speak for (§11.3).
         let round_opened = epoch.view.round_start(round);
-        let mut missed: Vec<Address> = (0..round)
+        let mut missed: Vec<Address> = round
+            .earlier()
             .filter(|r| epoch.view.round_start(*r) >= watched_from)
             .filter(|r| epoch.seen.get(r).is_none_or(|(_, at)| *at >= round_opened))
             .filter_map(|r| epoch.view.performer(r).map(|o| o.address))
@@ -44,8 +45,8 @@ impl Node {
         missed.truncate(usize::try_from(epoch.view.params.sample_size).unwrap_or(usize::MAX));
         let view = Arc::clone(&epoch.view);
         info!(
-            epoch = view.number,
-            round,
+            epoch = %view.number,
+            %round,
             sample = view.sample.len(),
             "performing: checking the sample"
         );
@@ -58,7 +59,7 @@ impl Node {
 
     /// A round this node performed, its task signed and recorded: handled
     /// as the node's own task, then gossiped.
-    pub(super) fn on_performed(&mut self, epoch: u64, msg: TaskMsg, resumed: bool) {
+    pub(super) fn on_performed(&mut self, epoch: EpochBlock, msg: TaskMsg, resumed: bool) {
         // The epoch may have been reorged away meanwhile.
         let Some(view) = self
             .epochs
@@ -67,7 +68,7 @@ impl Node {
             .filter(|v| v.hash == msg.document.epoch_block_hash)
         else {
             warn!(
-                epoch_block = epoch,
+                epoch_block = %epoch,
                 "performed for an epoch no longer held; dropping the task"
             );
             return;
@@ -75,14 +76,14 @@ impl Node {
         let unhealthy = EpochView::unhealthy_entries(&msg);
         if resumed {
             info!(
-                epoch_block = epoch,
-                round = msg.document.round,
+                epoch_block = %epoch,
+                round = %msg.document.round,
                 "the task signed for this round before a restart: gossiping it again"
             );
         } else {
             info!(
-                epoch_block = epoch,
-                round = msg.document.round,
+                epoch_block = %epoch,
+                round = %msg.document.round,
                 unhealthy = unhealthy.len(),
                 missed = msg.document.missed_performers.len(),
                 "task performed; gossiping it"
@@ -101,7 +102,7 @@ impl Node {
         self.publish(Topic::Tasks, bytes, 0, expires);
         if let Some(other) = twin {
             warn!(
-                epoch_block = epoch,
+                epoch_block = %epoch,
                 "misbehaving as configured (test/demo only): gossiping a second task for the round"
             );
             let bytes = Message::Task(other).encode();
@@ -114,7 +115,7 @@ impl Node {
     /// round an amended task that turns every entry disputed by more than
     /// 1/3 of the power to healthy, with the operator's own proof the
     /// disputers obtained, and drops missed performers disputed as much.
-    pub(super) fn maybe_amend(&mut self, b: u64) {
+    pub(super) fn maybe_amend(&mut self, b: EpochBlock) {
         let me = self.me();
         let Some(epoch) = self.epochs.get_mut(&b) else {
             return;
@@ -136,7 +137,9 @@ impl Node {
                 continue; // approval is still possible
             }
             task.amended = true;
-            let next_round = doc.round.saturating_add(1);
+            let Some(next_round) = doc.round.next() else {
+                continue;
+            };
             // At most one task of this node per round, across restarts too
             // (the amendment job signs through `sign_own_task`): two tasks
             // of one performer for one round are equivocation (§4.8).
@@ -152,11 +155,12 @@ impl Node {
                     if let DisputeReason::Reachable { proof_signature } = &e.reason {
                         let proof = liveliness_primitives::HealthProof::new(
                             e.operator,
-                            view.block,
+                            view.block.0,
                             view.hash,
                             *proof_signature,
                         );
-                        if w.1.is_none() && proof.verify(e.operator, view.block, view.hash).is_ok()
+                        if w.1.is_none()
+                            && proof.verify(e.operator, view.block.0, view.hash).is_ok()
                         {
                             // Documents carry v = 27 or 28 only.
                             w.1 =
@@ -178,7 +182,7 @@ impl Node {
                     if let Some(Some(sig)) = weight.get(&entry.operator).map(|w| w.1) {
                         entry.check = Check::Healthy(liveliness_primitives::HealthProof::new(
                             entry.operator,
-                            view.block,
+                            view.block.0,
                             view.hash,
                             sig,
                         ));
@@ -214,8 +218,8 @@ impl Node {
         let round = msg.document.round;
         if fresh {
             info!(
-                epoch = view.number,
-                round, "disputes block approval: publishing an amended task"
+                epoch = %view.number,
+                %round, "disputes block approval: publishing an amended task"
             );
             metrics::counter!("liveliness_tasks_amended_total").increment(1);
         }
@@ -272,8 +276,8 @@ pub(crate) async fn perform(
                 Ok(Message::Task(_)) => failed,
                 _ => {
                     warn!(
-                        epoch = view.number,
-                        round, "the task signed before for this round cannot be read back"
+                        epoch = %view.number,
+                        %round, "the task signed before for this round cannot be read back"
                     );
                     failed
                 }
@@ -281,7 +285,7 @@ pub(crate) async fn perform(
         }
         Ok(Ok(None)) => {}
         Ok(Err(e)) => {
-            warn!(epoch = view.number, round, error = %e, "cannot read the record of signed tasks; not performing yet");
+            warn!(epoch = %view.number, %round, error = %e, "cannot read the record of signed tasks; not performing yet");
             metrics::counter!("liveliness_store_errors_total", "op" => "signed_task").increment(1);
             return failed;
         }
@@ -297,7 +301,7 @@ pub(crate) async fn perform(
         .map(|s| CheckRequest {
             endpoint: s.endpoint.clone(),
             operator: s.address,
-            epoch_block: view.block,
+            epoch_block: view.block.0,
             canonical_hash: view.hash,
         })
         .collect();
@@ -319,8 +323,8 @@ pub(crate) async fn perform(
     let checks: Option<Vec<Check>> = outcomes.into_iter().map(CheckOutcome::into_check).collect();
     let Some(checks) = checks else {
         warn!(
-            epoch = view.number,
-            round, "could not check the whole sample (this node's own trouble); not performing yet"
+            epoch = %view.number,
+            %round, "could not check the whole sample (this node's own trouble); not performing yet"
         );
         metrics::counter!("liveliness_perform_skipped_total").increment(1);
         return failed;
@@ -360,11 +364,11 @@ pub(crate) async fn perform(
         },
         Ok(Ok(_)) => failed,
         Ok(Err(e)) => {
-            warn!(epoch = view.number, round, error = %e, "performing failed");
+            warn!(epoch = %view.number, %round, error = %e, "performing failed");
             failed
         }
         Err(e) => {
-            warn!(epoch = view.number, round, error = %e, "performing failed");
+            warn!(epoch = %view.number, %round, error = %e, "performing failed");
             failed
         }
     }
@@ -386,12 +390,12 @@ async fn store_own_task(store: &Arc<Store>, view: &Arc<EpochView>, msg: &TaskMsg
     match tokio::task::spawn_blocking(move || write.apply(&store)).await {
         Ok(Ok(())) => true,
         Ok(Err(e)) => {
-            warn!(epoch = view.number, error = %e, "cannot store the own task; not publishing it");
+            warn!(epoch = %view.number, error = %e, "cannot store the own task; not publishing it");
             metrics::counter!("liveliness_store_errors_total", "op" => "task").increment(1);
             false
         }
         Err(e) => {
-            warn!(epoch = view.number, error = %e, "storing the own task failed");
+            warn!(epoch = %view.number, error = %e, "storing the own task failed");
             false
         }
     }
@@ -416,13 +420,13 @@ pub(crate) fn amend(
         Ok(msg) if msg.document == requested => Some((msg, true)),
         Ok(msg) => {
             info!(
-                epoch = view.number,
-                round, "a task of this node for the round was signed before; it stands"
+                epoch = %view.number,
+                %round, "a task of this node for the round was signed before; it stands"
             );
             Some((msg, false))
         }
         Err(e) => {
-            warn!(epoch = view.number, error = %e, "cannot build the amended task");
+            warn!(epoch = %view.number, error = %e, "cannot build the amended task");
             None
         }
     }
@@ -435,7 +439,11 @@ pub(super) fn with_epoch_timeout(checker: &Checker, view: &EpochView) -> Checker
 
 pub(crate) const SIGNED_TASK_PREFIX: &str = "signed-task/";
 
-pub(super) fn signed_task_key(epoch_block: u64, epoch_block_hash: B256, round: u64) -> String {
+pub(super) fn signed_task_key(
+    epoch_block: EpochBlock,
+    epoch_block_hash: B256,
+    round: Round,
+) -> String {
     format!("{SIGNED_TASK_PREFIX}{epoch_block}/{epoch_block_hash:#x}/{round}")
 }
 
@@ -504,14 +512,12 @@ pub(super) fn sign_task(
     let task = document
         .task_info(task_definition_id)
         .map_err(|e| e.to_string())?;
-    let round = u32::try_from(document.round)
-        .map_err(|_| format!("round {} exceeds u32", document.round))?;
     let digest = task.task_signing_digest(
         view.chain_id,
         view.attestation_center,
         view.block,
         document.epoch_block_hash,
-        round,
+        document.round,
     );
     let sig = signer
         .sign_message_sync(digest.as_slice())

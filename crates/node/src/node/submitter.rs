@@ -15,7 +15,7 @@ const MAX_RESUMED_EVIDENCE: usize = 10_000;
 
 impl Node {
     /// A submission attempt of a certificate ended.
-    pub(super) fn on_submitted(&mut self, epoch: u64, task_hash: B256, outcome: Attempt) {
+    pub(super) fn on_submitted(&mut self, epoch: EpochBlock, task_hash: B256, outcome: Attempt) {
         if let Some((_, state)) = self
             .epochs
             .get_mut(&epoch)
@@ -36,7 +36,7 @@ impl Node {
     }
 
     /// Submits a certificate in this node's slot.
-    pub(super) fn maybe_submit(&mut self, b: u64) {
+    pub(super) fn maybe_submit(&mut self, b: EpochBlock) {
         let head = self.head;
         let Some(epoch) = self.epochs.get_mut(&b) else {
             return;
@@ -338,7 +338,7 @@ pub(super) async fn submit(
     store: &Store,
     reader: &Reader,
     cert: &Certificate,
-    epoch: u64,
+    epoch: EpochNumber,
 ) -> Attempt {
     let task_hash = cert.task.task_hash();
     let (earlier_tx, in_progress) = match store.begin_submission(task_hash) {
@@ -374,7 +374,7 @@ pub(super) async fn submit(
     if let Some(tx) = earlier_tx {
         if let Ok(Some(receipt)) = reader.receipt(tx).await {
             if receipt.status() {
-                info!(epoch, %task_hash, %tx, "an earlier submission of ours landed");
+                info!(%epoch, %task_hash, %tx, "an earlier submission of ours landed");
                 metrics::counter!("liveliness_submissions_total", "outcome" => "landed")
                     .increment(1);
                 metrics::counter!("liveliness_gas_spent_total").increment(receipt.gas_used);
@@ -395,7 +395,7 @@ pub(super) async fn submit(
     }
     match on_chain {
         Ok(true) => {
-            info!(epoch, %task_hash, "task already on-chain (submitted by another node)");
+            info!(%epoch, %task_hash, "task already on-chain (submitted by another node)");
             metrics::counter!("liveliness_submissions_total", "outcome" => "duplicate")
                 .increment(1);
             finish(SubmissionStatus::AlreadySubmittedByOther, None, None, None);
@@ -416,7 +416,7 @@ pub(super) async fn submit(
     };
     match submit_task_tracked(reader.provider(), reader.attestation_center, cert, on_sent).await {
         Ok(sub) => {
-            info!(epoch, %task_hash, tx = %sub.tx_hash, gas = sub.gas_used, verdict = if cert.is_approved { "approve" } else { "reject" }, "task submitted on-chain");
+            info!(%epoch, %task_hash, tx = %sub.tx_hash, gas = sub.gas_used, verdict = if cert.is_approved { "approve" } else { "reject" }, "task submitted on-chain");
             metrics::counter!("liveliness_submissions_total", "outcome" => "landed").increment(1);
             metrics::counter!("liveliness_gas_spent_total").increment(sub.gas_used);
             metrics::histogram!("liveliness_submission_seconds")
@@ -443,20 +443,20 @@ pub(super) async fn submit(
                 ))
             ) =>
         {
-            info!(epoch, %task_hash, "another node submitted first");
+            info!(%epoch, %task_hash, "another node submitted first");
             metrics::counter!("liveliness_submissions_total", "outcome" => "duplicate")
                 .increment(1);
             finish(SubmissionStatus::AlreadySubmittedByOther, None, None, None);
             Attempt::Settled
         }
         Err(liveliness_chain::Error::TxReverted(tx)) => {
-            warn!(epoch, %task_hash, %tx, "submission reverted on-chain");
+            warn!(%epoch, %task_hash, %tx, "submission reverted on-chain");
             metrics::counter!("liveliness_submissions_total", "outcome" => "reverted").increment(1);
             finish(SubmissionStatus::Reverted, Some(tx), None, None);
             Attempt::Settled
         }
         Err(e) => {
-            warn!(epoch, %task_hash, error = %crate::redact::redact_urls(&e.to_string()), "submission failed; will retry");
+            warn!(%epoch, %task_hash, error = %crate::redact::redact_urls(&e.to_string()), "submission failed; will retry");
             metrics::counter!("liveliness_submissions_total", "outcome" => "failed").increment(1);
             // Released only when nothing went out; a sent transaction stays
             // recorded and is looked up on the next attempt.

@@ -15,7 +15,7 @@ use liveliness_health::CheckRequest;
 use liveliness_primitives::{FailureReason, HealthProof, SampleEntry};
 use liveliness_store::Store;
 
-const B: u64 = 100;
+const B: EpochBlock = EpochBlock(100);
 
 /// Four operators with power 10 each; the epoch at block 100: epochs of 10
 /// blocks, rounds of 4, sample of 3, tasks valid for 20 blocks.
@@ -155,7 +155,7 @@ impl Rig {
 
     /// The document of `round` by its due performer, every sampled operator
     /// healthy (with its own proof) but those in `down`.
-    fn document(&self, round: u64, down: &[Address]) -> Document {
+    fn document(&self, round: Round, down: &[Address]) -> Document {
         let performer = self.view.performer(round).unwrap().address;
         Document {
             chain_id: self.view.chain_id,
@@ -177,7 +177,7 @@ impl Rig {
                     } else {
                         Check::Healthy(HealthProof::new(
                             s.address,
-                            B,
+                            B.0,
                             self.view.hash,
                             self.proof(s.address, s.address),
                         ))
@@ -201,7 +201,7 @@ impl Rig {
         VoteMsg {
             task_hash: info.task_hash(),
             epoch_block: B,
-            round: u32::try_from(task.document.round).unwrap(),
+            round: task.document.round,
             operator_id: self.id(operator),
             is_approved: approve,
             signature: self.bls[self.index(operator)].sign(&hash),
@@ -228,7 +228,7 @@ impl Rig {
     }
 }
 
-fn performs(actions: &[Action]) -> Vec<u64> {
+fn performs(actions: &[Action]) -> Vec<Round> {
     actions
         .iter()
         .filter_map(|a| match a {
@@ -299,9 +299,9 @@ fn published(actions: &[Action], topic: Topic) -> Vec<Message> {
 
 #[test]
 fn a_performer_performs_its_round_once_and_again_only_after_a_failure() {
-    let mut rig = Rig::new(|v| v.performer(0).unwrap().address);
+    let mut rig = Rig::new(|v| v.performer(Round(0)).unwrap().address);
     let not_due = Rig::new(|v| {
-        let due = v.performer(0).unwrap().address;
+        let due = v.performer(Round(0)).unwrap().address;
         v.operators
             .values()
             .map(|o| o.address)
@@ -309,19 +309,19 @@ fn a_performer_performs_its_round_once_and_again_only_after_a_failure() {
             .unwrap()
     });
     let mut not_due = not_due;
-    assert_eq!(performs(&rig.head(B + 1)), vec![0]);
-    assert!(performs(&not_due.head(B + 1)).is_empty());
+    assert_eq!(performs(&rig.head(B.0 + 1)), vec![Round(0)]);
+    assert!(performs(&not_due.head(B.0 + 1)).is_empty());
     // In progress: not again.
-    assert!(performs(&rig.head(B + 2)).is_empty());
+    assert!(performs(&rig.head(B.0 + 2)).is_empty());
     // Its own trouble made it fail: tried again on the next head.
     let hash = rig.view.hash;
     rig.event(Event::PerformFailed {
         epoch: B,
         hash,
-        round: 0,
+        round: Round(0),
     });
-    let again = rig.head(B + 2);
-    assert_eq!(performs(&again), vec![0]);
+    let again = rig.head(B.0 + 2);
+    assert_eq!(performs(&again), vec![Round(0)]);
     let Some(Action::Perform(job)) = again.iter().find(|a| matches!(a, Action::Perform(_))) else {
         unreachable!()
     };
@@ -330,10 +330,10 @@ fn a_performer_performs_its_round_once_and_again_only_after_a_failure() {
 
 #[test]
 fn a_performed_task_is_handled_as_the_nodes_own_and_gossiped() {
-    let mut rig = Rig::new(|v| v.performer(0).unwrap().address);
-    rig.head(B + 1);
+    let mut rig = Rig::new(|v| v.performer(Round(0)).unwrap().address);
+    rig.head(B.0 + 1);
     let down = rig.sampled_other_than(&[rig.me()]);
-    let msg = rig.task(rig.document(0, &[down]));
+    let msg = rig.task(rig.document(Round(0), &[down]));
     let actions = rig.event(Event::Performed {
         epoch: B,
         msg: Box::new(msg.clone()),
@@ -349,11 +349,11 @@ fn a_performed_task_is_handled_as_the_nodes_own_and_gossiped() {
 
 #[test]
 fn an_attester_approves_only_after_its_own_recheck_agrees() {
-    let mut rig = Rig::new(|v| v.performer(1).unwrap().address);
-    rig.head(B + 1);
-    let performer = rig.view.performer(0).unwrap().address;
+    let mut rig = Rig::new(|v| v.performer(Round(1)).unwrap().address);
+    rig.head(B.0 + 1);
+    let performer = rig.view.performer(Round(0)).unwrap().address;
     let down = rig.sampled_other_than(&[rig.me(), performer]);
-    let msg = rig.task(rig.document(0, &[down]));
+    let msg = rig.task(rig.document(Round(0), &[down]));
     let (verdict, actions) = rig.gossip(Message::Task(msg.clone()), performer);
     assert_eq!(verdict, Verdict::Accept);
     assert!(votes(&actions).is_empty(), "voted before re-checking");
@@ -389,11 +389,11 @@ fn an_attester_that_could_not_check_abstains() {
         LocalFault::Resolver,
         LocalFault::Stalled,
     ] {
-        let mut rig = Rig::new(|v| v.performer(1).unwrap().address);
-        rig.head(B + 1);
-        let performer = rig.view.performer(0).unwrap().address;
+        let mut rig = Rig::new(|v| v.performer(Round(1)).unwrap().address);
+        rig.head(B.0 + 1);
+        let performer = rig.view.performer(Round(0)).unwrap().address;
         let down = rig.sampled_other_than(&[rig.me(), performer]);
-        let msg = rig.task(rig.document(0, &[down]));
+        let msg = rig.task(rig.document(Round(0), &[down]));
         rig.gossip(Message::Task(msg.clone()), performer);
         let actions = rig.event(Event::Judged {
             epoch: B,
@@ -409,11 +409,11 @@ fn an_attester_that_could_not_check_abstains() {
 
 #[test]
 fn a_reachable_operator_is_disputed_not_approved() {
-    let mut rig = Rig::new(|v| v.performer(1).unwrap().address);
-    rig.head(B + 1);
-    let performer = rig.view.performer(0).unwrap().address;
+    let mut rig = Rig::new(|v| v.performer(Round(1)).unwrap().address);
+    rig.head(B.0 + 1);
+    let performer = rig.view.performer(Round(0)).unwrap().address;
     let down = rig.sampled_other_than(&[rig.me(), performer]);
-    let msg = rig.task(rig.document(0, &[down]));
+    let msg = rig.task(rig.document(Round(0), &[down]));
     rig.gossip(Message::Task(msg.clone()), performer);
     let proof = rig.proof(down, down);
     let actions = rig.event(Event::Judged {
@@ -436,11 +436,11 @@ fn a_reachable_operator_is_disputed_not_approved() {
 
 #[test]
 fn a_provably_wrong_task_gets_a_reject_vote_without_a_recheck() {
-    let mut rig = Rig::new(|v| v.performer(1).unwrap().address);
-    rig.head(B + 1);
-    let performer = rig.view.performer(0).unwrap().address;
+    let mut rig = Rig::new(|v| v.performer(Round(1)).unwrap().address);
+    rig.head(B.0 + 1);
+    let performer = rig.view.performer(Round(0)).unwrap().address;
     let victim = rig.sampled_other_than(&[performer]);
-    let mut doc = rig.document(0, &[]);
+    let mut doc = rig.document(Round(0), &[]);
     // A "healthy" proof the performer signed itself.
     let entry = doc
         .sample
@@ -449,7 +449,7 @@ fn a_provably_wrong_task_gets_a_reject_vote_without_a_recheck() {
         .unwrap();
     entry.check = Check::Healthy(HealthProof::new(
         victim,
-        B,
+        B.0,
         rig.view.hash,
         rig.proof(victim, performer),
     ));
@@ -461,16 +461,16 @@ fn a_provably_wrong_task_gets_a_reject_vote_without_a_recheck() {
 
 #[test]
 fn tasks_from_anyone_but_their_performer_are_rejected_unstored() {
-    let mut rig = Rig::new(|v| v.performer(1).unwrap().address);
-    rig.head(B + 1);
-    let performer = rig.view.performer(0).unwrap().address;
+    let mut rig = Rig::new(|v| v.performer(Round(1)).unwrap().address);
+    rig.head(B.0 + 1);
+    let performer = rig.view.performer(Round(0)).unwrap().address;
     let relay = rig.others(&[performer, rig.me()])[0];
-    let msg = rig.task(rig.document(0, &[]));
+    let msg = rig.task(rig.document(Round(0), &[]));
     let (verdict, actions) = rig.gossip(Message::Task(msg), relay);
     assert_eq!(verdict, Verdict::Reject);
     assert!(actions.is_empty());
     // Signed by someone other than the round's performer.
-    let mut doc = rig.document(0, &[]);
+    let mut doc = rig.document(Round(0), &[]);
     doc.performer = relay;
     let forged = sign_task(&rig.signers[rig.index(relay)], &rig.view, 1, doc).unwrap();
     let (verdict, actions) = rig.gossip(Message::Task(forged), relay);
@@ -485,11 +485,11 @@ fn tasks_from_anyone_but_their_performer_are_rejected_unstored() {
 fn a_quorum_forms_one_certificate_submitted_in_this_nodes_slot() {
     // The performer of round 1 is first in the aggregators' order of a
     // round-0 task.
-    let mut rig = Rig::new(|v| v.performer(1).unwrap().address);
-    rig.head(B + 1);
-    let performer = rig.view.performer(0).unwrap().address;
+    let mut rig = Rig::new(|v| v.performer(Round(1)).unwrap().address);
+    rig.head(B.0 + 1);
+    let performer = rig.view.performer(Round(0)).unwrap().address;
     let down = rig.sampled_other_than(&[rig.me(), performer]);
-    let msg = rig.task(rig.document(0, &[down]));
+    let msg = rig.task(rig.document(Round(0), &[down]));
     let voters = rig.others(&[rig.me(), down]);
     assert_eq!(voters.len(), 2);
     // Two votes before the task: buffered.
@@ -546,8 +546,8 @@ fn a_quorum_forms_one_certificate_submitted_in_this_nodes_slot() {
         .iter()
         .any(|w| matches!(w, Write::Certificate { .. })));
     // Submitted in this node's slot (the first): at once, once.
-    assert_eq!(submits(&rig.head(B + 2)), 1);
-    assert_eq!(submits(&rig.head(B + 3)), 0);
+    assert_eq!(submits(&rig.head(B.0 + 2)), 1);
+    assert_eq!(submits(&rig.head(B.0 + 3)), 0);
     // A failed attempt backs off one slot.
     let slot = rig.node.config.aggregator_slot_blocks;
     rig.event(Event::Submitted {
@@ -556,23 +556,23 @@ fn a_quorum_forms_one_certificate_submitted_in_this_nodes_slot() {
         outcome: Attempt::Retry,
     });
     if slot > 1 {
-        assert_eq!(submits(&rig.head(B + 3 + slot - 1)), 0);
+        assert_eq!(submits(&rig.head(B.0 + 3 + slot - 1)), 0);
     }
-    assert_eq!(submits(&rig.head(B + 3 + slot)), 1);
+    assert_eq!(submits(&rig.head(B.0 + 3 + slot)), 1);
     rig.event(Event::Submitted {
         epoch: B,
         task_hash,
         outcome: Attempt::Settled,
     });
-    assert_eq!(submits(&rig.head(B + 10)), 0);
+    assert_eq!(submits(&rig.head(B.0 + 10)), 0);
 }
 
 #[test]
 fn votes_from_unbound_or_inactive_senders_and_bad_signatures_are_rejected() {
-    let mut rig = Rig::new(|v| v.performer(1).unwrap().address);
-    rig.head(B + 1);
-    let performer = rig.view.performer(0).unwrap().address;
-    let msg = rig.task(rig.document(0, &[]));
+    let mut rig = Rig::new(|v| v.performer(Round(1)).unwrap().address);
+    rig.head(B.0 + 1);
+    let performer = rig.view.performer(Round(0)).unwrap().address;
+    let msg = rig.task(rig.document(Round(0), &[]));
     rig.gossip(Message::Task(msg.clone()), performer);
     let voter = rig.others(&[rig.me(), performer])[0];
     let other = rig.others(&[rig.me(), performer, voter])[0];
@@ -603,10 +603,10 @@ fn votes_from_unbound_or_inactive_senders_and_bad_signatures_are_rejected() {
 /// task are dropped unread.
 #[test]
 fn an_operator_voting_both_ways_is_proven_once_in_this_nodes_slot() {
-    let mut rig = Rig::new(|v| v.performer(1).unwrap().address);
-    rig.head(B + 1);
-    let performer = rig.view.performer(0).unwrap().address;
-    let msg = rig.task(rig.document(0, &[]));
+    let mut rig = Rig::new(|v| v.performer(Round(1)).unwrap().address);
+    rig.head(B.0 + 1);
+    let performer = rig.view.performer(Round(0)).unwrap().address;
+    let msg = rig.task(rig.document(Round(0), &[]));
     rig.gossip(Message::Task(msg.clone()), performer);
     let liar = rig.others(&[rig.me(), performer])[0];
     assert_eq!(
@@ -625,9 +625,9 @@ fn an_operator_voting_both_ways_is_proven_once_in_this_nodes_slot() {
     assert_eq!(verdict, Verdict::Ignore);
     assert!(actions.is_empty());
     let index = evidence_slot_index(&rig.view, rig.id(liar), rig.me());
-    let slot = B + 1 + index * rig.node.config.aggregator_slot_blocks;
+    let slot = B.0 + 1 + index * rig.node.config.aggregator_slot_blocks;
     let mut proven = Vec::new();
-    for head in B + 1..=slot {
+    for head in B.0 + 1..=slot {
         proven.extend(proofs(&rig.head(head)).into_iter().map(|k| (head, k)));
     }
     assert_eq!(proven, vec![(slot, key.clone())]);
@@ -641,20 +641,20 @@ fn an_operator_voting_both_ways_is_proven_once_in_this_nodes_slot() {
 
 #[test]
 fn a_second_signed_task_for_a_round_is_kept_as_evidence_once() {
-    let mut rig = Rig::new(|v| v.performer(1).unwrap().address);
-    rig.head(B + 1);
-    let performer = rig.view.performer(0).unwrap().address;
-    let first = rig.task(rig.document(0, &[]));
+    let mut rig = Rig::new(|v| v.performer(Round(1)).unwrap().address);
+    rig.head(B.0 + 1);
+    let performer = rig.view.performer(Round(0)).unwrap().address;
+    let first = rig.task(rig.document(Round(0), &[]));
     let down = rig.sampled_other_than(&[performer]);
-    let second = rig.task(rig.document(0, &[down]));
-    let third = rig.task(rig.document(0, &[rig.sampled_other_than(&[performer, down])]));
+    let second = rig.task(rig.document(Round(0), &[down]));
+    let third = rig.task(rig.document(Round(0), &[rig.sampled_other_than(&[performer, down])]));
     assert_eq!(
         rig.gossip(Message::Task(first), performer).0,
         Verdict::Accept
     );
     let (verdict, actions) = rig.gossip(Message::Task(second), performer);
     assert_eq!(verdict, Verdict::Accept);
-    let key = crate::evidence::TaskEquivocation::key(B, 0, performer);
+    let key = crate::evidence::TaskEquivocation::key(B, Round(0), performer);
     assert!(matches!(writes(&actions)[..], [Write::Meta { key: k, .. }] if *k == key));
     assert!(votes(&actions).is_empty() && rechecks(&actions).is_empty());
     let (verdict, actions) = rig.gossip(Message::Task(third), performer);
@@ -667,16 +667,16 @@ fn a_second_signed_task_for_a_round_is_kept_as_evidence_once() {
 /// share of the buffer.
 #[test]
 fn early_messages_are_buffered_boundedly() {
-    let mut rig = Rig::new(|v| v.performer(1).unwrap().address);
-    rig.head(B + 1);
+    let mut rig = Rig::new(|v| v.performer(Round(1)).unwrap().address);
+    rig.head(B.0 + 1);
     let flooder = rig.others(&[rig.me()])[0];
-    let mut far = rig.document(0, &[]);
-    far.epoch_block = B + 10_000;
+    let mut far = rig.document(Round(0), &[]);
+    far.epoch_block = EpochBlock(B.0 + 10_000);
     far.performer = flooder;
     let far = sign_task(&rig.signers[rig.index(flooder)], &rig.view, 1, far).unwrap();
     assert_eq!(rig.gossip(Message::Task(far), flooder).0, Verdict::Ignore);
     assert_eq!(rig.node.buffered.len(), 0);
-    let msg = rig.task(rig.document(0, &[]));
+    let msg = rig.task(rig.document(Round(0), &[]));
     for i in 0..(MAX_BUFFERED_PER_SENDER + 50) {
         let mut vote = rig.vote(&msg, flooder, true);
         vote.task_hash = B256::from(U256::from(i + 1));
@@ -684,7 +684,7 @@ fn early_messages_are_buffered_boundedly() {
     }
     assert_eq!(rig.node.buffered.len(), MAX_BUFFERED_PER_SENDER);
     // Dropped once they are older than the buffer's age bound.
-    rig.head(B + 2 + MAX_BUFFER_AGE_BLOCKS);
+    rig.head(B.0 + 2 + MAX_BUFFER_AGE_BLOCKS);
     assert_eq!(rig.node.buffered.len(), 0);
 }
 
@@ -692,9 +692,9 @@ fn early_messages_are_buffered_boundedly() {
 /// (writing none of them again) and forms its certificate again.
 #[test]
 fn a_restored_epoch_picks_up_without_writing_again() {
-    let mut rig = Rig::new(|v| v.performer(1).unwrap().address);
-    let performer = rig.view.performer(0).unwrap().address;
-    let msg = rig.task(rig.document(0, &[]));
+    let mut rig = Rig::new(|v| v.performer(Round(1)).unwrap().address);
+    let performer = rig.view.performer(Round(0)).unwrap().address;
+    let msg = rig.task(rig.document(Round(0), &[]));
     let votes_in: Vec<VoteMsg> = rig
         .others(&[rig.me()])
         .into_iter()
@@ -703,7 +703,7 @@ fn a_restored_epoch_picks_up_without_writing_again() {
     let _ = performer;
     rig.node.epochs.clear();
     rig.node.on_epoch_loaded(Loaded {
-        head: B + 1,
+        head: B.0 + 1,
         view: rig.view.clone(),
         tasks: vec![Restored {
             task: msg.clone(),
@@ -732,13 +732,13 @@ fn a_restored_epoch_picks_up_without_writing_again() {
 /// counted (the health endpoint then stops using hashes read before).
 #[test]
 fn a_reorged_epoch_is_dropped() {
-    let mut rig = Rig::new(|v| v.performer(0).unwrap().address);
-    rig.head(B + 1);
+    let mut rig = Rig::new(|v| v.performer(Round(0)).unwrap().address);
+    rig.head(B.0 + 1);
     rig.node.on_epoch_dropped(B);
     assert!(rig.node.epochs.is_empty());
     assert_eq!(rig.node.status.read().unwrap().reorgs, 1);
     // A performed round of the dropped epoch is not gossiped.
-    let msg = rig.task(rig.document(0, &[]));
+    let msg = rig.task(rig.document(Round(0), &[]));
     let actions = rig.event(Event::Performed {
         epoch: B,
         msg: Box::new(msg),
@@ -752,7 +752,7 @@ fn retention_removes_the_vote_evidence_of_pruned_epochs_only() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path().join("store.redb")).unwrap();
     let task_hash = B256::repeat_byte(0x11);
-    for b in [10u64, 100] {
+    for b in [EpochBlock(10), EpochBlock(100)] {
         store.put_epoch(b, B256::repeat_byte(1), b"{}").unwrap();
         let evidence = VoteEquivocation::key(b, task_hash, 3);
         store.set_meta(&evidence, b"evidence").unwrap();
@@ -773,7 +773,7 @@ fn retention_removes_the_vote_evidence_of_pruned_epochs_only() {
     };
     assert_eq!(
         left(crate::evidence::VOTE_EQUIVOCATION_PREFIX),
-        vec![VoteEquivocation::key(100, task_hash, 3)]
+        vec![VoteEquivocation::key(EpochBlock(100), task_hash, 3)]
     );
     assert_eq!(
         left(crate::evidence::VOTE_EVIDENCE_SUBMITTED_PREFIX),
@@ -818,11 +818,11 @@ fn evidence_is_proven_first_by_the_node_after_the_offender_in_the_order() {
 #[test]
 fn a_node_signs_one_task_per_round_and_block_hash() {
     let (view, signers, _) = view(4);
-    let performer = view.performer(0).unwrap().address;
+    let performer = view.performer(Round(0)).unwrap().address;
     let signer = signers.iter().find(|s| s.address() == performer).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("store.redb");
-    let doc = |round: u64, hash: B256, missed: Vec<Address>| Document {
+    let doc = |round: Round, hash: B256, missed: Vec<Address>| Document {
         chain_id: view.chain_id,
         attestation_center: view.attestation_center,
         epoch_block: view.block,
@@ -840,24 +840,50 @@ fn a_node_signs_one_task_per_round_and_block_hash() {
         .address;
     let first = {
         let store = Store::open(&path).unwrap();
-        let first = sign_own_task(&store, signer, &view, 1, doc(0, view.hash, vec![])).unwrap();
-        let again =
-            sign_own_task(&store, signer, &view, 1, doc(0, view.hash, vec![other])).unwrap();
+        let first =
+            sign_own_task(&store, signer, &view, 1, doc(Round(0), view.hash, vec![])).unwrap();
+        let again = sign_own_task(
+            &store,
+            signer,
+            &view,
+            1,
+            doc(Round(0), view.hash, vec![other]),
+        )
+        .unwrap();
         assert_eq!(again, first, "a second, different task for the round");
         // An amendment into that round gets the task signed before.
         assert_eq!(
-            amend(&store, signer, &view, 1, doc(0, view.hash, vec![other])),
+            amend(
+                &store,
+                signer,
+                &view,
+                1,
+                doc(Round(0), view.hash, vec![other])
+            ),
             Some((first.clone(), false))
         );
         first
     };
     // After a restart, still the first one.
     let store = Store::open(&path).unwrap();
-    let restarted =
-        sign_own_task(&store, signer, &view, 1, doc(0, view.hash, vec![other])).unwrap();
+    let restarted = sign_own_task(
+        &store,
+        signer,
+        &view,
+        1,
+        doc(Round(0), view.hash, vec![other]),
+    )
+    .unwrap();
     assert_eq!(restarted, first);
     // Another round, or the same round of a reorged epoch block: new.
-    let next = sign_own_task(&store, signer, &view, 1, doc(1, view.hash, vec![other])).unwrap();
+    let next = sign_own_task(
+        &store,
+        signer,
+        &view,
+        1,
+        doc(Round(1), view.hash, vec![other]),
+    )
+    .unwrap();
     assert_ne!(next.task_info().unwrap(), first.task_info().unwrap());
     let reorged = B256::repeat_byte(0x42);
     let mut reorged_view = view.clone();
@@ -867,17 +893,20 @@ fn a_node_signs_one_task_per_round_and_block_hash() {
         signer,
         &reorged_view,
         1,
-        doc(0, reorged, vec![other]),
+        doc(Round(0), reorged, vec![other]),
     )
     .unwrap();
     assert_eq!(after_reorg.document.epoch_block_hash, reorged);
     // A document for another epoch than the view it is signed in: refused.
-    assert!(sign_own_task(&store, signer, &view, 1, doc(3, reorged, vec![])).is_err());
+    assert!(sign_own_task(&store, signer, &view, 1, doc(Round(3), reorged, vec![])).is_err());
     // An unreadable record: nothing is signed.
     store
-        .set_meta(&signed_task_key(view.block, view.hash, 2), b"not a task")
+        .set_meta(
+            &signed_task_key(view.block, view.hash, Round(2)),
+            b"not a task",
+        )
         .unwrap();
-    assert!(sign_own_task(&store, signer, &view, 1, doc(2, view.hash, vec![])).is_err());
+    assert!(sign_own_task(&store, signer, &view, 1, doc(Round(2), view.hash, vec![])).is_err());
 }
 
 /// An amending performer counts only disputes that verify: disputes from
@@ -888,10 +917,10 @@ fn a_node_signs_one_task_per_round_and_block_hash() {
 /// disputes that verify again are counted.
 #[test]
 fn an_amending_performer_counts_only_verified_disputes() {
-    let mut rig = Rig::new(|v| v.performer(0).unwrap().address);
+    let mut rig = Rig::new(|v| v.performer(Round(0)).unwrap().address);
     let performer = rig.me();
     let down = rig.sampled_other_than(&[performer]);
-    let msg = rig.task(rig.document(0, &[down]));
+    let msg = rig.task(rig.document(Round(0), &[down]));
     let task_hash = msg.task_info().unwrap().task_hash();
     let disputers: Vec<Address> = rig.others(&[performer, down]);
     assert_eq!(disputers.len(), 2); // half the power
@@ -899,7 +928,7 @@ fn an_amending_performer_counts_only_verified_disputes() {
         let mut d = DisputeMsg {
             task_hash,
             epoch_block: B,
-            round: 0,
+            round: Round(0),
             operator_id: rig.id(by),
             signature: [0; 65],
             entries: vec![DisputeEntry {
@@ -939,7 +968,7 @@ fn an_amending_performer_counts_only_verified_disputes() {
             .collect()
     };
 
-    rig.head(B + 1);
+    rig.head(B.0 + 1);
     rig.event(Event::Performed {
         epoch: B,
         msg: Box::new(msg.clone()),
@@ -960,13 +989,13 @@ fn an_amending_performer_counts_only_verified_disputes() {
         );
     }
     assert!(
-        amends(&rig.head(B + 2)).is_empty(),
+        amends(&rig.head(B.0 + 2)).is_empty(),
         "amended on unverified disputes"
     );
 
     // A fresh node: the signature forgeries alone are refused too.
-    let mut fresh = Rig::new(|v| v.performer(0).unwrap().address);
-    fresh.head(B + 1);
+    let mut fresh = Rig::new(|v| v.performer(Round(0)).unwrap().address);
+    fresh.head(B.0 + 1);
     fresh.event(Event::Performed {
         epoch: B,
         msg: Box::new(msg.clone()),
@@ -980,8 +1009,8 @@ fn an_amending_performer_counts_only_verified_disputes() {
     }
     // The same power behind verified disputes (at a fresh node again):
     // the performer amends.
-    let mut fresh = Rig::new(|v| v.performer(0).unwrap().address);
-    fresh.head(B + 1);
+    let mut fresh = Rig::new(|v| v.performer(Round(0)).unwrap().address);
+    fresh.head(B.0 + 1);
     fresh.event(Event::Performed {
         epoch: B,
         msg: Box::new(msg.clone()),
@@ -992,9 +1021,9 @@ fn an_amending_performer_counts_only_verified_disputes() {
         assert_eq!(verdict, Verdict::Accept);
         assert!(matches!(writes(&actions)[..], [Write::Dispute { .. }]));
     }
-    let amended = amends(&fresh.head(B + 2));
+    let amended = amends(&fresh.head(B.0 + 2));
     assert_eq!(amended.len(), 1);
-    assert_eq!(amended[0].round, 1);
+    assert_eq!(amended[0].round, Round(1));
     let healed = amended[0]
         .sample
         .iter()
@@ -1002,7 +1031,7 @@ fn an_amending_performer_counts_only_verified_disputes() {
         .unwrap();
     assert!(matches!(&healed.check, Check::Healthy(p) if p.signature == fresh.proof(down, down)));
     // Asked once only.
-    assert!(amends(&fresh.head(B + 3)).is_empty());
+    assert!(amends(&fresh.head(B.0 + 3)).is_empty());
 
     // After a restart, only the disputes that verify come back: the store
     // also holds a forged dispute (as if stored unverified) and an unsigned
@@ -1010,7 +1039,13 @@ fn an_amending_performer_counts_only_verified_disputes() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path().join("store.redb")).unwrap();
     store
-        .put_task(task_hash, B, 0, performer, &Message::Task(msg).encode())
+        .put_task(
+            task_hash,
+            B,
+            Round(0),
+            performer,
+            &Message::Task(msg).encode(),
+        )
         .unwrap();
     for d in &honest {
         store
@@ -1036,10 +1071,10 @@ fn an_amending_performer_counts_only_verified_disputes() {
         .put_dispute(task_hash, fresh.id(performer), &legacy)
         .unwrap();
     assert_eq!(store.disputes(task_hash).unwrap().len(), 4);
-    let mut restarted = Rig::new(|v| v.performer(0).unwrap().address);
+    let mut restarted = Rig::new(|v| v.performer(Round(0)).unwrap().address);
     restarted.node.epochs.clear();
     restarted.node.on_epoch_loaded(Loaded {
-        head: B + 1,
+        head: B.0 + 1,
         view: fresh.view.clone(),
         tasks: restore(&store, &fresh.view),
         vote_equivocations: vec![],
@@ -1058,24 +1093,24 @@ fn an_amending_performer_counts_only_verified_disputes() {
 /// the epoch is loaded at, and counts as seen when it arrived.
 #[test]
 fn gossip_buffered_before_its_epoch_is_handled_when_it_loads() {
-    let mut rig = Rig::new(|v| v.performer(1).unwrap().address);
+    let mut rig = Rig::new(|v| v.performer(Round(1)).unwrap().address);
     rig.node.epochs.clear();
-    rig.head(B + 1);
-    let performer = rig.view.performer(0).unwrap().address;
-    let msg = rig.task(rig.document(0, &[]));
+    rig.head(B.0 + 1);
+    let performer = rig.view.performer(Round(0)).unwrap().address;
+    let msg = rig.task(rig.document(Round(0), &[]));
     let (verdict, _) = rig.gossip(Message::Task(msg), performer);
     assert_eq!(verdict, Verdict::Ignore);
     assert_eq!(rig.node.buffered.len(), 1);
     rig.node.on_epoch_loaded(Loaded {
-        head: B + 2,
+        head: B.0 + 2,
         view: rig.view.clone(),
         tasks: vec![],
         vote_equivocations: vec![],
     });
     assert_eq!(rig.node.epochs[&B].tasks.len(), 1);
     assert_eq!(
-        rig.node.epochs[&B].seen.get(&0).map(|(_, at)| *at),
-        Some(B + 1)
+        rig.node.epochs[&B].seen.get(&Round(0)).map(|(_, at)| *at),
+        Some(B.0 + 1)
     );
     assert!(matches!(
         writes(&rig.node.take_actions())[..],
@@ -1088,17 +1123,17 @@ fn gossip_buffered_before_its_epoch_is_handled_when_it_loads() {
 /// start the new epoch's round again.
 #[test]
 fn results_for_a_reorged_away_block_do_not_feed_the_new_epoch() {
-    let mut rig = Rig::new(|v| v.performer(1).unwrap().address);
-    rig.head(B + 1);
+    let mut rig = Rig::new(|v| v.performer(Round(1)).unwrap().address);
+    rig.head(B.0 + 1);
     let old_hash = rig.view.hash;
-    let performer = rig.view.performer(0).unwrap().address;
+    let performer = rig.view.performer(Round(0)).unwrap().address;
     let down = rig.sampled_other_than(&[rig.me(), performer]);
     rig.node.on_epoch_dropped(B);
     let mut new_view = rig.view.clone();
     new_view.hash = B256::repeat_byte(0xcc);
     rig.view = new_view.clone();
     rig.node.on_epoch_loaded(Loaded {
-        head: B + 1,
+        head: B.0 + 1,
         view: new_view,
         tasks: vec![],
         vote_equivocations: vec![],
@@ -1114,7 +1149,7 @@ fn results_for_a_reorged_away_block_do_not_feed_the_new_epoch() {
         rechecks: vec![(down, None)],
     });
     assert!(actions.is_empty());
-    let msg = rig.task(rig.document(0, &[down]));
+    let msg = rig.task(rig.document(Round(0), &[down]));
     let (verdict, actions) = rig.gossip(Message::Task(msg), performer);
     assert_eq!(verdict, Verdict::Accept);
     let requested: Vec<Address> = rechecks(&actions)
@@ -1133,11 +1168,11 @@ fn results_for_a_reorged_away_block_do_not_feed_the_new_epoch() {
 /// signature is checked, and never buffered, even before its round opens.
 #[test]
 fn tasks_for_another_block_hash_are_dropped_unbuffered() {
-    let mut rig = Rig::new(|v| v.performer(0).unwrap().address);
-    rig.head(B + 1);
-    let performer = rig.view.performer(1).unwrap().address;
+    let mut rig = Rig::new(|v| v.performer(Round(0)).unwrap().address);
+    rig.head(B.0 + 1);
+    let performer = rig.view.performer(Round(1)).unwrap().address;
     for i in 0..50u8 {
-        let mut doc = rig.document(1, &[]);
+        let mut doc = rig.document(Round(1), &[]);
         doc.epoch_block_hash = B256::repeat_byte(i);
         // Not even validly signed: never looked at.
         let mut msg = rig.task(doc);
@@ -1155,11 +1190,11 @@ fn tasks_for_another_block_hash_are_dropped_unbuffered() {
 #[test]
 fn only_rounds_watched_from_their_start_can_be_named_missed() {
     let missed_at = |first_head: u64| {
-        let mut rig = Rig::new(|v| v.performer(2).unwrap().address);
+        let mut rig = Rig::new(|v| v.performer(Round(2)).unwrap().address);
         // This run starts at `first_head` (the rig loaded the epoch at 0).
         rig.node.first_head = None;
         rig.head(first_head);
-        let actions = rig.head(B + 8); // round 2 opens at B + 8
+        let actions = rig.head(B.0 + 8); // round 2 opens at B.0 + 8
         let Some(Action::Perform(job)) = actions.iter().find(|a| matches!(a, Action::Perform(_)))
         else {
             panic!("round 2 not performed: {actions:?}");
@@ -1169,30 +1204,30 @@ fn only_rounds_watched_from_their_start_can_be_named_missed() {
         (named, rig)
     };
     // Followed from the epoch's start: both silent performers named.
-    let (named, rig) = missed_at(B);
+    let (named, rig) = missed_at(B.0);
     let mut both: Vec<Address> = [0, 1]
         .iter()
-        .map(|r| rig.view.performer(*r).unwrap().address)
+        .map(|r| rig.view.performer(Round(*r)).unwrap().address)
         .filter(|a| *a != rig.me())
         .collect();
     both.sort_unstable();
     both.dedup();
     assert_eq!(named, both);
     // Started during round 1: round 0 and round 1 opened before it.
-    let (named, _) = missed_at(B + 5);
+    let (named, _) = missed_at(B.0 + 5);
     assert!(named.is_empty(), "{named:?}");
 }
 
 /// The same epoch loaded again keeps what the node holds of it.
 #[test]
 fn an_epoch_loaded_again_keeps_its_state() {
-    let mut rig = Rig::new(|v| v.performer(1).unwrap().address);
-    rig.head(B + 1);
-    let performer = rig.view.performer(0).unwrap().address;
-    let msg = rig.task(rig.document(0, &[]));
+    let mut rig = Rig::new(|v| v.performer(Round(1)).unwrap().address);
+    rig.head(B.0 + 1);
+    let performer = rig.view.performer(Round(0)).unwrap().address;
+    let msg = rig.task(rig.document(Round(0), &[]));
     rig.gossip(Message::Task(msg), performer);
     rig.node.on_epoch_loaded(Loaded {
-        head: B + 1,
+        head: B.0 + 1,
         view: rig.view.clone(),
         tasks: vec![],
         vote_equivocations: vec![],
@@ -1206,7 +1241,7 @@ fn an_epoch_loaded_again_keeps_its_state() {
 async fn a_resumed_round_stores_the_own_task_before_handing_it_on() {
     let (view, signers, _) = view(4);
     let view = Arc::new(view);
-    let performer = view.performer(0).unwrap().address;
+    let performer = view.performer(Round(0)).unwrap().address;
     let signer = signers.iter().find(|s| s.address() == performer).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(Store::open(dir.path().join("store.redb")).unwrap());
@@ -1216,7 +1251,7 @@ async fn a_resumed_round_stores_the_own_task_before_handing_it_on() {
         attestation_center: view.attestation_center,
         epoch_block: B,
         epoch_block_hash: view.hash,
-        round: 0,
+        round: Round(0),
         performer,
         sample: vec![],
         missed_performers: vec![],
@@ -1226,7 +1261,7 @@ async fn a_resumed_round_stores_the_own_task_before_handing_it_on() {
     assert!(store.task(task_hash).unwrap().is_none());
     let job = super::action::PerformJob {
         view: Arc::clone(&view),
-        round: 0,
+        round: Round(0),
         missed: vec![],
     };
     // No endpoint is reachable from here: nothing is checked.

@@ -1,5 +1,6 @@
 //! Values edited behind the store's back yield errors, never panics.
 
+use liveliness_primitives::{EpochBlock, Round};
 use liveliness_store::{DecodeError, Error, Store};
 use redb::{Database, ReadableTable, TableDefinition};
 
@@ -33,12 +34,16 @@ fn decode_error(err: Error) -> (&'static str, DecodeError) {
 #[test]
 fn corrupted_values_yield_decode_errors() -> eyre::Result<()> {
     let f = Fixture::new();
-    f.store.put_task(hash(1), 10, 0, addr(1), b"task")?;
-    f.store.put_task(hash(2), 10, 0, addr(1), b"task")?;
-    f.store.put_task(hash(3), 10, 0, addr(1), b"task")?;
-    f.store.record_own_vote(10, 0, hash(1), b"mine")?;
+    f.store
+        .put_task(hash(1), EpochBlock(10), Round(0), addr(1), b"task")?;
+    f.store
+        .put_task(hash(2), EpochBlock(10), Round(0), addr(1), b"task")?;
+    f.store
+        .put_task(hash(3), EpochBlock(10), Round(0), addr(1), b"task")?;
+    f.store
+        .record_own_vote(EpochBlock(10), Round(0), hash(1), b"mine")?;
     f.store.begin_submission(hash(1))?;
-    f.store.put_health(10, addr(5), true, None)?;
+    f.store.put_health(EpochBlock(10), addr(5), true, None)?;
 
     let dir = edit_file(f, |txn| {
         let mut tasks = txn.open_table(TASKS).expect("tasks");
@@ -87,7 +92,7 @@ fn corrupted_values_yield_decode_errors() -> eyre::Result<()> {
     let (_, source) = decode_error(f.store.task(hash(3)).unwrap_err());
     assert_eq!(source, DecodeError::TrailingBytes(1));
     assert!(matches!(
-        f.store.tasks_for_epoch(10),
+        f.store.tasks_for_epoch(EpochBlock(10)),
         Err(Error::Decode { .. })
     ));
     assert!(matches!(
@@ -106,12 +111,15 @@ fn corrupted_values_yield_decode_errors() -> eyre::Result<()> {
     );
     assert!(f.store.submission(hash(1)).is_err());
 
-    let (record, source) = decode_error(f.store.own_vote(10, 0).unwrap_err());
+    let (record, source) = decode_error(f.store.own_vote(EpochBlock(10), Round(0)).unwrap_err());
     assert_eq!(record, "own vote");
     assert_eq!(source, DecodeError::Empty);
     // The vote guard fails closed: no vote is recorded over a corrupted one.
-    assert!(f.store.record_own_vote(10, 0, hash(9), b"x").is_err());
-    assert!(f.store.drop_epoch(10).is_err());
+    assert!(f
+        .store
+        .record_own_vote(EpochBlock(10), Round(0), hash(9), b"x")
+        .is_err());
+    assert!(f.store.drop_epoch(EpochBlock(10)).is_err());
 
     assert!(matches!(
         f.store.health_history(addr(5), 1),

@@ -1,3 +1,4 @@
+use liveliness_primitives::{EpochBlock, Round};
 use liveliness_store::{Error, PutOutcome, TaskRecord};
 
 use crate::{addr, hash, Fixture};
@@ -24,37 +25,49 @@ fn put_task_and_queries() -> eyre::Result<()> {
     let f = Fixture::new();
     assert_eq!(f.store.task(hash(1))?, None);
     assert_eq!(
-        f.store.put_task(hash(1), 10, 0, addr(1), b"a")?,
+        f.store
+            .put_task(hash(1), EpochBlock(10), Round(0), addr(1), b"a")?,
         PutOutcome::Inserted
     );
     assert_eq!(
-        f.store.put_task(hash(1), 10, 0, addr(1), b"other")?,
+        f.store
+            .put_task(hash(1), EpochBlock(10), Round(0), addr(1), b"other")?,
         PutOutcome::AlreadyKnown
     );
-    f.store.put_task(hash(3), 10, 1, addr(2), b"b")?;
-    f.store.put_task(hash(2), 10, 1, addr(3), b"c")?;
-    f.store.put_task(hash(4), 20, 0, addr(4), b"d")?;
-    f.store.put_task(hash(5), 5, 7, addr(5), b"e")?;
+    f.store
+        .put_task(hash(3), EpochBlock(10), Round(1), addr(2), b"b")?;
+    f.store
+        .put_task(hash(2), EpochBlock(10), Round(1), addr(3), b"c")?;
+    f.store
+        .put_task(hash(4), EpochBlock(20), Round(0), addr(4), b"d")?;
+    f.store
+        .put_task(hash(5), EpochBlock(5), Round(7), addr(5), b"e")?;
 
     assert_eq!(
         f.store.task(hash(1))?,
         Some(TaskRecord {
             task_hash: hash(1),
-            epoch_block: 10,
-            round: 0,
+            epoch_block: EpochBlock(10),
+            round: Round(0),
             performer: addr(1),
             bytes: b"a".to_vec(),
         })
     );
     let hashes =
         |tasks: Vec<TaskRecord>| tasks.into_iter().map(|t| t.task_hash).collect::<Vec<_>>();
-    assert_eq!(hashes(f.store.tasks_for_round(10, 1)?), [hash(2), hash(3)]);
-    assert!(f.store.tasks_for_round(10, 2)?.is_empty());
     assert_eq!(
-        hashes(f.store.tasks_for_epoch(10)?),
+        hashes(f.store.tasks_for_round(EpochBlock(10), Round(1))?),
+        [hash(2), hash(3)]
+    );
+    assert!(f
+        .store
+        .tasks_for_round(EpochBlock(10), Round(2))?
+        .is_empty());
+    assert_eq!(
+        hashes(f.store.tasks_for_epoch(EpochBlock(10))?),
         [hash(1), hash(2), hash(3)]
     );
-    assert!(f.store.tasks_for_epoch(11)?.is_empty());
+    assert!(f.store.tasks_for_epoch(EpochBlock(11))?.is_empty());
     assert_eq!(
         hashes(f.store.recent_tasks(3)?),
         [hash(4), hash(3), hash(2)]
@@ -66,19 +79,22 @@ fn put_task_and_queries() -> eyre::Result<()> {
 #[test]
 fn certificates_keep_the_first() -> eyre::Result<()> {
     let f = Fixture::new();
-    assert_eq!(f.store.certificate_for_epoch(10)?, None);
+    assert_eq!(f.store.certificate_for_epoch(EpochBlock(10))?, None);
     assert_eq!(
-        f.store.put_certificate(10, hash(1), b"c1")?,
+        f.store.put_certificate(EpochBlock(10), hash(1), b"c1")?,
         PutOutcome::Inserted
     );
     assert_eq!(
-        f.store.put_certificate(10, hash(2), b"c2")?,
+        f.store.put_certificate(EpochBlock(10), hash(2), b"c2")?,
         PutOutcome::AlreadyKnown
     );
-    let c = f.store.certificate_for_epoch(10)?.expect("stored");
+    let c = f
+        .store
+        .certificate_for_epoch(EpochBlock(10))?
+        .expect("stored");
     assert_eq!(
         (c.epoch_block, c.task_hash, c.bytes),
-        (10, hash(1), b"c1".to_vec())
+        (EpochBlock(10), hash(1), b"c1".to_vec())
     );
     Ok(())
 }
@@ -91,8 +107,8 @@ fn an_accepted_task_is_stored_whole_or_not_at_all() -> eyre::Result<()> {
     let f = Fixture::new();
     let accepted = |task: u8, document: &'static [u8]| AcceptedTask {
         task_hash: hash(task),
-        epoch_block: 10,
-        round: 0,
+        epoch_block: EpochBlock(10),
+        round: Round(0),
         performer: addr(1),
         bytes: b"task",
         cid: "bafk",
@@ -105,7 +121,7 @@ fn an_accepted_task_is_stored_whole_or_not_at_all() -> eyre::Result<()> {
     );
     assert_eq!(f.store.task(hash(1))?.unwrap().bytes, b"task");
     assert_eq!(f.store.document("bafk")?.as_deref(), Some(&b"{}"[..]));
-    let health = f.store.health_for_epoch(10)?;
+    let health = f.store.health_for_epoch(EpochBlock(10))?;
     assert_eq!(health.len(), 2);
     assert!(health
         .iter()

@@ -1,3 +1,4 @@
+use liveliness_primitives::{EpochBlock, Round};
 use std::{sync::Barrier, thread};
 
 use liveliness_store::{OwnVote, OwnVoteRecord, PutOutcome};
@@ -7,43 +8,52 @@ use crate::{hash, Fixture};
 #[test]
 fn own_vote_at_most_one_per_round() -> eyre::Result<()> {
     let f = Fixture::new();
-    assert_eq!(f.store.own_vote(10, 0)?, None);
+    assert_eq!(f.store.own_vote(EpochBlock(10), Round(0))?, None);
     assert_eq!(
-        f.store.record_own_vote(10, 0, hash(1), b"first")?,
+        f.store
+            .record_own_vote(EpochBlock(10), Round(0), hash(1), b"first")?,
         OwnVote::Recorded
     );
     let first = OwnVoteRecord {
-        epoch_block: 10,
-        round: 0,
+        epoch_block: EpochBlock(10),
+        round: Round(0),
         task_hash: hash(1),
         bytes: b"first".to_vec(),
     };
     // Another task in the same (epoch, round): refused, the first returned.
     assert_eq!(
-        f.store.record_own_vote(10, 0, hash(2), b"second")?,
+        f.store
+            .record_own_vote(EpochBlock(10), Round(0), hash(2), b"second")?,
         OwnVote::AlreadyVoted(first.clone())
     );
     // The same task again: the first returned, not re-signed.
     assert_eq!(
-        f.store.record_own_vote(10, 0, hash(1), b"resigned")?,
+        f.store
+            .record_own_vote(EpochBlock(10), Round(0), hash(1), b"resigned")?,
         OwnVote::AlreadyVoted(first.clone())
     );
     // The same task under another round still counts as voted.
     assert_eq!(
-        f.store.record_own_vote(10, 1, hash(1), b"x")?,
+        f.store
+            .record_own_vote(EpochBlock(10), Round(1), hash(1), b"x")?,
         OwnVote::AlreadyVoted(first.clone())
     );
-    assert_eq!(f.store.own_vote(10, 1)?, None);
+    assert_eq!(f.store.own_vote(EpochBlock(10), Round(1))?, None);
     // Another round or epoch is free.
     assert_eq!(
-        f.store.record_own_vote(10, 1, hash(3), b"r1")?,
+        f.store
+            .record_own_vote(EpochBlock(10), Round(1), hash(3), b"r1")?,
         OwnVote::Recorded
     );
     assert_eq!(
-        f.store.record_own_vote(11, 0, hash(4), b"e11")?,
+        f.store
+            .record_own_vote(EpochBlock(11), Round(0), hash(4), b"e11")?,
         OwnVote::Recorded
     );
-    assert_eq!(f.store.own_vote(10, 0)?, Some(first.clone()));
+    assert_eq!(
+        f.store.own_vote(EpochBlock(10), Round(0))?,
+        Some(first.clone())
+    );
     assert_eq!(f.store.own_vote_for_task(hash(1))?, Some(first));
     assert_eq!(f.store.own_vote_for_task(hash(2))?, None);
     Ok(())
@@ -62,7 +72,7 @@ fn own_vote_is_exclusive_under_concurrency() -> eyre::Result<()> {
                 s.spawn(move || {
                     barrier.wait();
                     store
-                        .record_own_vote(7, 2, hash(i + 1), &[i])
+                        .record_own_vote(EpochBlock(7), Round(2), hash(i + 1), &[i])
                         .expect("record")
                 })
             })
@@ -74,7 +84,10 @@ fn own_vote_is_exclusive_under_concurrency() -> eyre::Result<()> {
     });
     let recorded = outcomes.iter().filter(|o| **o == OwnVote::Recorded).count();
     assert_eq!(recorded, 1);
-    let stored = f.store.own_vote(7, 2)?.expect("one vote");
+    let stored = f
+        .store
+        .own_vote(EpochBlock(7), Round(2))?
+        .expect("one vote");
     for outcome in outcomes {
         if let OwnVote::AlreadyVoted(previous) = outcome {
             assert_eq!(previous, stored);
