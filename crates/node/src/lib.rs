@@ -6,6 +6,7 @@ pub mod api;
 mod buffer;
 pub mod config;
 pub mod epoch;
+mod essential;
 pub mod evidence;
 mod health_source;
 mod node;

@@ -2,6 +2,7 @@
 
 use crate::{
     api::{self, ApiState, Status},
+    essential::Essential,
     health_source::FollowerSource,
     node::{
         driver::{Driver, Writer},
@@ -129,7 +130,9 @@ pub async fn run_until(config: NodeConfig, shutdown: impl Future<Output = ()>) -
     info!(addr = %health_listener.local_addr()?, "health endpoint listening");
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut stop = stop_rx.clone();
-    let mut health_server = tokio::spawn(async move {
+    // What the node cannot run without: if any of it ends, the node stops.
+    let mut essential = Essential::new();
+    essential.spawn("health endpoint", async move {
         health
             .serve_with_shutdown(health_listener, async move {
                 let _ = stop.changed().await;
@@ -166,7 +169,7 @@ pub async fn run_until(config: NodeConfig, shutdown: impl Future<Output = ()>) -
         p2p: p2p.clone(),
     });
     let mut stop = stop_rx.clone();
-    let mut api_server = tokio::spawn(async move {
+    essential.spawn("API server", async move {
         liveliness_health::serve(api_listener, router, ServeLimits::default(), async move {
             let _ = stop.changed().await;
         })
@@ -178,16 +181,17 @@ pub async fn run_until(config: NodeConfig, shutdown: impl Future<Output = ()>) -
 
     // The chain follower: every chain read, in a task of its own.
     let (follower_tx, mut follower) = mpsc::channel::<FollowerEvent>(64);
-    let mut follower_task = tokio::spawn(
-        Follower::new(
-            Arc::clone(&reader),
-            Arc::clone(&store),
-            p2p.clone(),
-            chain_id,
-            follower_tx,
-        )
-        .run(poll),
+    let follower_task = Follower::new(
+        Arc::clone(&reader),
+        Arc::clone(&store),
+        p2p.clone(),
+        chain_id,
+        follower_tx,
     );
+    essential.spawn("chain follower", async move {
+        follower_task.run(poll).await;
+        Ok::<(), std::convert::Infallible>(())
+    });
 
     let mut node = Node::new(config, chain_id, signer, bls, status);
     // Equivocations stored before a restart are proven again.
@@ -209,21 +213,19 @@ pub async fn run_until(config: NodeConfig, shutdown: impl Future<Output = ()>) -
         &writer,
     );
     let writer_watch = writer.watch();
+    essential.spawn("store writer", async move {
+        writer_watch.closed().await;
+        Ok::<(), std::convert::Infallible>(())
+    });
     let mut peers = tokio::time::interval(poll.max(Duration::from_secs(1)));
     peers.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tokio::pin!(shutdown);
     let outcome = loop {
         tokio::select! {
             () = &mut shutdown => break Ok(()),
-            // A node whose endpoint, API or follower is gone is not
-            // half-alive: it stops.
-            ended = &mut health_server => break Err(server_ended("health endpoint", ended)),
-            ended = &mut api_server => break Err(server_ended("API server", ended)),
-            () = writer_watch.closed() => break Err(eyre::eyre!("the store writer stopped")),
-            ended = &mut follower_task => break Err(match ended {
-                Ok(()) => eyre::eyre!("the chain follower stopped"),
-                Err(e) => eyre::Report::new(e).wrap_err("the chain follower panicked"),
-            }),
+            // A node whose endpoint, API, follower or store writer is gone
+            // is not half-alive: it stops.
+            report = essential.ended() => break Err(report),
             Some(event) = follower.recv() => match event {
                 FollowerEvent::Head(head) => driver.on_head(head).await,
                 FollowerEvent::Loaded(loaded) => {
@@ -282,26 +284,14 @@ pub async fn run_until(config: NodeConfig, shutdown: impl Future<Output = ()>) -
         }
     };
     info!("shutting down");
-    follower_task.abort();
     let _ = stop_tx.send(true);
+    essential.abort_all();
     let _ = p2p.shutdown().await;
     // In-flight jobs stop; what they recorded is committed. Every queued
     // store write is applied before the node exits.
-    drop((driver, writer_watch));
+    drop(driver);
     writer.finish().await;
     outcome
-}
-
-/// The error for a server task that ended while the node runs.
-fn server_ended<E>(what: &str, ended: Result<Result<(), E>, tokio::task::JoinError>) -> eyre::Report
-where
-    E: std::error::Error + Send + Sync + 'static,
-{
-    match ended {
-        Ok(Ok(())) => eyre::eyre!("the {what} stopped"),
-        Ok(Err(e)) => eyre::Report::new(e).wrap_err(format!("the {what} failed")),
-        Err(e) => eyre::Report::new(e).wrap_err(format!("the {what} panicked")),
-    }
 }
 
 /// Raises the soft open-file limit to the hard limit, so that the servers'
