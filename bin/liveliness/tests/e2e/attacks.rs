@@ -750,7 +750,7 @@ const PER_WAVE: usize = 12;
 /// no operator. The node's binding table (`/api/peers`) never holds more
 /// than 4 peers of any operator, drops the bindings of non-operators when
 /// it refreshes its active set, and keeps every honest operator bound;
-/// tasks keep landing and nobody is penalized.
+/// tasks keep landing and no honest operator is penalized.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn throwaway_peer_identities_stay_within_the_binding_caps() {
     use crate::{assert_memory_bounded, landed_in, penalties_from};
@@ -867,9 +867,18 @@ async fn throwaway_peer_identities_stay_within_the_binding_caps() {
         net.nodes[victim].bound_operators().await
     );
 
-    // Tasks kept landing, nobody was penalized, memory stayed bounded.
+    // Tasks kept landing, no honest operator was penalized, memory stayed
+    // bounded. The attacker's own operator may be: its throwaway bindings
+    // take its own node's share at every node, so that node's tasks may
+    // go unheard (a performer named missed: §15 limitation 24). That is
+    // the attacker's trouble, and evidence only against it.
     let landed = landed_in(&net, from..=attack_end).await;
-    let penalized = penalties_from(&net, ready).await;
+    let attacker_address = attacker.address();
+    let penalized: Vec<_> = penalties_from(&net, ready)
+        .await
+        .into_iter()
+        .filter(|(op, _, _)| *op != attacker_address)
+        .collect();
     if landed < 2 || !penalized.is_empty() {
         dump_logs(&net);
     }
