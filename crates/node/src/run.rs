@@ -302,3 +302,29 @@ fn raise_open_file_limit() {
         Err(e) => warn!(error = %e, "cannot raise the open-file limit"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The libp2p identity is created once, readable by its owner only,
+    /// and the same key is loaded afterwards; a corrupt file is an error,
+    /// not a new identity.
+    #[test]
+    fn the_p2p_identity_is_private_and_survives_restarts() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = p2p_identity(dir.path()).unwrap();
+        let path = dir.path().join("p2p-identity.key");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let again = p2p_identity(dir.path()).unwrap();
+        assert_eq!(first.public(), again.public());
+        std::fs::write(&path, b"not a key").unwrap();
+        let err = p2p_identity(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("corrupt libp2p identity"), "{err}");
+    }
+}
