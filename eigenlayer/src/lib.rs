@@ -238,7 +238,13 @@ pub async fn mine(provider: &DynProvider, blocks: u64) -> Result<()> {
     Ok(())
 }
 
-/// Sends a call, waits for its receipt and fails unless it succeeded.
+/// How long [`send`] waits for a receipt. Anvil mines at once; a transaction
+/// still unmined after this is stuck (a nonce gap, say), and a test had better
+/// fail than hang.
+pub const RECEIPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Sends a call, waits for its receipt (at most [`RECEIPT_TIMEOUT`]) and
+/// fails unless it succeeded.
 pub async fn send<P, D>(what: &str, call: CallBuilder<P, D, Ethereum>) -> Result<TransactionReceipt>
 where
     P: Provider<Ethereum>,
@@ -248,6 +254,7 @@ where
         .send()
         .await
         .wrap_err_with(|| format!("{what}: not sent"))?
+        .with_timeout(Some(RECEIPT_TIMEOUT))
         .get_receipt()
         .await
         .wrap_err_with(|| format!("{what}: no receipt"))?;
