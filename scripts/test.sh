@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite: contract tests (forge) and Rust tests (unit,
-# integration and the cross-boundary tests that run a real anvil).
+# The whole test suite: contract tests (forge), Rust tests (unit,
+# integration and the cross-boundary tests that run a real anvil) and the
+# EigenLayer tests against EigenLayer's core contracts (eigenlayer/).
 # Installs the pinned tools first when they are missing.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,3 +14,6 @@ echo "== forge test" >&2
 
 echo "== cargo test" >&2
 cargo test --workspace --all-targets "$@"
+
+echo "== EigenLayer cross-boundary tests (eigenlayer/, its own workspace)" >&2
+bash scripts/eigenlayer-test.sh
