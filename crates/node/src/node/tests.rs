@@ -107,6 +107,16 @@ impl Rig {
         }
     }
 
+    /// The core of the performer of round 1 (so an attester of round 0 and
+    /// the first aggregator of its task) at head `B + 1`, and the address
+    /// of round 0's performer.
+    fn attester() -> (Self, Address) {
+        let mut rig = Self::new(|v| v.performer(Round(1)).unwrap().address);
+        rig.head(B.0 + 1);
+        let performer = rig.view.performer(Round(0)).unwrap().address;
+        (rig, performer)
+    }
+
     fn me(&self) -> Address {
         self.node.me()
     }
@@ -349,9 +359,7 @@ fn a_performed_task_is_handled_as_the_nodes_own_and_gossiped() {
 
 #[test]
 fn an_attester_approves_only_after_its_own_recheck_agrees() {
-    let mut rig = Rig::new(|v| v.performer(Round(1)).unwrap().address);
-    rig.head(B.0 + 1);
-    let performer = rig.view.performer(Round(0)).unwrap().address;
+    let (mut rig, performer) = Rig::attester();
     let down = rig.sampled_other_than(&[rig.me(), performer]);
     let msg = rig.task(rig.document(Round(0), &[down]));
     let (verdict, actions) = rig.gossip(Message::Task(msg.clone()), performer);
@@ -389,9 +397,7 @@ fn an_attester_that_could_not_check_abstains() {
         LocalFault::Resolver,
         LocalFault::Stalled,
     ] {
-        let mut rig = Rig::new(|v| v.performer(Round(1)).unwrap().address);
-        rig.head(B.0 + 1);
-        let performer = rig.view.performer(Round(0)).unwrap().address;
+        let (mut rig, performer) = Rig::attester();
         let down = rig.sampled_other_than(&[rig.me(), performer]);
         let msg = rig.task(rig.document(Round(0), &[down]));
         rig.gossip(Message::Task(msg.clone()), performer);
@@ -409,9 +415,7 @@ fn an_attester_that_could_not_check_abstains() {
 
 #[test]
 fn a_reachable_operator_is_disputed_not_approved() {
-    let mut rig = Rig::new(|v| v.performer(Round(1)).unwrap().address);
-    rig.head(B.0 + 1);
-    let performer = rig.view.performer(Round(0)).unwrap().address;
+    let (mut rig, performer) = Rig::attester();
     let down = rig.sampled_other_than(&[rig.me(), performer]);
     let msg = rig.task(rig.document(Round(0), &[down]));
     rig.gossip(Message::Task(msg.clone()), performer);
@@ -436,9 +440,7 @@ fn a_reachable_operator_is_disputed_not_approved() {
 
 #[test]
 fn a_provably_wrong_task_gets_a_reject_vote_without_a_recheck() {
-    let mut rig = Rig::new(|v| v.performer(Round(1)).unwrap().address);
-    rig.head(B.0 + 1);
-    let performer = rig.view.performer(Round(0)).unwrap().address;
+    let (mut rig, performer) = Rig::attester();
     let victim = rig.sampled_other_than(&[performer]);
     let mut doc = rig.document(Round(0), &[]);
     // A "healthy" proof the performer signed itself.
@@ -461,9 +463,7 @@ fn a_provably_wrong_task_gets_a_reject_vote_without_a_recheck() {
 
 #[test]
 fn tasks_from_anyone_but_their_performer_are_rejected_unstored() {
-    let mut rig = Rig::new(|v| v.performer(Round(1)).unwrap().address);
-    rig.head(B.0 + 1);
-    let performer = rig.view.performer(Round(0)).unwrap().address;
+    let (mut rig, performer) = Rig::attester();
     let relay = rig.others(&[performer, rig.me()])[0];
     let msg = rig.task(rig.document(Round(0), &[]));
     let (verdict, actions) = rig.gossip(Message::Task(msg), relay);
@@ -485,9 +485,7 @@ fn tasks_from_anyone_but_their_performer_are_rejected_unstored() {
 fn a_quorum_forms_one_certificate_submitted_in_this_nodes_slot() {
     // The performer of round 1 is first in the aggregators' order of a
     // round-0 task.
-    let mut rig = Rig::new(|v| v.performer(Round(1)).unwrap().address);
-    rig.head(B.0 + 1);
-    let performer = rig.view.performer(Round(0)).unwrap().address;
+    let (mut rig, performer) = Rig::attester();
     let down = rig.sampled_other_than(&[rig.me(), performer]);
     let msg = rig.task(rig.document(Round(0), &[down]));
     let voters = rig.others(&[rig.me(), down]);
@@ -569,9 +567,7 @@ fn a_quorum_forms_one_certificate_submitted_in_this_nodes_slot() {
 
 #[test]
 fn votes_from_unbound_or_inactive_senders_and_bad_signatures_are_rejected() {
-    let mut rig = Rig::new(|v| v.performer(Round(1)).unwrap().address);
-    rig.head(B.0 + 1);
-    let performer = rig.view.performer(Round(0)).unwrap().address;
+    let (mut rig, performer) = Rig::attester();
     let msg = rig.task(rig.document(Round(0), &[]));
     rig.gossip(Message::Task(msg.clone()), performer);
     let voter = rig.others(&[rig.me(), performer])[0];
@@ -603,9 +599,7 @@ fn votes_from_unbound_or_inactive_senders_and_bad_signatures_are_rejected() {
 /// task are dropped unread.
 #[test]
 fn an_operator_voting_both_ways_is_proven_once_in_this_nodes_slot() {
-    let mut rig = Rig::new(|v| v.performer(Round(1)).unwrap().address);
-    rig.head(B.0 + 1);
-    let performer = rig.view.performer(Round(0)).unwrap().address;
+    let (mut rig, performer) = Rig::attester();
     let msg = rig.task(rig.document(Round(0), &[]));
     rig.gossip(Message::Task(msg.clone()), performer);
     let liar = rig.others(&[rig.me(), performer])[0];
@@ -641,9 +635,7 @@ fn an_operator_voting_both_ways_is_proven_once_in_this_nodes_slot() {
 
 #[test]
 fn a_second_signed_task_for_a_round_is_kept_as_evidence_once() {
-    let mut rig = Rig::new(|v| v.performer(Round(1)).unwrap().address);
-    rig.head(B.0 + 1);
-    let performer = rig.view.performer(Round(0)).unwrap().address;
+    let (mut rig, performer) = Rig::attester();
     let first = rig.task(rig.document(Round(0), &[]));
     let down = rig.sampled_other_than(&[performer]);
     let second = rig.task(rig.document(Round(0), &[down]));
@@ -1221,9 +1213,7 @@ fn only_rounds_watched_from_their_start_can_be_named_missed() {
 /// The same epoch loaded again keeps what the node holds of it.
 #[test]
 fn an_epoch_loaded_again_keeps_its_state() {
-    let mut rig = Rig::new(|v| v.performer(Round(1)).unwrap().address);
-    rig.head(B.0 + 1);
-    let performer = rig.view.performer(Round(0)).unwrap().address;
+    let (mut rig, performer) = Rig::attester();
     let msg = rig.task(rig.document(Round(0), &[]));
     rig.gossip(Message::Task(msg), performer);
     rig.node.on_epoch_loaded(Loaded {
